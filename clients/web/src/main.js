@@ -1,0 +1,143 @@
+// The laptop client: session, header and hash routes.
+//   #/             the caller's meetings
+//   #/meeting/ID   one meeting, live
+
+import './style.css'
+import { h, replaceContent } from '../../shared/dom.js'
+import { me } from '../../shared/api.js'
+import { clearUserData, endSession } from '../../shared/session.js'
+import { mountLogin } from '../../shared/login.js'
+import { t, errorMessage, getLang, setLang, otherLang, onLangChange } from '../../shared/i18n/index.js'
+import { mountMeetings } from './screens/meetings.js'
+import { mountMeeting } from './screens/meeting.js'
+
+// Not user data: a one-shot message for the page that loads after logout.
+const NOTICE_KEY = 'phonghop.notice'
+
+const top = document.getElementById('top')
+const main = document.getElementById('main')
+const app = { user: null, screen: null, routeSeq: 0 }
+
+export const displayName = (user) => user?.name || user?.full_name || user?.username || ''
+
+function renderHeader() {
+  replaceContent(
+    top,
+    h(
+      'a',
+      {
+        class: 'skip',
+        href: '#main',
+        onclick: (e) => {
+          e.preventDefault()
+          main.focus()
+        },
+      },
+      t('app.skip'),
+    ),
+    h('a', { class: 'brand', href: '#/', 'data-key': 'brand' }, t('app.name')),
+    h(
+      'div',
+      { class: 'tools' },
+      app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      h(
+        'button',
+        {
+          type: 'button',
+          lang: otherLang(),
+          'data-key': 'lang',
+          'aria-label': t('lang.switch'),
+          onclick: () => setLang(otherLang()),
+        },
+        t('lang.other'),
+      ),
+      app.user
+        ? h('button', { type: 'button', 'data-key': 'logout', onclick: logOut }, t('header.logout'))
+        : null,
+    ),
+  )
+}
+
+function setScreen(screen) {
+  app.screen?.destroy()
+  app.screen = screen
+}
+
+function showLogin(notice) {
+  setScreen(null)
+  renderHeader()
+  document.title = `${t('login.title')} – ${t('app.name')}`
+  app.screen = mountLogin(main, {
+    notice,
+    onLoggedIn: (user) => {
+      app.user = user
+      route()
+    },
+  })
+}
+
+function sessionExpired() {
+  app.user = null
+  setScreen(null)
+  clearUserData()
+  showLogin('login.expired')
+}
+
+async function logOut() {
+  setScreen(null)
+  app.user = null
+  await endSession()
+  try {
+    sessionStorage.setItem(NOTICE_KEY, 'login.loggedOut')
+  } catch {
+    // the notice is a nicety
+  }
+  // A fresh page load drops everything the old page held in memory.
+  location.replace(location.pathname)
+}
+
+async function route() {
+  const seq = ++app.routeSeq
+  setScreen(null)
+  if (!app.user) {
+    replaceContent(main, h('p', { role: 'status' }, t('app.loading')))
+    try {
+      app.user = (await me()).user ?? {}
+    } catch (err) {
+      if (seq !== app.routeSeq) return
+      if (err.status === 401) {
+        showLogin(takeNotice())
+      } else {
+        replaceContent(
+          main,
+          h('p', { class: 'error', role: 'alert' }, errorMessage(err)),
+          h('button', { type: 'button', onclick: route }, t('app.retry')),
+        )
+      }
+      return
+    }
+    if (seq !== app.routeSeq) return
+  }
+  renderHeader()
+  const ctx = { user: app.user, unauthorized: sessionExpired }
+  const match = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
+  setScreen(match ? mountMeeting(main, decodeURIComponent(match[1]), ctx) : mountMeetings(main, ctx))
+  main.focus({ preventScroll: true })
+}
+
+function takeNotice() {
+  try {
+    const notice = sessionStorage.getItem(NOTICE_KEY)
+    sessionStorage.removeItem(NOTICE_KEY)
+    return notice ?? undefined
+  } catch {
+    return undefined
+  }
+}
+
+setLang(getLang(), { persist: false })
+onLangChange(renderHeader)
+window.addEventListener('hashchange', () => {
+  if (app.user) route()
+})
+route()

@@ -1,0 +1,193 @@
+"""The `phonghop` command: serve, migrate, demo, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from collab_server import logs
+from collab_server.config import Settings
+
+log = logging.getLogger("phonghop")
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL if given; otherwise an embedded PostgreSQL in the data folder."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from collab_server.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.data_dir)
+    uri = embedded.start()
+    try:
+        yield uri
+    finally:
+        embedded.stop()
+
+
+async def _prepare(url: str, settings: Settings, *, demo: bool) -> str | None:
+    """Migrate, and seed the demo when the database is empty. Returns the demo text."""
+    from collab_server import demo as demo_data
+    from collab_server.storage import db
+    from collab_server.storage.accounts import Accounts
+
+    pool = await db.create_pool(url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            applied = await db.migrate(conn)
+            if applied:
+                log.info("migrations applied: %s", ", ".join(applied))
+            fresh = not await demo_data.has_data(conn)
+        if demo and fresh:
+            accounts = Accounts(pool, session_ttl=_ttl(settings))
+            passwords = await demo_data.seed(pool, accounts, settings.data_dir)
+            return demo_data.describe(passwords)
+    finally:
+        await pool.close()
+    path = settings.data_dir / "demo-accounts.txt"
+    return path.read_text(encoding="utf-8") if demo and path.exists() else None
+
+
+def _ttl(settings: Settings):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(hours=settings.session_hours)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from collab_server.transport.app import client_dist_exists, create_app
+
+    with database(settings) as url:
+        demo_text = asyncio.run(_prepare(url, settings, demo=args.demo))
+        app = create_app(settings, url)
+        base = f"http://{settings.host}:{settings.port}"
+        banner = [f"Phòng họp không giấy đang chạy tại {base}/"]
+        if not client_dist_exists(settings.clients_dir):
+            banner.append("(chưa có giao diện web: chạy `make clients` để dựng)")
+        banner.append(f"Màn hình trình chiếu: {base}/display/")
+        if demo_text:
+            banner.append(demo_text)
+        print("\n".join(banner), flush=True)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop" if sys.platform != "win32" else "asyncio",
+            ws_max_size=settings.max_frame_bytes * 4 + 65536,
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        asyncio.run(_prepare(url, settings, demo=False))
+    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        text = asyncio.run(_prepare(url, settings, demo=True))
+    print(text or "Cơ sở dữ liệu đã có dữ liệu; không tạo lại dữ liệu demo.")
+    return 0
+
+
+async def _create_user(url: str, settings: Settings, args: argparse.Namespace, pw: str) -> int:
+    from collab_server.storage import db
+    from collab_server.storage.accounts import Accounts
+
+    pool = await db.create_pool(url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn)
+            body = await conn.fetchval("SELECT id FROM bodies WHERE code = $1", args.body)
+            if body is None:
+                if not args.body_name:
+                    print(f"Không có cơ quan '{args.body}'; thêm --body-name để tạo.",
+                          file=sys.stderr)
+                    return 2
+                body = await conn.fetchval(
+                    "INSERT INTO bodies (code, name) VALUES ($1, $2) RETURNING id",
+                    args.body, args.body_name,
+                )
+        accounts = Accounts(pool, session_ttl=_ttl(settings))
+        user_id = await accounts.create_user(
+            body, args.username, args.full_name, pw, title=args.title, unit=args.unit,
+            is_admin=args.admin,
+        )
+    finally:
+        await pool.close()
+    print(f"Đã tạo người dùng {args.username} (id {user_id}).")
+    return 0
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("PHONGHOP_PASSWORD") or getpass.getpass("Mật khẩu: ")
+    if len(password) < 8:
+        print("Mật khẩu cần ít nhất 8 ký tự.", file=sys.stderr)
+        return 2
+    with database(settings) as url:
+        return asyncio.run(_create_user(url, settings, args, password))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="phonghop", description="Phòng họp không giấy")
+    p.add_argument("--database-url", help="PostgreSQL URL (default: embedded, env DATABASE_URL)")
+    p.add_argument("--data-dir", type=Path, help="data folder (default ./var, env PHONGHOP_DATA_DIR)")
+    p.add_argument("--log-level", help="debug, info, warning (env PHONGHOP_LOG_LEVEL)")
+    p.add_argument("--log-format", choices=["json", "text"], help="env PHONGHOP_LOG_FORMAT")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="env PHONGHOP_HOST (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="env PHONGHOP_PORT (default 8000)")
+    serve.add_argument("--demo", action="store_true", help="seed the demo if the database is new")
+    serve.add_argument("--flush-window-ms", type=float, help="env PHONGHOP_FLUSH_WINDOW_MS (5)")
+    serve.add_argument("--max-frame-bytes", type=int, help="env PHONGHOP_MAX_FRAME_BYTES (1 MiB)")
+    serve.add_argument("--idle-unload-s", type=float, help="env PHONGHOP_IDLE_UNLOAD_S (60)")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="seed the demo meeting").set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("create-user", help="add a user (password from PHONGHOP_PASSWORD or "
+                                              "a prompt)")
+    user.add_argument("--body", required=True, help="body code, e.g. ubnd-tinh")
+    user.add_argument("--body-name", help="create the body with this name if it is new")
+    user.add_argument("--username", required=True)
+    user.add_argument("--full-name", required=True)
+    user.add_argument("--title", default="")
+    user.add_argument("--unit", default="")
+    user.add_argument("--admin", action="store_true", help="admin of the body")
+    user.set_defaults(func=cmd_create_user)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    for name in ("database_url", "data_dir", "log_level", "log_format", "host", "port",
+                 "flush_window_ms", "max_frame_bytes", "idle_unload_s"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(settings, name, value)
+    logs.setup(settings.log_level, settings.log_format)
+    result: int = args.func(settings, args)
+    return result

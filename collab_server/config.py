@@ -1,0 +1,48 @@
+"""Settings from environment variables, overridable by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class Settings:
+    host: str = field(default_factory=lambda: os.environ.get("PHONGHOP_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: _env_int("PHONGHOP_PORT", 8000))
+    database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL"))
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL"))
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("PHONGHOP_DATA_DIR", "./var"))
+    )
+    flush_window_ms: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_FLUSH_WINDOW_MS", 5.0)
+    )
+    max_frame_bytes: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_MAX_FRAME_BYTES", 1024 * 1024)
+    )
+    idle_unload_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_IDLE_UNLOAD_S", 60.0)
+    )
+    session_hours: float = field(default_factory=lambda: _env_float("PHONGHOP_SESSION_HOURS", 12))
+    secure_cookies: bool = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_SECURE_COOKIES", "") == "1"
+    )
+    log_level: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_LEVEL", "info"))
+    log_format: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_FORMAT", "json"))
+    clients_dir: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("PHONGHOP_CLIENTS_DIR", str(Path(__file__).resolve().parents[1] / "clients"))
+        )
+    )

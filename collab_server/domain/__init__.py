@@ -1,0 +1,1 @@
+"""Meeting rules: who may do what, and what the room document looks like."""

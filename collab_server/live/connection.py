@@ -1,0 +1,162 @@
+"""One client socket: a bounded send queue drained by a single writer.
+
+A client that stops reading must never slow the others: frames go into its
+queue without awaiting, and when the queue overflows the backlog is dropped
+and the socket closed with a code that makes the client reconnect and resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from collab_server.live.limits import TokenBucket
+from collab_server.live.ports import Socket
+from collab_server.status import Close
+
+log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user_id: int
+    name: str
+    role: str
+    device: str
+
+    def presence(self) -> dict[str, Any]:
+        return {"id": self.user_id, "name": self.name, "role": self.role, "device": self.device}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    max_queue_frames: int = 512
+    max_queue_bytes: int = 16 * 1024 * 1024
+    frames_per_second: float = 200.0
+    frame_burst: float = 400.0
+    intents_per_second: float = 10.0
+    intent_burst: float = 30.0
+
+
+class Connection:
+    __slots__ = (
+        "socket",
+        "identity",
+        "limits",
+        "client_ids",
+        "frames",
+        "intents",
+        "closed",
+        "_queue",
+        "_queued_bytes",
+        "_wakeup",
+        "_writer",
+        "_close_task",
+        "sent_frames",
+        "sent_bytes",
+    )
+
+    def __init__(self, socket: Socket, identity: Identity, limits: ConnectionLimits) -> None:
+        self.socket = socket
+        self.identity = identity
+        self.limits = limits
+        self.client_ids: set[int] = set()
+        self.frames = TokenBucket(limits.frames_per_second, limits.frame_burst)
+        self.intents = TokenBucket(limits.intents_per_second, limits.intent_burst)
+        self.closed = False
+        self._queue: deque[bytes] = deque()
+        self._queued_bytes = 0
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._close_task: asyncio.Task[None] | None = None
+        self.sent_frames = 0
+        self.sent_bytes = 0
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._drain(), name="ws-writer")
+
+    def send(self, frame: bytes) -> bool:
+        """Queue a frame without waiting. False if the connection is gone."""
+        if self.closed:
+            return False
+        if (
+            len(self._queue) >= self.limits.max_queue_frames
+            or self._queued_bytes + len(frame) > self.limits.max_queue_bytes
+        ):
+            log.warning(
+                "slow client dropped",
+                extra={"user_id": self.identity.user_id, "queued": len(self._queue)},
+            )
+            self.close(Close.TRY_AGAIN_LATER, "client too slow; reconnect to resync")
+            return False
+        self._queue.append(frame)
+        self._queued_bytes += len(frame)
+        self._wakeup.set()
+        return True
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    async def _drain(self) -> None:
+        while True:
+            while not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            frame = self._queue.popleft()
+            self._queued_bytes -= len(frame)
+            try:
+                await self.socket.send(frame)
+            except Exception:  # any send failure means the peer is gone
+                log.debug("send failed; closing", exc_info=True)
+                self.closed = True
+                return
+            self.sent_frames += 1
+            self.sent_bytes += len(frame)
+
+    def close(self, code: int, reason: str, *, drain: bool = False) -> None:
+        """Close; safe to call more than once. Without `drain` the backlog is
+        dropped (a slow client resyncs anyway); with it, what is queued (an
+        error reply, say) goes out first, for a moment at most."""
+        if self.closed:
+            return
+        self.closed = True
+        if not drain:
+            self._queue.clear()
+            self._queued_bytes = 0
+        self._close_task = asyncio.create_task(self._close(code, reason), name="ws-close")
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self._queue:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wait_empty(), CLOSE_TIMEOUT)
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.socket.close(code, reason[:120]), CLOSE_TIMEOUT)
+
+    async def finish(self) -> None:
+        """Flush what is queued (briefly), then stop the writer."""
+        if self._writer is not None and not self._writer.done():
+            if self._queue and not self.closed:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wait_empty(), 1.0)
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        self.closed = True
+        if self._close_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._close_task
+
+    async def _wait_empty(self) -> None:
+        while self._queue:
+            await asyncio.sleep(0.01)

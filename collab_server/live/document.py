@@ -1,0 +1,275 @@
+"""One live CRDT document: its replica, its sockets, and its flush window.
+
+Updates and awareness changes arriving within one flush window are merged
+and sent once per socket (Hocuspocus's `flushDelay`); each update carries
+its origin so a socket does not get back what it sent alone, and what the
+server already committed with an intent is not stored twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pycrdt
+
+from collab_server.errors import ProtocolError, TooLarge
+from collab_server.live.connection import Connection
+from collab_server.live.names import DocKey
+from collab_server.protocol import (
+    AwarenessEntry,
+    encode_awareness,
+    encode_sync_step1,
+    encode_sync_step2,
+    encode_sync_update,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_AWARENESS_STATE = 8 * 1024
+EMPTY_UPDATE = b"\x00\x00"
+
+# Origins of server-made changes.
+SERVER = "server"
+
+
+class LiveDoc:
+    def __init__(
+        self,
+        key: DocKey,
+        *,
+        flush_window: float,
+        persist: Callable[[str, bytes], None],
+    ) -> None:
+        self.key = key
+        self.name = key.name
+        self.flush_window = flush_window
+        self._persist = persist
+        self.doc = pycrdt.Doc()
+        self.connections: set[Connection] = set()
+        self.awareness: dict[int, tuple[int, str, Connection | None]] = {}
+        self.lock = asyncio.Lock()
+        self.unload_handle: asyncio.TimerHandle | None = None
+        self.updates_since_compaction = 0
+        self._origin: object = None
+        self._committed = False
+        self._send: list[bytes] = []
+        self._send_origins: set[object] = set()
+        self._store: list[bytes] = []
+        self._awareness_out: dict[int, AwarenessEntry] = {}
+        self._flush_handle: asyncio.TimerHandle | None = None
+        # While an intent's change is being committed, nothing of it may leave.
+        self.holding = False
+        self._subscription = self.doc.observe(self._on_update)
+        self.flushes = 0
+        self.flushed_updates = 0
+
+    # -- loading ---------------------------------------------------------------
+
+    def load(self, updates: list[bytes]) -> None:
+        """Fill a fresh replica from storage; nothing is sent or stored again."""
+        self._origin = SERVER
+        self._committed = True
+        try:
+            if len(updates) == 1:
+                self.doc.apply_update(updates[0])
+            elif updates:
+                self.doc.apply_update(pycrdt.merge_updates(*updates))
+        finally:
+            self._origin = None
+            self._committed = False
+        self._send.clear()
+        self._store.clear()
+        self._send_origins.clear()
+        self.updates_since_compaction = len(updates)
+
+    def replace(self, updates: list[bytes]) -> None:
+        """Throw the replica away and reload it: used when a commit failed after
+        the change was made in memory, before anyone was sent it."""
+        self.doc.unobserve(self._subscription)
+        self.doc = pycrdt.Doc()
+        self._subscription = self.doc.observe(self._on_update)
+        self.load(updates)
+
+    # -- updates -----------------------------------------------------------------
+
+    def _on_update(self, event: pycrdt.TransactionEvent) -> None:
+        update = event.update
+        if update == EMPTY_UPDATE:
+            return
+        self._send.append(update)
+        self._send_origins.add(self._origin)
+        if not self._committed:
+            self._store.append(update)
+        self._schedule_flush()
+
+    def apply_client_update(self, update: bytes, origin: Connection) -> None:
+        self._origin = origin
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
+        finally:
+            self._origin = None
+
+    def server_change(self, change: Callable[[pycrdt.Doc], None]) -> bytes:
+        """Apply a server-made change and return its update (the caller commits it)."""
+        before = len(self._send)
+        self._origin = SERVER
+        self._committed = True
+        try:
+            with self.doc.transaction(origin=SERVER):
+                change(self.doc)
+        finally:
+            self._origin = None
+            self._committed = False
+        made = self._send[before:]
+        if not made:
+            return EMPTY_UPDATE
+        return made[0] if len(made) == 1 else pycrdt.merge_updates(*made)
+
+    def is_noop(self, update: bytes) -> bool:
+        """Would this update change nothing here? Decided on a scratch copy, since
+        a client's step 2 repeats the whole delete set it knows."""
+        if update == EMPTY_UPDATE:
+            return True
+        ours = self.doc.get_state()
+        try:
+            if pycrdt.get_update(update, ours) == EMPTY_UPDATE:
+                return True
+            before = self.doc.get_update()
+            scratch = pycrdt.Doc()
+            scratch.apply_update(before)
+            scratch.apply_update(update)
+        except ValueError as exc:
+            raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
+        return scratch.get_state() == ours and scratch.get_update() == before
+
+    # -- awareness ---------------------------------------------------------------
+
+    def apply_awareness(self, entries: tuple[AwarenessEntry, ...], conn: Connection) -> None:
+        for entry in entries:
+            if len(entry.state) > MAX_AWARENESS_STATE:
+                raise TooLarge("Trạng thái hiện diện quá lớn.", "Awareness state too large.")
+            known = self.awareness.get(entry.client_id)
+            if known is not None and known[2] is not conn:
+                continue  # another socket's client id: never let one socket speak for another
+            if known is not None and (
+                entry.clock < known[0] or (entry.clock == known[0] and entry.state != "null")
+            ):
+                continue
+            if entry.state == "null":
+                self.awareness.pop(entry.client_id, None)
+                conn.client_ids.discard(entry.client_id)
+                self._awareness_out[entry.client_id] = entry
+            else:
+                state = self._stamp_presence(entry.state, conn)
+                self.awareness[entry.client_id] = (entry.clock, state, conn)
+                conn.client_ids.add(entry.client_id)
+                self._awareness_out[entry.client_id] = AwarenessEntry(
+                    entry.client_id, entry.clock, state
+                )
+        if self._awareness_out:
+            self._schedule_flush()
+
+    @staticmethod
+    def _stamp_presence(text: str, conn: Connection) -> str:
+        try:
+            state: Any = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise ProtocolError("Trạng thái hiện diện không phải JSON.", "Bad awareness.") from exc
+        if not isinstance(state, dict):
+            raise ProtocolError("Trạng thái hiện diện phải là đối tượng.", "Bad awareness.")
+        state["user"] = conn.identity.presence()
+        return orjson.dumps(state).decode()
+
+    def awareness_frame(self) -> bytes | None:
+        if not self.awareness:
+            return None
+        return encode_awareness(
+            [AwarenessEntry(cid, clock, state) for cid, (clock, state, _) in self.awareness.items()]
+        )
+
+    # -- connections ---------------------------------------------------------------
+
+    def attach(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        if self.unload_handle is not None:
+            self.unload_handle.cancel()
+            self.unload_handle = None
+        conn.send(encode_sync_step1(self.doc.get_state()))
+        frame = self.awareness_frame()
+        if frame is not None:
+            conn.send(frame)
+
+    def detach(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        for client_id in conn.client_ids:
+            known = self.awareness.pop(client_id, None)
+            if known is not None and known[2] is conn:
+                self._awareness_out[client_id] = AwarenessEntry(client_id, known[0] + 1, "null")
+        conn.client_ids.clear()
+        if self._awareness_out:
+            self._schedule_flush()
+
+    def step2_for(self, state: bytes) -> bytes:
+        try:
+            return encode_sync_step2(self.doc.get_update(state))
+        except ValueError as exc:
+            raise ProtocolError("Vector trạng thái hỏng.", "Cannot decode state vector.") from exc
+
+    # -- flush ---------------------------------------------------------------------
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is None:
+            loop = asyncio.get_running_loop()
+            self._flush_handle = loop.call_later(self.flush_window, self.flush)
+
+    def release(self) -> None:
+        self.holding = False
+        if self._send or self._awareness_out:
+            self._schedule_flush()
+
+    def discard_pending(self) -> None:
+        self._send.clear()
+        self._send_origins.clear()
+        self._store.clear()
+
+    def flush(self) -> None:
+        self._flush_handle = None
+        if self.holding:
+            return
+        frames: list[bytes] = []
+        sole_origin: object = None
+        if self._send:
+            merged = self._send[0] if len(self._send) == 1 else pycrdt.merge_updates(*self._send)
+            frames.append(encode_sync_update(merged))
+            if len(self._send_origins) == 1:
+                sole_origin = next(iter(self._send_origins))
+            self.flushed_updates += len(self._send)
+            self._send.clear()
+            self._send_origins.clear()
+        if self._store:
+            merged = self._store[0] if len(self._store) == 1 else pycrdt.merge_updates(*self._store)
+            self._store.clear()
+            self.updates_since_compaction += 1
+            self._persist(self.name, merged)
+        awareness = None
+        if self._awareness_out:
+            awareness = encode_awareness(list(self._awareness_out.values()))
+            self._awareness_out.clear()
+        self.flushes += 1
+        for conn in tuple(self.connections):
+            for frame in frames:
+                if conn is not sole_origin:
+                    conn.send(frame)
+            if awareness is not None:
+                conn.send(awareness)
+
+    def flush_now(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self.flush()

@@ -1,0 +1,282 @@
+"""The live core: which documents are in memory, who is connected to them,
+and what happens to every frame a client sends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+
+import pycrdt
+
+from collab_server.domain import room
+from collab_server.domain.intents import HANDLERS, Context
+from collab_server.domain.roles import Role
+from collab_server.errors import (
+    AppError,
+    Forbidden,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+    UnknownIntent,
+)
+from collab_server.live.connection import Connection, ConnectionLimits, Identity
+from collab_server.live.document import EMPTY_UPDATE, LiveDoc
+from collab_server.live.names import DocKey, DocKind
+from collab_server.live.persister import Persister
+from collab_server.live.ports import DocStore, MeetingData, Record, Socket
+from collab_server.protocol import (
+    AuthDenied,
+    AwarenessUpdate,
+    IntentFrame,
+    IntentResult,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    decode,
+    encode_auth_denied,
+    encode_intent_result,
+)
+from collab_server.protocol.intents import IntentError, parse_intent, result_error, result_ok
+from collab_server.status import Close
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSettings:
+    flush_window: float = 0.005
+    max_frame: int = 1024 * 1024
+    idle_unload: float = 60.0
+    compact_every: int = 200
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+
+
+class Hub:
+    def __init__(self, store: DocStore, meetings: MeetingData, settings: LiveSettings) -> None:
+        self.store = store
+        self.meetings = meetings
+        self.settings = settings
+        self.docs: dict[str, LiveDoc] = {}
+        self._loading: dict[str, asyncio.Task[LiveDoc]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self.persister = Persister(store)
+        self.loads = 0
+        self.intent_count = 0
+        self.dropped_clients = 0
+
+    async def start(self) -> None:
+        self.persister.start()
+
+    async def stop(self) -> None:
+        for live in list(self.docs.values()):
+            live.flush_now()
+            for conn in list(live.connections):
+                conn.close(Close.GOING_AWAY, "server restarting")
+        await self.persister.stop()
+        for task in list(self._background):
+            task.cancel()
+
+    # -- loading -----------------------------------------------------------------
+
+    async def open(self, key: DocKey) -> LiveDoc:
+        """The document, loaded once however many sockets ask at the same time."""
+        live = self.docs.get(key.name)
+        if live is not None:
+            return live
+        task = self._loading.get(key.name)
+        if task is None:
+            task = asyncio.create_task(self._load(key), name=f"load {key.name}")
+            self._loading[key.name] = task
+            task.add_done_callback(lambda _: self._loading.pop(key.name, None))
+        return await asyncio.shield(task)
+
+    async def _load(self, key: DocKey) -> LiveDoc:
+        live = LiveDoc(key, flush_window=self.settings.flush_window, persist=self._persist)
+        updates = await self.store.load(key.name)
+        if not updates and key.kind is DocKind.ROOM:
+            info = await self.meetings.meeting(key.meeting_id)
+            if info is None:
+                raise NotFound("Không có cuộc họp này.", "No such meeting.")
+            seed = pycrdt.Doc()
+            with seed.transaction():
+                room.seed(seed, info)
+            updates = await self.store.initialize(key.name, seed.get_update())
+        live.load(updates)
+        self.loads += 1
+        self.docs[key.name] = live
+        return live
+
+    def _persist(self, name: str, update: bytes) -> None:
+        self.persister.add(name, update)
+        live = self.docs.get(name)
+        if live is not None and live.updates_since_compaction >= self.settings.compact_every:
+            live.updates_since_compaction = 0
+            self._spawn(self._compact(name))
+
+    async def _compact(self, name: str) -> None:
+        await self.persister.drain()
+        try:
+            squashed = await self.store.compact(name)
+        except Exception:  # compaction is an optimisation; the log stays valid without it
+            log.exception("compacting %s failed", name)
+            return
+        log.info("compacted %s: %d updates", name, squashed)
+
+    def _spawn(self, coro: Coroutine[None, None, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- connections ---------------------------------------------------------------
+
+    async def connect(self, key: DocKey, socket: Socket, identity: Identity) -> tuple[
+        Connection, LiveDoc
+    ]:
+        if key.kind is DocKind.NOTES and identity.role == Role.DISPLAY:
+            raise Forbidden("Màn hình trình chiếu không có ghi chú.", "A display has no notes.")
+        live = await self.open(key)
+        conn = Connection(socket, identity, self.settings.limits)
+        conn.start()
+        live.attach(conn)
+        return conn, live
+
+    def disconnect(self, conn: Connection, live: LiveDoc) -> None:
+        live.detach(conn)
+        if not live.connections and live.unload_handle is None:
+            loop = asyncio.get_running_loop()
+            live.unload_handle = loop.call_later(
+                self.settings.idle_unload, lambda: self._spawn(self._unload(live))
+            )
+
+    async def _unload(self, live: LiveDoc) -> None:
+        live.unload_handle = None
+        if live.connections or self.docs.get(live.name) is not live:
+            return
+        live.flush_now()
+        await self.persister.drain()
+        if live.connections:
+            return
+        del self.docs[live.name]
+        log.info("unloaded %s", live.name)
+
+    # -- frames ---------------------------------------------------------------------
+
+    async def receive(self, conn: Connection, live: LiveDoc, frame: bytes) -> None:
+        """Handle one frame. Raises `AppError` when the socket must close."""
+        if len(frame) > self.settings.max_frame:
+            raise TooLarge(
+                f"Khung dữ liệu vượt quá {self.settings.max_frame} byte.", "Frame too large."
+            )
+        if not conn.frames.take():
+            raise RateLimited()
+        message = decode(frame)
+        if isinstance(message, SyncStep1):
+            conn.send(live.step2_for(message.state))
+        elif isinstance(message, SyncStep2 | SyncUpdate):
+            await self._client_update(conn, live, message.update)
+        elif isinstance(message, AwarenessUpdate):
+            live.apply_awareness(message.entries, conn)
+        elif isinstance(message, QueryAwareness):
+            awareness = live.awareness_frame()
+            if awareness is not None:
+                conn.send(awareness)
+        elif isinstance(message, IntentFrame):
+            await self._intent(conn, live, message.text)
+        elif isinstance(message, AuthDenied | IntentResult):
+            raise ProtocolError("Máy khách không được gửi loại thông điệp này.", "Server-only type.")
+
+    async def _may_write(self, conn: Connection, live: LiveDoc) -> bool:
+        kind = live.key.kind
+        if kind is DocKind.NOTES:
+            return live.key.owner_id == conn.identity.user_id
+        if kind is DocKind.INK:
+            room_doc = await self.open(live.key.room)
+            current = room.presenter(room_doc.doc)
+            if current is None:
+                return conn.identity.role == Role.CHAIR
+            return current == conn.identity.user_id
+        return False
+
+    async def _client_update(self, conn: Connection, live: LiveDoc, update: bytes) -> None:
+        if update == EMPTY_UPDATE:
+            return
+        if not await self._may_write(conn, live):
+            if live.is_noop(update):
+                return
+            conn.send(encode_auth_denied("read-only document"))
+            raise Forbidden("Tài liệu này chỉ được đọc.", "This document is read-only.")
+        live.apply_client_update(update, conn)
+
+    # -- intents -------------------------------------------------------------------------
+
+    async def _intent(self, conn: Connection, live: LiveDoc, text: str) -> None:
+        try:
+            if not conn.intents.take():
+                raise IntentError(None, RateLimited())
+            intent = parse_intent(text)
+        except IntentError as exc:
+            conn.send(encode_intent_result(result_error(exc.intent_id, exc.error)))
+            return
+        try:
+            if live.key.kind is not DocKind.ROOM:
+                raise UnknownIntent(
+                    "Thao tác chỉ gửi qua tài liệu phòng họp.", "Intents go to the room document."
+                )
+            handler = HANDLERS.get(intent.type)
+            if handler is None:
+                raise UnknownIntent(
+                    f"Thao tác '{intent.type[:40]}' không được hỗ trợ.", "Unknown intent."
+                )
+            async with live.lock:
+                ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings)
+                change = await handler(ctx, intent.args)
+                await self._commit(live, change.apply, Record(
+                    live.key.meeting_id, conn.identity.user_id, change.event, change.data
+                ))
+        except AppError as exc:
+            log.info(
+                "intent refused",
+                extra={"intent": intent.type[:40], "code": exc.code, "user_id": conn.identity.user_id},
+            )
+            conn.send(encode_intent_result(result_error(intent.id, exc)))
+            return
+        self.intent_count += 1
+        conn.send(encode_intent_result(result_ok(intent.id)))
+
+    async def _commit(
+        self, live: LiveDoc, apply: Callable[[pycrdt.Doc], None], record: Record
+    ) -> None:
+        """Apply in memory, commit to storage, and only then let replicas see it."""
+        live.holding = True
+        try:
+            update = live.server_change(apply)
+            if update == EMPTY_UPDATE:
+                return
+            try:
+                await self.store.commit_intent(live.name, update, record)
+            except Exception as exc:
+                log.exception("committing %s failed; reloading the room", record.kind)
+                await self._reload(live)
+                raise Unavailable() from exc
+        finally:
+            live.release()
+        # The change goes out now, ahead of the reply, so a client that sees "ok"
+        # already has the new state.
+        live.flush_now()
+
+    async def _reload(self, live: LiveDoc) -> None:
+        try:
+            live.replace(await self.store.load(live.name))
+        except Exception:  # storage is down too: nobody may keep a replica we cannot vouch for
+            log.exception("reloading %s failed; closing its sockets", live.name)
+            live.discard_pending()
+            for conn in list(live.connections):
+                conn.close(Close.TRY_AGAIN_LATER, "storage unavailable")
+            with contextlib.suppress(KeyError):
+                del self.docs[live.name]

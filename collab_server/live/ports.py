@@ -1,0 +1,76 @@
+"""What the live core needs from the outside world, and nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Socket(Protocol):
+    """A websocket as the core sees it: send bytes, close with a code."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What an accepted intent writes beside its CRDT update."""
+
+    meeting_id: int
+    actor_id: int
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class DocStore(Protocol):
+    async def load(self, name: str) -> list[bytes]:
+        """Snapshot first (if any), then every update since, in order."""
+
+    async def initialize(self, name: str, update: bytes) -> list[bytes]:
+        """Store `update` as the document's first content unless another process
+        got there first; return what is stored either way."""
+
+    async def append(self, batch: Sequence[tuple[str, bytes]]) -> None: ...
+
+    async def commit_intent(self, name: str, update: bytes, record: Record) -> None:
+        """The update, the meeting event and the audit entry, in one transaction."""
+
+    async def compact(self, name: str) -> int:
+        """Squash the update log into the snapshot; return rows squashed."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    id: int
+    position: int
+    title: str
+    presenter: str
+    duration_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    id: int
+    title: str
+    page_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInfo:
+    id: int
+    title: str
+    body: str
+    room: str
+    starts_at: str
+    status: str
+    agenda: tuple[AgendaItem, ...]
+    documents: tuple[DocumentInfo, ...]
+
+
+class MeetingData(Protocol):
+    async def meeting(self, meeting_id: int) -> MeetingInfo | None: ...
+
+    async def role_of(self, meeting_id: int, user_id: int) -> str | None: ...

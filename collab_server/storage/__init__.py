@@ -1,0 +1,1 @@
+"""PostgreSQL through asyncpg. SQL sits beside the queries that use it."""

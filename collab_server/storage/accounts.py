@@ -1,0 +1,159 @@
+"""Users, password hashes and login sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current parameters
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("phonghop-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    body_id: int
+    username: str
+    full_name: str
+    title: str
+    unit: str
+    is_admin: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "body_id": self.body_id,
+            "username": self.username,
+            "full_name": self.full_name,
+            "title": self.title,
+            "unit": self.unit,
+            "is_admin": self.is_admin,
+        }
+
+
+_USER_COLUMNS = "u.id, u.body_id, u.username, u.full_name, u.title, u.unit, u.is_admin"
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(
+        row["id"],
+        row["body_id"],
+        row["username"],
+        row["full_name"],
+        row["title"],
+        row["unit"],
+        row["is_admin"],
+    )
+
+
+class Accounts:
+    def __init__(self, pool: asyncpg.Pool, *, session_ttl: timedelta) -> None:
+        self.pool = pool
+        self.session_ttl = session_ttl
+
+    async def create_user(
+        self,
+        body_id: int,
+        username: str,
+        full_name: str,
+        password: str,
+        *,
+        title: str = "",
+        unit: str = "",
+        is_admin: bool = False,
+        conn: asyncpg.Connection | None = None,
+    ) -> int:
+        sql = (
+            "INSERT INTO users (body_id, username, full_name, title, unit, password_hash, is_admin)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+        )
+        args = (body_id, username, full_name, title, unit, hash_password(password), is_admin)
+        if conn is not None:
+            return int(await conn.fetchval(sql, *args))
+        async with self.pool.acquire() as c:
+            return int(await c.fetchval(sql, *args))
+
+    async def authenticate(self, username: str, password: str) -> User | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_USER_COLUMNS}, u.password_hash FROM users u"
+                " WHERE lower(u.username) = lower($1) AND u.is_active",
+                username,
+            )
+        stored = row["password_hash"] if row is not None else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            async with self.pool.acquire() as conn:
+                await conn.execute(
+                    "UPDATE users SET password_hash = $2 WHERE id = $1",
+                    row["id"],
+                    hash_password(password),
+                )
+        return _user(row)
+
+    async def open_session(self, user_id: int, user_agent: str) -> str:
+        token = secrets.token_urlsafe(32)
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at, user_agent)"
+                " VALUES ($1, $2, now() + $3::interval, $4)",
+                _token_hash(token),
+                user_id,
+                self.session_ttl,
+                user_agent[:200],
+            )
+        return token
+
+    async def session_user(self, token: str) -> User | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"UPDATE sessions s SET last_seen_at = now() FROM users u"
+                f" WHERE s.token_hash = $1 AND s.expires_at > now() AND u.id = s.user_id"
+                f" AND u.is_active RETURNING {_USER_COLUMNS}",
+                _token_hash(token),
+            )
+        return _user(row) if row is not None else None
+
+    async def close_session(self, token: str) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute("DELETE FROM sessions WHERE token_hash = $1", _token_hash(token))
+
+
+async def audit(
+    pool: asyncpg.Pool,
+    actor_id: int | None,
+    action: str,
+    target: str = "",
+    *,
+    ip: str = "",
+    details: dict[str, object] | None = None,
+) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO audit_log (actor_id, action, target, ip, details) VALUES ($1,$2,$3,$4,$5)",
+            actor_id,
+            action,
+            target,
+            ip,
+            details or {},
+        )

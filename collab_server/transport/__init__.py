@@ -1,0 +1,1 @@
+"""Starlette routes and the websocket adapter, nothing else."""

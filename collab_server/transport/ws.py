@@ -1,0 +1,80 @@
+"""The websocket route: a short adapter around the live core."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from collab_server.errors import AppError, Forbidden, ProtocolError
+from collab_server.live.connection import Identity
+from collab_server.live.hub import Hub
+from collab_server.live.names import parse_path
+from collab_server.status import Close
+from collab_server.storage.meetings import PgMeetings
+from collab_server.transport.auth import current_user
+
+log = logging.getLogger(__name__)
+
+_DEVICE = re.compile(r"[^\w .:/-]", re.UNICODE)
+
+
+class StarletteSocket:
+    __slots__ = ("_ws",)
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._ws = websocket
+
+    async def send(self, data: bytes) -> None:
+        await self._ws.send_bytes(data)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._ws.application_state is WebSocketState.CONNECTED:
+            await self._ws.close(code, reason)
+
+
+def _device(websocket: WebSocket) -> str:
+    raw = websocket.query_params.get("device") or websocket.headers.get("user-agent", "")
+    return _DEVICE.sub("", raw)[:64]
+
+
+async def live_socket(websocket: WebSocket) -> None:
+    # Accept first: a close code can only be sent on an open socket.
+    await websocket.accept()
+    hub: Hub = websocket.app.state.hub
+    meetings: PgMeetings = websocket.app.state.meetings
+    try:
+        user = await current_user(websocket, allow_query=True)
+        key = parse_path(websocket.path_params["path"], user.id)
+        role = await meetings.role_of(key.meeting_id, user.id)
+        if role is None:
+            raise Forbidden("Bạn không tham dự cuộc họp này.", "You take no part in this meeting.")
+        identity = Identity(user.id, user.full_name, role, _device(websocket))
+        conn, live = await hub.connect(key, StarletteSocket(websocket), identity)
+    except AppError as exc:
+        log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code)})
+        await websocket.close(exc.close_code, exc.message_en[:120])
+        return
+    try:
+        while not conn.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = message.get("bytes")
+            if data is None:
+                raise ProtocolError("Chỉ nhận khung nhị phân.", "Binary frames only.")
+            await hub.receive(conn, live, data)
+    except AppError as exc:
+        log.info(
+            "socket closed for bad input",
+            extra={"code": exc.code, "close": int(exc.close_code), "user_id": user.id,
+                   "doc": live.name, "reason": exc.message_en},
+        )
+        conn.close(exc.close_code, exc.message_en, drain=True)
+    except Exception:
+        log.exception("socket failed", extra={"user_id": user.id, "doc": live.name})
+        conn.close(Close.INTERNAL_ERROR, "internal error")
+    finally:
+        hub.disconnect(conn, live)
+        await conn.finish()
