@@ -35,6 +35,12 @@ class Settings:
     idle_unload_s: float = field(
         default_factory=lambda: _env_float("PHONGHOP_IDLE_UNLOAD_S", 60.0)
     )
+    send_queue_frames: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_FRAMES", 512)
+    )
+    send_queue_bytes: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_BYTES", 16 * 1024 * 1024)
+    )
     session_hours: float = field(default_factory=lambda: _env_float("PHONGHOP_SESSION_HOURS", 12))
     secure_cookies: bool = field(
         default_factory=lambda: os.environ.get("PHONGHOP_SECURE_COOKIES", "") == "1"

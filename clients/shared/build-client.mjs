@@ -40,7 +40,7 @@ function checkSingletons(metafile, root) {
   for (const name of SINGLETONS) {
     const dirs = new Set()
     for (const input of Object.keys(metafile.inputs)) {
-      const abs = path.resolve(input)
+      const abs = path.resolve(root, input)
       const marker = `${path.sep}node_modules${path.sep}${name}${path.sep}`
       const at = abs.lastIndexOf(marker)
       if (at >= 0) dirs.add(abs.slice(0, at + marker.length - 1))
@@ -62,7 +62,7 @@ export async function buildClient(esbuild, { root, watch = false }) {
     outdir: dist,
     bundle: true,
     format: 'iife',
-    target: ['es2020', 'chrome87', 'firefox78', 'safari14'],
+    target: ['es2020', 'chrome87', 'firefox78', 'safari15'],
     minify: !watch,
     sourcemap: watch ? 'inline' : false,
     metafile: true,

