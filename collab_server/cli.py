@@ -49,12 +49,17 @@ async def _prepare(url: str, settings: Settings, *, demo: bool) -> str | None:
             fresh = not await demo_data.has_data(conn)
         if demo and fresh:
             accounts = Accounts(pool, session_ttl=_ttl(settings))
-            passwords = await demo_data.seed(pool, accounts, settings.data_dir)
+            passwords = await demo_data.seed(pool, accounts)
+            await asyncio.to_thread(demo_data.save, settings.data_dir, passwords)
             return demo_data.describe(passwords)
     finally:
         await pool.close()
-    path = settings.data_dir / "demo-accounts.txt"
-    return path.read_text(encoding="utf-8") if demo and path.exists() else None
+    return await asyncio.to_thread(_saved_demo, settings.data_dir) if demo else None
+
+
+def _saved_demo(data_dir: Path) -> str | None:
+    path = data_dir / "demo-accounts.txt"
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def _ttl(settings: Settings):  # type: ignore[no-untyped-def]
@@ -150,7 +155,8 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="phonghop", description="Phòng họp không giấy")
     p.add_argument("--database-url", help="PostgreSQL URL (default: embedded, env DATABASE_URL)")
-    p.add_argument("--data-dir", type=Path, help="data folder (default ./var, env PHONGHOP_DATA_DIR)")
+    p.add_argument("--data-dir", type=Path,
+                   help="data folder (default ./var, env PHONGHOP_DATA_DIR)")
     p.add_argument("--log-level", help="debug, info, warning (env PHONGHOP_LOG_LEVEL)")
     p.add_argument("--log-format", choices=["json", "text"], help="env PHONGHOP_LOG_FORMAT")
     sub = p.add_subparsers(dest="command", required=True)

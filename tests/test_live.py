@@ -44,7 +44,8 @@ async def test_login_me_meetings_logout(server: Server, world: World) -> None:
         client.cookies.clear()
         assert (await client.get("/api/me")).status_code == 401
         # The token is revoked on the server, not only forgotten by the browser.
-        again = await client.get("/api/me", headers={"authorization": f"Bearer {r.json()['token']}"})
+        bearer = {"authorization": f"Bearer {r.json()['token']}"}
+        again = await client.get("/api/me", headers=bearer)
         assert again.status_code == 401
 
 

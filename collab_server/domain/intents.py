@@ -14,20 +14,20 @@ from collab_server.domain import room
 from collab_server.domain.roles import Role
 from collab_server.errors import BadIntent, Forbidden, NotFound
 from collab_server.live.connection import Identity
-from collab_server.live.ports import MeetingData
+from collab_server.live.ports import MeetingData, YDoc
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     meeting_id: int
     identity: Identity
-    doc: pycrdt.Doc
+    doc: YDoc
     meetings: MeetingData
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    apply: Callable[[pycrdt.Doc], None]
+    apply: Callable[[YDoc], None]
     event: str
     data: dict[str, Any]
 
@@ -77,7 +77,7 @@ async def agenda_goto(ctx: Context, args: dict[str, Any]) -> Change:
         raise BadIntent("Cần 'item' hoặc 'step'.", "Need 'item' or 'step'.")
     since = room.now_ms()
 
-    def apply(doc: pycrdt.Doc) -> None:
+    def apply(doc: YDoc) -> None:
         cursor = doc.get(room.CURSOR, type=pycrdt.Map)
         if cursor.get("item") != target:
             cursor["item"] = target
@@ -96,7 +96,7 @@ async def presenter_set(ctx: Context, args: dict[str, Any]) -> Change:
         if role is None or role == Role.DISPLAY:
             raise NotFound("Người này không tham dự cuộc họp.", "Not a participant.")
 
-    def apply(doc: pycrdt.Doc) -> None:
+    def apply(doc: YDoc) -> None:
         doc.get(room.PRESENTING, type=pycrdt.Map)["presenter"] = user
 
     return Change(apply, "presenter.set", {"user": user})
@@ -123,7 +123,7 @@ async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
         )
     since = room.now_ms()
 
-    def apply(doc: pycrdt.Doc) -> None:
+    def apply(doc: YDoc) -> None:
         doc.get(room.PRESENTING, type=pycrdt.Map).update(
             {"document": document_id, "page": page, "zoom": float(zoom), "since": since}
         )

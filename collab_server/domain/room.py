@@ -11,7 +11,7 @@ from typing import Any
 
 import pycrdt
 
-from collab_server.live.ports import MeetingInfo
+from collab_server.live.ports import MeetingInfo, YDoc
 
 MEETING = "meeting"
 AGENDA = "agenda"
@@ -23,7 +23,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def seed(doc: pycrdt.Doc, info: MeetingInfo) -> None:
+def seed(doc: YDoc, info: MeetingInfo) -> None:
     """The first content of a meeting's room. Called once per meeting, ever."""
     meeting = doc.get(MEETING, type=pycrdt.Map)
     meeting.update(
@@ -59,19 +59,19 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def agenda_ids(doc: pycrdt.Doc) -> list[int]:
+def agenda_ids(doc: YDoc) -> list[int]:
     return [int(item["id"]) for item in doc.get(AGENDA, type=pycrdt.Array).to_py() or []]
 
 
-def cursor_item(doc: pycrdt.Doc) -> int | None:
+def cursor_item(doc: YDoc) -> int | None:
     return _int(doc.get(CURSOR, type=pycrdt.Map).get("item"))
 
 
-def presenter(doc: pycrdt.Doc) -> int | None:
+def presenter(doc: YDoc) -> int | None:
     return _int(doc.get(PRESENTING, type=pycrdt.Map).get("presenter"))
 
 
-def snapshot(doc: pycrdt.Doc) -> dict[str, Any]:
+def snapshot(doc: YDoc) -> dict[str, Any]:
     """The room as plain data, for tests, logs and HTTP."""
     return {
         MEETING: doc.get(MEETING, type=pycrdt.Map).to_py(),

@@ -59,6 +59,7 @@ class Connection:
         "_wakeup",
         "_writer",
         "_sending",
+        "_idle",
         "_close_task",
         "sent_frames",
         "sent_bytes",
@@ -78,6 +79,8 @@ class Connection:
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._sending = False
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._close_task: asyncio.Task[None] | None = None
         self.sent_frames = 0
         self.sent_bytes = 0
@@ -102,6 +105,7 @@ class Connection:
             return False
         self._queue.append(frame)
         self._queued_bytes += len(frame)
+        self._idle.clear()
         self._wakeup.set()
         return True
 
@@ -112,6 +116,7 @@ class Connection:
     async def _drain(self) -> None:
         while True:
             while not self._queue:
+                self._idle.set()
                 self._wakeup.clear()
                 await self._wakeup.wait()
             frame = self._queue.popleft()
@@ -138,6 +143,8 @@ class Connection:
         if not drain:
             self._queue.clear()
             self._queued_bytes = 0
+            if not self._sending:
+                self._idle.set()
         self._close_task = asyncio.create_task(self._close(code, reason), name="ws-close")
 
     async def _close(self, code: int, reason: str) -> None:
@@ -167,5 +174,4 @@ class Connection:
                 await self._writer
 
     async def _wait_empty(self) -> None:
-        while self._queue or self._sending:
-            await asyncio.sleep(0.005)
+        await self._idle.wait()

@@ -19,6 +19,7 @@ import pycrdt
 from collab_server.errors import ProtocolError, TooLarge
 from collab_server.live.connection import Connection
 from collab_server.live.names import DocKey
+from collab_server.live.ports import YDoc
 from collab_server.protocol import (
     AwarenessEntry,
     encode_awareness,
@@ -48,7 +49,7 @@ class LiveDoc:
         self.name = key.name
         self.flush_window = flush_window
         self._persist = persist
-        self.doc = pycrdt.Doc()
+        self.doc: YDoc = pycrdt.Doc()
         self.connections: set[Connection] = set()
         self.awareness: dict[int, tuple[int, str, Connection | None]] = {}
         self.lock = asyncio.Lock()
@@ -115,7 +116,7 @@ class LiveDoc:
         finally:
             self._origin = None
 
-    def server_change(self, change: Callable[[pycrdt.Doc], None]) -> bytes:
+    def server_change(self, change: Callable[[YDoc], None]) -> bytes:
         """Apply a server-made change and return its update (the caller commits it)."""
         before = len(self._send)
         self._origin = SERVER
@@ -142,7 +143,7 @@ class LiveDoc:
         try:
             if pycrdt.get_update(update, ours) == EMPTY_UPDATE:
                 return True
-            scratch = pycrdt.Doc()
+            scratch: YDoc = pycrdt.Doc()
             scratch.apply_update(self.doc.get_update())
             scratch.observe(lambda event: changed.append(event.update))
             scratch.apply_update(update)

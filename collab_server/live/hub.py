@@ -28,7 +28,7 @@ from collab_server.live.connection import Connection, ConnectionLimits, Identity
 from collab_server.live.document import EMPTY_UPDATE, LiveDoc
 from collab_server.live.names import DocKey, DocKind
 from collab_server.live.persister import Persister
-from collab_server.live.ports import DocStore, MeetingData, Record, Socket
+from collab_server.live.ports import DocStore, MeetingData, Record, Socket, YDoc
 from collab_server.protocol import (
     AuthDenied,
     AwarenessUpdate,
@@ -103,7 +103,7 @@ class Hub:
             info = await self.meetings.meeting(key.meeting_id)
             if info is None:
                 raise NotFound("Không có cuộc họp này.", "No such meeting.")
-            seed = pycrdt.Doc()
+            seed: YDoc = pycrdt.Doc()
             with seed.transaction():
                 room.seed(seed, info)
             updates = await self.store.initialize(key.name, seed.get_update())
@@ -191,7 +191,9 @@ class Hub:
         elif isinstance(message, IntentFrame):
             await self._intent(conn, live, message.text)
         elif isinstance(message, AuthDenied | IntentResult):
-            raise ProtocolError("Máy khách không được gửi loại thông điệp này.", "Server-only type.")
+            raise ProtocolError(
+                "Máy khách không được gửi loại thông điệp này.", "Server-only message type."
+            )
 
     async def _may_write(self, conn: Connection, live: LiveDoc) -> bool:
         kind = live.key.kind
@@ -244,7 +246,11 @@ class Hub:
         except AppError as exc:
             log.info(
                 "intent refused",
-                extra={"intent": intent.type[:40], "code": exc.code, "user_id": conn.identity.user_id},
+                extra={
+                    "intent": intent.type[:40],
+                    "code": exc.code,
+                    "user_id": conn.identity.user_id,
+                },
             )
             conn.send(encode_intent_result(result_error(intent.id, exc)))
             return
@@ -252,7 +258,7 @@ class Hub:
         conn.send(encode_intent_result(result_ok(intent.id)))
 
     async def _commit(
-        self, live: LiveDoc, apply: Callable[[pycrdt.Doc], None], record: Record
+        self, live: LiveDoc, apply: Callable[[YDoc], None], record: Record
     ) -> None:
         """Apply in memory, commit to storage, and only then let replicas see it."""
         live.holding = True

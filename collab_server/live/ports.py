@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
+
+import pycrdt
+
+# pycrdt's Doc is generic over its root types; ours are looked up by name.
+YDoc: TypeAlias = pycrdt.Doc[Any]
 
 
 class Socket(Protocol):

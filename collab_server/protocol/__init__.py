@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collab_server.protocol.intents import Intent, parse_intent
 from collab_server.protocol.messages import (
     AuthDenied,
     AwarenessEntry,
@@ -24,7 +25,6 @@ from collab_server.protocol.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
-from collab_server.protocol.intents import Intent, parse_intent
 
 __all__ = [
     "AuthDenied",

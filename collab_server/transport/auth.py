@@ -29,7 +29,9 @@ async def current_user(conn: HTTPConnection, *, allow_query: bool = False) -> Us
     accounts: Accounts = conn.app.state.accounts
     user = await accounts.session_user(token)
     if user is None:
-        raise Unauthorized("Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.", "Session expired.")
+        raise Unauthorized(
+            "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.", "Session expired."
+        )
     return user
 
 

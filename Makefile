@@ -1,0 +1,61 @@
+# Phòng họp không giấy: `make run` to try it, `make test` to check it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+NPM    ?= npm
+CLIENTS := clients/web clients/display
+
+.PHONY: run test lint bench clients venv test-deps interop-deps clean help
+
+help:
+	@echo "make run    - cài đặt và chạy máy chủ tại http://127.0.0.1:8000 (dữ liệu demo)"
+	@echo "make test   - cài phụ thuộc kiểm thử và chạy toàn bộ kiểm thử"
+	@echo "make bench  - đo hiệu năng (xem docs/benchmarks.md)"
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e '.[test,load]'
+	touch $@
+
+venv: $(VENV)/.installed
+test-deps: $(VENV)/.installed-test
+
+# Each client: its locked npm packages, then an esbuild bundle in dist/.
+clients:
+	@for c in $(CLIENTS); do \
+	  if [ -f $$c/package.json ]; then \
+	    echo "building $$c"; \
+	    (cd $$c && ( [ -f package-lock.json ] && $(NPM) ci --no-audit --no-fund --loglevel=error \
+	                 || $(NPM) install --no-audit --no-fund --loglevel=error ) \
+	            && $(NPM) run --silent build) || exit 1; \
+	  fi; \
+	done
+
+interop-deps:
+	cd tests/interop && $(NPM) ci --no-audit --no-fund --loglevel=error
+
+run: venv clients
+	$(VENV)/bin/phonghop --log-format text serve --demo
+
+lint: test-deps
+	$(VENV)/bin/ruff check collab_server tests load
+	$(VENV)/bin/mypy
+
+test: test-deps clients interop-deps
+	$(VENV)/bin/ruff check collab_server tests load
+	$(VENV)/bin/mypy
+	$(PY) -m pytest
+
+bench: test-deps clients
+	$(PY) load/bench_live.py --json var/bench-live.json
+
+clean:
+	rm -rf $(VENV) clients/*/node_modules clients/*/dist tests/interop/node_modules
