@@ -37,6 +37,7 @@ class Settings:
     idle_unload_s: float = field(
         default_factory=lambda: _env_float("PHONGHOP_IDLE_UNLOAD_S", 60.0)
     )
+    compact_every: int = field(default_factory=lambda: _env_int("PHONGHOP_COMPACT_EVERY", 200))
     send_queue_frames: int = field(
         default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_FRAMES", 512)
     )

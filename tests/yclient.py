@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
+import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -144,3 +147,49 @@ class YClient:
         if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+
+
+class StalledSocket:
+    """A websocket that stops reading after the handshake, with a tiny receive
+    window, like a laptop whose wifi froze. Client libraries keep reading into
+    memory, so this one speaks raw HTTP and frames."""
+
+    def __init__(self, port: int, path: str, token: str) -> None:
+        self.port = port
+        self.request = (
+            f"GET /ws/{path}?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> StalledSocket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", self.port))
+        self.reader, self.writer = await asyncio.open_connection(sock=sock, limit=4096)
+        self.writer.write(self.request.encode())
+        status = await self.reader.readuntil(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 101"), status
+        return self
+
+    async def read_until_close(self) -> int:
+        """Read everything the server had queued; return the close code."""
+        assert self.reader is not None
+        while True:
+            head = await self.reader.readexactly(2)
+            opcode, length = head[0] & 0x0F, head[1] & 0x7F
+            if length == 126:
+                length = int.from_bytes(await self.reader.readexactly(2), "big")
+            elif length == 127:
+                length = int.from_bytes(await self.reader.readexactly(8), "big")
+            payload = await self.reader.readexactly(length)
+            if opcode == 0x8:
+                return int.from_bytes(payload[:2], "big")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,7 @@ class Connection:
         "_writer",
         "_sending",
         "_idle",
+        "on_close",
         "_close_task",
         "sent_frames",
         "sent_bytes",
@@ -81,6 +83,9 @@ class Connection:
         self._sending = False
         self._idle = asyncio.Event()
         self._idle.set()
+        # Set by the hub: a closed connection leaves its document at once, so
+        # fan-out stops counting it before the socket itself is gone.
+        self.on_close: Callable[[], None] | None = None
         self._close_task: asyncio.Task[None] | None = None
         self.sent_frames = 0
         self.sent_bytes = 0
@@ -92,9 +97,11 @@ class Connection:
         """Queue a frame without waiting. False if the connection is gone."""
         if self.closed:
             return False
+        # The frame that crosses the byte budget is still taken (a large document
+        # must be able to sync); a backlog already over it overflows.
         if (
             len(self._queue) >= self.limits.max_queue_frames
-            or self._queued_bytes + len(frame) > self.limits.max_queue_bytes
+            or self._queued_bytes > self.limits.max_queue_bytes
         ):
             log.warning(
                 "slow client dropped",
@@ -146,6 +153,8 @@ class Connection:
             if not self._sending:
                 self._idle.set()
         self._close_task = asyncio.create_task(self._close(code, reason), name="ws-close")
+        if self.on_close is not None:
+            self.on_close()
 
     async def _close(self, code: int, reason: str) -> None:
         if self._queue or self._sending:

@@ -258,7 +258,6 @@ class LiveDoc:
         if self._store:
             merged = self._store[0] if len(self._store) == 1 else pycrdt.merge_updates(*self._store)
             self._store.clear()
-            self.updates_since_compaction += 1
             self._persist(self.name, merged)
         awareness = None
         if self._awareness_out:

@@ -115,9 +115,15 @@ class Hub:
     def _persist(self, name: str, update: bytes) -> None:
         self.persister.add(name, update)
         live = self.docs.get(name)
-        if live is not None and live.updates_since_compaction >= self.settings.compact_every:
+        if live is not None:
+            self._stored(live)
+
+    def _stored(self, live: LiveDoc) -> None:
+        """Count rows in the log; past the threshold, squash them."""
+        live.updates_since_compaction += 1
+        if live.updates_since_compaction >= self.settings.compact_every:
             live.updates_since_compaction = 0
-            self._spawn(self._compact(name))
+            self._spawn(self._compact(live.name))
 
     async def _compact(self, name: str) -> None:
         await self.persister.drain()
@@ -143,10 +149,13 @@ class Hub:
         live = await self.open(key)
         conn = Connection(socket, identity, self.settings.limits)
         conn.start()
+        conn.on_close = lambda: self.disconnect(conn, live)
         live.attach(conn)
         return conn, live
 
     def disconnect(self, conn: Connection, live: LiveDoc) -> None:
+        if conn not in live.connections:
+            return
         live.detach(conn)
         if conn.overflowed:
             self.dropped_clients += 1
@@ -268,6 +277,7 @@ class Hub:
                 return
             try:
                 await self.store.commit_intent(live.name, update, record)
+                self._stored(live)
             except Exception as exc:
                 log.exception("committing %s failed; reloading the room", record.kind)
                 await self._reload(live)

@@ -82,6 +82,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 flush_window=settings.flush_window_ms / 1000,
                 max_frame=settings.max_frame_bytes,
                 idle_unload=settings.idle_unload_s,
+                compact_every=settings.compact_every,
                 limits=ConnectionLimits(
                     max_queue_frames=settings.send_queue_frames,
                     max_queue_bytes=settings.send_queue_bytes,
