@@ -52,6 +52,7 @@ lint: test-deps
 test: test-deps clients interop-deps
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
+	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done
 	$(PY) -m pytest
 
 bench: test-deps clients

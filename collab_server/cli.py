@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +35,9 @@ def database(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
-async def _prepare(url: str, settings: Settings, *, demo: bool) -> str | None:
-    """Migrate, and seed the demo when the database is empty. Returns the demo text."""
+async def _prepare(url: str, settings: Settings, *, demo: bool) -> tuple[str | None, bool]:
+    """Migrate, and seed the demo when the database is empty.
+    Returns the demo accounts (if known) and whether they were created now."""
     from collab_server import demo as demo_data
     from collab_server.storage import db
     from collab_server.storage.accounts import Accounts
@@ -51,10 +53,10 @@ async def _prepare(url: str, settings: Settings, *, demo: bool) -> str | None:
             accounts = Accounts(pool, session_ttl=_ttl(settings))
             passwords = await demo_data.seed(pool, accounts)
             await asyncio.to_thread(demo_data.save, settings.data_dir, passwords)
-            return demo_data.describe(passwords)
+            return demo_data.describe(passwords), True
     finally:
         await pool.close()
-    return await asyncio.to_thread(_saved_demo, settings.data_dir) if demo else None
+    return (await asyncio.to_thread(_saved_demo, settings.data_dir) if demo else None), False
 
 
 def _saved_demo(data_dir: Path) -> str | None:
@@ -68,13 +70,24 @@ def _ttl(settings: Settings):  # type: ignore[no-untyped-def]
     return timedelta(hours=settings.session_hours)
 
 
+def _exit_on_sigterm() -> None:
+    """uvicorn re-raises SIGTERM after its graceful shutdown; turn it into an
+    exception so the embedded PostgreSQL is stopped on the way out."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    _exit_on_sigterm()
     from collab_server.transport.app import client_dist_exists, create_app
 
     with database(settings) as url:
-        demo_text = asyncio.run(_prepare(url, settings, demo=args.demo))
+        demo_text, _ = asyncio.run(_prepare(url, settings, demo=args.demo))
         app = create_app(settings, url)
         base = f"http://{settings.host}:{settings.port}"
         banner = [f"Phòng họp không giấy đang chạy tại {base}/"]
@@ -109,8 +122,11 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as url:
-        text = asyncio.run(_prepare(url, settings, demo=True))
-    print(text or "Cơ sở dữ liệu đã có dữ liệu; không tạo lại dữ liệu demo.")
+        text, created = asyncio.run(_prepare(url, settings, demo=True))
+    if not created:
+        print("Cơ sở dữ liệu đã có dữ liệu; không tạo lại dữ liệu demo.")
+    if text:
+        print(text)
     return 0
 
 
@@ -195,5 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             setattr(settings, name, value)
     logs.setup(settings.log_level, settings.log_format)
-    result: int = args.func(settings, args)
+    try:
+        result: int = args.func(settings, args)
+    except KeyboardInterrupt:
+        return 130
     return result

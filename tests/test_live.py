@@ -324,3 +324,19 @@ async def test_websocket_rejects_plain_http(server: Server) -> None:
         r = await client.get("/ws/meeting/1/room")
     assert r.status_code in (400, 403, 404, 426)
     _ = websockets  # imported for its exceptions elsewhere
+
+
+async def test_query_awareness_is_always_answered(server: Server, world: World) -> None:
+    client = await room(server, world, "guest")
+    try:
+        before = client.awareness_frames
+        await client.ws.send(bytes([3]))
+        await wait_until(lambda: client.awareness_frames > before, what="awareness reply")
+    finally:
+        await client.close()
+
+
+async def test_display_path_redirects_to_its_folder(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        r = await client.get("/display")
+    assert r.status_code == 308 and r.headers["location"] == "/display/"

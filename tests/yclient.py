@@ -58,6 +58,7 @@ class YClient:
         self.awareness: dict[int, dict[str, Any] | None] = {}
         self.denied: list[str] = []
         self.received_updates = 0
+        self.awareness_frames = 0
         self.close_code: int | None = None
         self.close_reason = ""
         self._reader: asyncio.Task[None] | None = None
@@ -99,6 +100,7 @@ class YClient:
             if self.on_update is not None:
                 self.on_update()
         elif isinstance(message, AwarenessUpdate):
+            self.awareness_frames += 1
             for entry in message.entries:
                 self.awareness[entry.client_id] = orjson.loads(entry.state)
         elif isinstance(message, IntentResult):

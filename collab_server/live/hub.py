@@ -40,6 +40,7 @@ from collab_server.protocol import (
     SyncUpdate,
     decode,
     encode_auth_denied,
+    encode_awareness,
     encode_intent_result,
 )
 from collab_server.protocol.intents import IntentError, parse_intent, result_error, result_ok
@@ -194,9 +195,8 @@ class Hub:
         elif isinstance(message, AwarenessUpdate):
             live.apply_awareness(message.entries, conn)
         elif isinstance(message, QueryAwareness):
-            awareness = live.awareness_frame()
-            if awareness is not None:
-                conn.send(awareness)
+            # Always answered, even with no states: clients use it to probe a silent socket.
+            conn.send(live.awareness_frame() or encode_awareness(()))
         elif isinstance(message, IntentFrame):
             await self._intent(conn, live, message.text)
         elif isinstance(message, AuthDenied | IntentResult):

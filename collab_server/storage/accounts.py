@@ -77,12 +77,15 @@ class Accounts:
         unit: str = "",
         is_admin: bool = False,
         conn: asyncpg.Connection | None = None,
+        password_hash: str | None = None,
     ) -> int:
+        """Add a user. `password_hash` lets a batch share one hash of one password."""
         sql = (
             "INSERT INTO users (body_id, username, full_name, title, unit, password_hash, is_admin)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
         )
-        args = (body_id, username, full_name, title, unit, hash_password(password), is_admin)
+        hashed = password_hash or hash_password(password)
+        args = (body_id, username, full_name, title, unit, hashed, is_admin)
         if conn is not None:
             return int(await conn.fetchval(sql, *args))
         async with self.pool.acquire() as c:

@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -59,6 +59,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings", api.meetings),
         Route("/api/meetings/{meeting_id}", api.meeting),
         WebSocketRoute("/ws/{path:path}", live_socket),
+        # Without the slash, the page's relative assets would resolve to the web client's.
+        Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),
         Mount("/display", StaticFiles(directory=clients / "display" / "dist", html=True,
                                       check_dir=False)),
         Mount("/", StaticFiles(directory=clients / "web" / "dist", html=True, check_dir=False)),

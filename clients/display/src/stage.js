@@ -10,6 +10,7 @@ import { statusLabel, stopReason, badgeClass } from '../../shared/status.js'
 import { t, onLangChange } from '../../shared/i18n/index.js'
 import { formatTime, formatDate } from '../../shared/time.js'
 
+const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1)
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 
 /**
@@ -56,7 +57,7 @@ export function mountStage(root, id, { onStopped }) {
   function renderClock() {
     clock.replaceChildren(
       h('span', { class: 'clock-time' }, formatTime(Date.now())),
-      h('span', { class: 'clock-date' }, formatDate(Date.now())),
+      h('span', { class: 'clock-date' }, capitalize(formatDate(Date.now()))),
     )
   }
 

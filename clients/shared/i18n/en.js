@@ -20,6 +20,7 @@ export default {
   'login.loggedOut': 'You have logged out. Your data on this device was cleared.',
   'login.displayHint': 'Log in with the display account of this meeting room.',
   'login.error.invalid': 'Wrong username or password.',
+  'login.error.login_failed': 'Wrong username or password.',
   'login.error.invalid_credentials': 'Wrong username or password.',
   'login.error.unauthorized': 'Wrong username or password.',
   'login.error.forbidden': 'This account may not log in.',

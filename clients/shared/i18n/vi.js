@@ -20,6 +20,7 @@ export default {
   'login.loggedOut': 'Bạn đã đăng xuất. Dữ liệu trên máy này đã được xóa.',
   'login.displayHint': 'Đăng nhập bằng tài khoản màn hình của phòng họp.',
   'login.error.invalid': 'Tên đăng nhập hoặc mật khẩu không đúng.',
+  'login.error.login_failed': 'Tên đăng nhập hoặc mật khẩu không đúng.',
   'login.error.invalid_credentials': 'Tên đăng nhập hoặc mật khẩu không đúng.',
   'login.error.unauthorized': 'Tên đăng nhập hoặc mật khẩu không đúng.',
   'login.error.forbidden': 'Tài khoản này không được phép đăng nhập.',

@@ -23,10 +23,13 @@ export function presentControl({ documents, selection, busy, onEdit, onPresent, 
     'form',
     {
       class: 'present',
+      novalidate: true, // out-of-range pages are clamped, not refused
       'aria-labelledby': 'present-title',
       onsubmit: (e) => {
         e.preventDefault()
-        if (!busy) onPresent(doc.id, clampPage(selection.page, max))
+        // The form's own value: it may have been typed after this render.
+        const typed = e.target.elements['present-page'].value
+        if (!busy) onPresent(doc.id, clampPage(typed, max))
       },
     },
     h('h3', { id: 'present-title' }, t('present.title')),

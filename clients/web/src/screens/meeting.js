@@ -162,6 +162,8 @@ export function mountMeeting(root, id, ctx) {
 
   function renderContent() {
     const chair = state.info?.role === 'chair'
+    // Controls wait while an intent is out or the socket is not live.
+    const blocked = state.busy || conn.status !== Status.LIVE
     const items = agenda()
     const index = currentIndex({ agenda: items, cursor: state.room.cursor })
     const shown = describePresenting(state.room.presenting, documents())
@@ -178,15 +180,15 @@ export function mountMeeting(root, id, ctx) {
             h('button', {
               type: 'button',
               'data-key': 'prev',
-              'aria-disabled': state.busy || index <= 0 ? 'true' : false,
-              onclick: () => !state.busy && index > 0 && act('agenda.goto', { step: -1 }),
+              'aria-disabled': blocked || index <= 0 ? 'true' : false,
+              onclick: () => !blocked && index > 0 && act('agenda.goto', { step: -1 }),
             }, h('span', { 'aria-hidden': 'true' }, '← '), t('meeting.prev')),
             h('button', {
               type: 'button',
               class: 'primary',
               'data-key': 'next',
-              'aria-disabled': state.busy || index >= items.length - 1 ? 'true' : false,
-              onclick: () => !state.busy && index < items.length - 1 && act('agenda.goto', { step: 1 }),
+              'aria-disabled': blocked || index >= items.length - 1 ? 'true' : false,
+              onclick: () => !blocked && index < items.length - 1 && act('agenda.goto', { step: 1 }),
             }, t('meeting.next'), h('span', { 'aria-hidden': 'true' }, ' →')),
             state.busy ? h('span', { class: 'sending' }, t('meeting.sending')) : null,
           )
@@ -196,7 +198,7 @@ export function mountMeeting(root, id, ctx) {
         agenda: items,
         cursorItem: state.room.cursor.item,
         chair,
-        busy: state.busy,
+        busy: blocked,
         onGoto: (item) => act('agenda.goto', { item }),
       }),
     )
@@ -212,7 +214,7 @@ export function mountMeeting(root, id, ctx) {
         ? presentControl({
             documents: documents(),
             selection: state.selection,
-            busy: state.busy,
+            busy: blocked,
             onEdit: (selection) => {
               const changedDoc = !sameId(selection.document, state.selection.document)
               state.selection = { ...selection, edited: true }
@@ -252,8 +254,7 @@ export function mountMeeting(root, id, ctx) {
       ctx.unauthorized()
       return
     }
-    renderStatus()
-    renderAlert()
+    render()
   })
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room

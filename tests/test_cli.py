@@ -1,0 +1,64 @@
+"""The `phonghop` command as an operator uses it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from tests.conftest import ROOT, new_database
+
+
+async def phonghop(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "collab_server", "--log-format", "text", *args,
+        cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode or 0, out.decode()
+
+
+async def test_migrate_demo_and_create_user(pg_uri: str, tmp_path: Path) -> None:
+    url = await new_database(pg_uri)
+    common = ("--database-url", url, "--data-dir", str(tmp_path))
+    code, out = await phonghop(*common, "migrate")
+    assert code == 0, out
+    code, out = await phonghop(*common, "migrate")
+    assert code == 0 and "applied migration" not in out
+
+    code, out = await phonghop(*common, "demo")
+    assert code == 0, out
+    assert "delegate01 … delegate90" in out and "chutoa" in out
+    saved = (tmp_path / "demo-accounts.txt")
+    assert saved.read_text(encoding="utf-8") in out
+    assert saved.stat().st_mode & 0o077 == 0
+    code, again = await phonghop(*common, "demo")
+    assert code == 0 and "không tạo lại" in again
+
+    code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
+                               "Sở Tư pháp", "--username", "nguyen.an", "--full-name",
+                               "Nguyễn Văn An", "--admin", env={"PHONGHOP_PASSWORD": "ngan"})
+    assert code == 2 and "8 ký tự" in out
+    code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
+                               "Sở Tư pháp", "--username", "nguyen.an", "--full-name",
+                               "Nguyễn Văn An", "--admin",
+                               env={"PHONGHOP_PASSWORD": "mot-mat-khau-dai"})
+    assert code == 0, out
+
+    conn = await asyncpg.connect(url)
+    try:
+        delegates = await conn.fetchval(
+            "SELECT count(*) FROM meeting_participants WHERE role = 'delegate'")
+        agenda = await conn.fetchval("SELECT count(*) FROM agenda_items")
+        admin = await conn.fetchrow(
+            "SELECT u.is_admin, u.password_hash, b.name FROM users u JOIN bodies b"
+            " ON b.id = u.body_id WHERE username = 'nguyen.an'")
+    finally:
+        await conn.close()
+    assert (delegates, agenda) == (90, 5)
+    assert admin["is_admin"] and admin["name"] == "Sở Tư pháp"
+    assert admin["password_hash"].startswith("$argon2id$")
