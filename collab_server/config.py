@@ -37,6 +37,11 @@ class Settings:
     idle_unload_s: float = field(
         default_factory=lambda: _env_float("PHONGHOP_IDLE_UNLOAD_S", 60.0)
     )
+    max_upload_bytes: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+    )
+    max_pages: int = field(default_factory=lambda: _env_int("PHONGHOP_MAX_PAGES", 2000))
+    render_workers: int = field(default_factory=lambda: _env_int("PHONGHOP_RENDER_WORKERS", 2))
     compact_every: int = field(default_factory=lambda: _env_int("PHONGHOP_COMPACT_EVERY", 200))
     send_queue_frames: int = field(
         default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_FRAMES", 512)

@@ -24,6 +24,11 @@ class AppError(Exception):
         self.message_en = message_en or (self.default_en if message is None else self.message)
         super().__init__(self.message_en)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross back from worker processes by pickle, which rebuilds them
+        # from `args` (the English text alone) unless told otherwise.
+        return (type(self), (self.message, self.message_en))
+
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "message_en": self.message_en}
 

@@ -111,7 +111,16 @@ class Hub:
         live.load(updates)
         self.loads += 1
         self.docs[key.name] = live
+        if key.kind is DocKind.ROOM:
+            # A refresh that failed after its change was committed is caught up here.
+            self._spawn(self._repair(key.meeting_id))
         return live
+
+    async def _repair(self, meeting_id: int) -> None:
+        try:
+            await self.refresh_room(meeting_id)
+        except Exception:  # the next load or preparation change tries again
+            log.exception("refreshing room %d failed", meeting_id)
 
     def _persist(self, name: str, update: bytes) -> None:
         self.persister.add(name, update)
@@ -160,6 +169,9 @@ class Hub:
         live.detach(conn)
         if conn.overflowed:
             self.dropped_clients += 1
+        self._unload_if_idle(live)
+
+    def _unload_if_idle(self, live: LiveDoc) -> None:
         if not live.connections and live.unload_handle is None:
             loop = asyncio.get_running_loop()
             live.unload_handle = loop.call_later(
@@ -266,8 +278,18 @@ class Hub:
         self.intent_count += 1
         conn.send(encode_intent_result(result_ok(intent.id)))
 
+    async def refresh_room(self, meeting_id: int) -> None:
+        """Bring prepared data (title, status, agenda) into the room document after
+        it changed in the database. Raises `Unavailable` if it cannot be stored."""
+        live = await self.open(DocKey(meeting_id, DocKind.ROOM))
+        async with live.lock:
+            info = await self.meetings.meeting(meeting_id)
+            if info is not None:
+                await self._commit(live, lambda doc: room.sync(doc, info), None)
+        self._unload_if_idle(live)
+
     async def _commit(
-        self, live: LiveDoc, apply: Callable[[YDoc], None], record: Record
+        self, live: LiveDoc, apply: Callable[[YDoc], None], record: Record | None
     ) -> None:
         """Apply in memory, commit to storage, and only then let replicas see it."""
         live.holding = True
@@ -279,7 +301,7 @@ class Hub:
                 await self.store.commit_intent(live.name, update, record)
                 self._stored(live)
             except Exception as exc:
-                log.exception("committing %s failed; reloading the room", record.kind)
+                log.exception("committing to %s failed; reloading it", live.name)
                 await self._reload(live)
                 raise Unavailable() from exc
         finally:

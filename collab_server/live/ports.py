@@ -40,8 +40,9 @@ class DocStore(Protocol):
 
     async def append(self, batch: Sequence[tuple[str, bytes]]) -> None: ...
 
-    async def commit_intent(self, name: str, update: bytes, record: Record) -> None:
-        """The update, the meeting event and the audit entry, in one transaction."""
+    async def commit_intent(self, name: str, update: bytes, record: Record | None) -> None:
+        """The update, the meeting event and the audit entry, in one transaction.
+        Without a record (a refresh from prepared data) only the update is stored."""
 
     async def compact(self, name: str) -> int:
         """Squash the update log into the snapshot; return rows squashed."""

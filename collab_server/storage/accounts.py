@@ -33,6 +33,7 @@ class User:
     title: str
     unit: str
     is_admin: bool
+    can_prepare: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -43,10 +44,13 @@ class User:
             "title": self.title,
             "unit": self.unit,
             "is_admin": self.is_admin,
+            "can_prepare": self.can_prepare,
         }
 
 
-_USER_COLUMNS = "u.id, u.body_id, u.username, u.full_name, u.title, u.unit, u.is_admin"
+_USER_COLUMNS = (
+    "u.id, u.body_id, u.username, u.full_name, u.title, u.unit, u.is_admin, u.can_prepare"
+)
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -58,6 +62,7 @@ def _user(row: asyncpg.Record) -> User:
         row["title"],
         row["unit"],
         row["is_admin"],
+        row["can_prepare"],
     )
 
 
@@ -76,16 +81,17 @@ class Accounts:
         title: str = "",
         unit: str = "",
         is_admin: bool = False,
+        can_prepare: bool = False,
         conn: asyncpg.Connection | None = None,
         password_hash: str | None = None,
     ) -> int:
         """Add a user. `password_hash` lets a batch share one hash of one password."""
         sql = (
-            "INSERT INTO users (body_id, username, full_name, title, unit, password_hash, is_admin)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+            "INSERT INTO users (body_id, username, full_name, title, unit, password_hash, is_admin,"
+            " can_prepare) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
         )
         hashed = password_hash or hash_password(password)
-        args = (body_id, username, full_name, title, unit, hashed, is_admin)
+        args = (body_id, username, full_name, title, unit, hashed, is_admin, can_prepare)
         if conn is not None:
             return int(await conn.fetchval(sql, *args))
         async with self.pool.acquire() as c:

@@ -43,9 +43,11 @@ class PgDocStore:
         async with self.pool.acquire() as conn:
             await conn.executemany("INSERT INTO doc_updates (name, data) VALUES ($1, $2)", batch)
 
-    async def commit_intent(self, name: str, update: bytes, record: Record) -> None:
+    async def commit_intent(self, name: str, update: bytes, record: Record | None) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("INSERT INTO doc_updates (name, data) VALUES ($1, $2)", name, update)
+            if record is None:
+                return
             await conn.execute(
                 "INSERT INTO meeting_events (meeting_id, actor_id, kind, data)"
                 " VALUES ($1, $2, $3, $4)",

@@ -1,17 +1,27 @@
-"""Meetings as the live core and the HTTP API read them."""
+"""Meetings as the live core and the HTTP API read and change them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from collab_server.documents.text import fold
+from collab_server.domain.access import MeetingAccess
+from collab_server.domain.calendar import iso
+from collab_server.domain.lifecycle import Status
+from collab_server.domain.roles import Role
 from collab_server.live.ports import AgendaItem, DocumentInfo, MeetingInfo
+
+MEETING_FIELDS = ("title", "room_id", "starts_at", "ends_at", "kind", "confidentiality")
 
 
 class PgMeetings:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    # -- the live core's view -----------------------------------------------------
 
     async def meeting(self, meeting_id: int) -> MeetingInfo | None:
         async with self.pool.acquire() as conn:
@@ -37,12 +47,10 @@ class PgMeetings:
             title=row["title"],
             body=row["body"],
             room=row["room"],
-            starts_at=row["starts_at"].isoformat(),
+            starts_at=iso(row["starts_at"]),
             status=row["status"],
             agenda=tuple(
-                AgendaItem(
-                    r["id"], r["position"], r["title"], r["presenter"], r["duration_min"]
-                )
+                AgendaItem(r["id"], r["position"], r["title"], r["presenter"], r["duration_min"])
                 for r in items
             ),
             documents=tuple(DocumentInfo(r["id"], r["title"], r["page_count"]) for r in documents),
@@ -57,25 +65,162 @@ class PgMeetings:
             )
         return role
 
-    async def of_user(self, user_id: int) -> list[dict[str, Any]]:
+    # -- access -----------------------------------------------------------------------
+
+    async def access(self, meeting_id: int, user_id: int) -> MeetingAccess | None:
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT m.id, m.title, m.starts_at, m.status, p.role, b.name AS body,"
-                " coalesce(r.name, '') AS room FROM meeting_participants p"
-                " JOIN meetings m ON m.id = p.meeting_id JOIN bodies b ON b.id = m.body_id"
-                " LEFT JOIN rooms r ON r.id = m.room_id WHERE p.user_id = $1"
-                " ORDER BY m.starts_at DESC",
+            row = await conn.fetchrow(
+                "SELECT m.id, m.body_id, m.status, m.kind, m.confidentiality, p.role,"
+                " (u.is_admin AND u.body_id = m.body_id) AS body_admin"
+                " FROM meetings m JOIN users u ON u.id = $2"
+                " LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2"
+                " WHERE m.id = $1",
+                meeting_id,
                 user_id,
             )
+        if row is None:
+            return None
+        return MeetingAccess(
+            meeting_id=row["id"],
+            body_id=row["body_id"],
+            status=Status(row["status"]),
+            kind=row["kind"],
+            confidentiality=row["confidentiality"],
+            role=Role(row["role"]) if row["role"] else None,
+            body_admin=bool(row["body_admin"]),
+        )
+
+    # -- lists and details --------------------------------------------------------------
+
+    async def of_user(self, user_id: int) -> list[dict[str, Any]]:
+        """Meetings the user takes part in, and those of the bodies they administer."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT m.id, m.title, m.starts_at, m.ends_at, m.status, m.kind,"
+                " m.confidentiality, p.role, b.name AS body, coalesce(r.name, '') AS room"
+                " FROM meetings m JOIN bodies b ON b.id = m.body_id"
+                " LEFT JOIN rooms r ON r.id = m.room_id"
+                " LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $1"
+                " WHERE p.user_id IS NOT NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1"
+                "   AND u.is_admin AND u.body_id = m.body_id)"
+                " ORDER BY m.starts_at DESC, m.id DESC",
+                user_id,
+            )
+        return [_meeting_row(r) for r in rows]
+
+    async def detail(self, meeting_id: int) -> dict[str, Any]:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT m.id, m.title, m.starts_at, m.ends_at, m.status, m.kind, m.room_id,"
+                " m.confidentiality, m.body_id, b.name AS body, coalesce(r.name, '') AS room,"
+                " NULL::text AS role FROM meetings m JOIN bodies b ON b.id = m.body_id"
+                " LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id = $1",
+                meeting_id,
+            )
+        result = _meeting_row(row)
+        result["body_id"] = row["body_id"]
+        result["room_id"] = row["room_id"]
+        return result
+
+    # -- changes ------------------------------------------------------------------------
+
+    async def create(self, body_id: int, creator: int, fields: dict[str, Any]) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            meeting_id: int = await conn.fetchval(
+                "INSERT INTO meetings (body_id, room_id, title, title_folded, kind, starts_at,"
+                " ends_at, confidentiality, created_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                " RETURNING id",
+                body_id,
+                fields.get("room_id"),
+                fields["title"],
+                fold(fields["title"]),
+                fields.get("kind", "regular"),
+                fields["starts_at"],
+                fields.get("ends_at"),
+                fields.get("confidentiality", "internal"),
+                creator,
+            )
+            await conn.execute(
+                "INSERT INTO meeting_participants (meeting_id, user_id, role, response)"
+                " VALUES ($1, $2, 'secretary', 'attend')",
+                meeting_id,
+                creator,
+            )
+        return meeting_id
+
+    async def update(self, meeting_id: int, fields: dict[str, Any]) -> None:
+        names = [name for name in MEETING_FIELDS if name in fields]
+        if not names:
+            return
+        sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
+        values = [fields[name] for name in names]
+        if "title" in fields:
+            sets += f", title_folded = ${len(names) + 2}"
+            values.append(fold(fields["title"]))
+        async with self.pool.acquire() as conn:
+            await conn.execute(f"UPDATE meetings SET {sets} WHERE id = $1", meeting_id, *values)
+
+    async def transition(
+        self, meeting_id: int, current: Status, target: Status, actor: int
+    ) -> bool:
+        """Move the status if it is still `current`; False if someone moved it first."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            done = await conn.fetchval(
+                "UPDATE meetings SET status = $3 WHERE id = $1 AND status = $2 RETURNING id",
+                meeting_id,
+                current.value,
+                target.value,
+            )
+            if done is None:
+                return False
+            await conn.execute(
+                "INSERT INTO meeting_transitions (meeting_id, from_status, to_status, actor_id)"
+                " VALUES ($1, $2, $3, $4)",
+                meeting_id,
+                current.value,
+                target.value,
+                actor,
+            )
+            await conn.execute(
+                "INSERT INTO meeting_events (meeting_id, actor_id, kind, data)"
+                " VALUES ($1, $2, 'meeting.status', $3)",
+                meeting_id,
+                actor,
+                {"from": current.value, "to": target.value},
+            )
+            if target is Status.INVITED:
+                await conn.execute(
+                    "UPDATE meeting_participants SET invited_at = coalesce(invited_at, now())"
+                    " WHERE meeting_id = $1",
+                    meeting_id,
+                )
+        return True
+
+    async def transitions(self, meeting_id: int) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT from_status, to_status, actor_id, at FROM meeting_transitions"
+                " WHERE meeting_id = $1 ORDER BY id",
+                meeting_id,
+            )
         return [
-            {
-                "id": r["id"],
-                "title": r["title"],
-                "starts_at": r["starts_at"].isoformat(),
-                "status": r["status"],
-                "role": r["role"],
-                "body": r["body"],
-                "room": r["room"],
-            }
+            {"from": r["from_status"], "to": r["to_status"], "actor_id": r["actor_id"],
+             "at": iso(r["at"])}
             for r in rows
         ]
+
+
+def _meeting_row(r: asyncpg.Record) -> dict[str, Any]:
+    ends: datetime | None = r["ends_at"]
+    return {
+        "id": r["id"],
+        "title": r["title"],
+        "starts_at": iso(r["starts_at"]),
+        "ends_at": iso(ends) if ends else None,
+        "status": r["status"],
+        "kind": r["kind"],
+        "confidentiality": r["confidentiality"],
+        "role": r["role"],
+        "body": r["body"],
+        "room": r["room"],
+    }

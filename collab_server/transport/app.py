@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,14 +18,21 @@ from starlette.staticfiles import StaticFiles
 
 from collab_server import __version__
 from collab_server.config import Settings
+from collab_server.documents.cache import PageCache
+from collab_server.documents.pool import WorkerPool
 from collab_server.errors import AppError
 from collab_server.live.connection import ConnectionLimits
 from collab_server.live.hub import Hub, LiveSettings
 from collab_server.storage import db
 from collab_server.storage.accounts import Accounts
+from collab_server.storage.agenda import PgAgenda
+from collab_server.storage.directory import PgDirectory
 from collab_server.storage.docs import PgDocStore
+from collab_server.storage.documents import PgDocuments
 from collab_server.storage.meetings import PgMeetings
-from collab_server.transport import api, errors
+from collab_server.storage.participants import PgParticipants
+from collab_server.storage.search import PgSearch
+from collab_server.transport import account, directory, documents, errors, meetings, search
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
 
@@ -53,11 +61,49 @@ def routes(settings: Settings) -> list[BaseRoute]:
     clients = settings.clients_dir
     return [
         Route("/-/health", health),
-        Route("/api/login", api.login, methods=["POST"]),
-        Route("/api/logout", api.logout, methods=["POST"]),
-        Route("/api/me", api.me),
-        Route("/api/meetings", api.meetings),
-        Route("/api/meetings/{meeting_id}", api.meeting),
+        Route("/api/login", account.login, methods=["POST"]),
+        Route("/api/logout", account.logout, methods=["POST"]),
+        Route("/api/me", account.me),
+        Route("/api/meetings", account.meetings),
+        Route("/api/meetings", meetings.create_meeting, methods=["POST"]),
+        Route("/api/meetings/{meeting_id}", meetings.get_meeting),
+        Route("/api/meetings/{meeting_id}", meetings.update_meeting, methods=["PATCH"]),
+        Route("/api/meetings/{meeting_id}/status", meetings.transition, methods=["POST"]),
+        Route("/api/meetings/{meeting_id}/agenda", meetings.add_item, methods=["POST"]),
+        Route("/api/meetings/{meeting_id}/agenda/order", meetings.reorder_items,
+              methods=["PUT"]),
+        Route("/api/meetings/{meeting_id}/agenda/{item_id}", meetings.update_item,
+              methods=["PATCH"]),
+        Route("/api/meetings/{meeting_id}/agenda/{item_id}", meetings.remove_item,
+              methods=["DELETE"]),
+        Route("/api/meetings/{meeting_id}/participants", meetings.participants),
+        Route("/api/meetings/{meeting_id}/participants", meetings.add_participant,
+              methods=["POST"]),
+        Route("/api/meetings/{meeting_id}/participants/{user_id}", meetings.update_participant,
+              methods=["PATCH"]),
+        Route("/api/meetings/{meeting_id}/participants/{user_id}", meetings.remove_participant,
+              methods=["DELETE"]),
+        Route("/api/meetings/{meeting_id}/participants/{user_id}/deputy",
+              meetings.decide_deputy, methods=["POST"]),
+        Route("/api/meetings/{meeting_id}/response", meetings.respond, methods=["PUT"]),
+        Route("/api/meetings/{meeting_id}/documents", documents.list_documents),
+        Route("/api/meetings/{meeting_id}/documents", documents.upload, methods=["POST"]),
+        Route("/api/documents/{document_id}", documents.get_document),
+        Route("/api/documents/{document_id}", documents.update_document, methods=["PATCH"]),
+        Route("/api/documents/{document_id}", documents.remove_document, methods=["DELETE"]),
+        Route("/api/documents/{document_id}/pages/{page_no}", documents.page_image),
+        Route("/api/documents/{document_id}/pages/{page_no}/text", documents.page_text),
+        Route("/api/documents/{document_id}/original", documents.original),
+        Route("/api/documents/{document_id}/opens", documents.opens),
+        Route("/api/search", search.search),
+        Route("/api/users", directory.list_users),
+        Route("/api/users", directory.create_user, methods=["POST"]),
+        Route("/api/users/{user_id}", directory.update_user, methods=["PATCH"]),
+        Route("/api/rooms", directory.list_rooms),
+        Route("/api/rooms", directory.create_room, methods=["POST"]),
+        Route("/api/holidays", directory.list_holidays),
+        Route("/api/holidays", directory.add_holiday, methods=["POST"]),
+        Route("/api/holidays/{day}", directory.remove_holiday, methods=["DELETE"]),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),
@@ -77,6 +123,16 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.pool = pool
         app.state.accounts = Accounts(pool, session_ttl=timedelta(hours=settings.session_hours))
         app.state.meetings = PgMeetings(pool)
+        app.state.agenda = PgAgenda(pool)
+        app.state.participants = PgParticipants(pool)
+        app.state.directory = PgDirectory(pool)
+        app.state.documents = PgDocuments(pool)
+        app.state.search = PgSearch(pool)
+        app.state.workers = WorkerPool(settings.render_workers)
+        app.state.pages = PageCache(settings.data_dir / "cache" / "pages",
+                                    pool=app.state.workers)
+        # Each LibreOffice run takes a few hundred MB: a couple at a time.
+        app.state.conversions = asyncio.Semaphore(2)
         app.state.hub = Hub(
             PgDocStore(pool),
             app.state.meetings,
@@ -92,11 +148,13 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             ),
         )
         await app.state.hub.start()
+        await app.state.workers.start()
         log.info("ready", extra={"version": __version__})
         try:
             yield
         finally:
             await app.state.hub.stop()
+            await app.state.workers.close()
             await pool.close()
 
     return Starlette(

@@ -1,35 +1,18 @@
-"""JSON endpoints: login, logout, the caller, their meetings."""
+"""Logging in and out, the caller, and the meetings they see."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.errors import BadJson, BadRequest, Forbidden, LoginFailed, NotFound, TooLarge
+from collab_server.errors import BadRequest, LoginFailed
 from collab_server.storage.accounts import Accounts, audit
 from collab_server.storage.meetings import PgMeetings
 from collab_server.transport.auth import COOKIE, client_ip, current_user, token_of
+from collab_server.transport.http import read_json
 from collab_server.transport.responses import JSONResponse
-
-MAX_JSON_BODY = 64 * 1024
-
-
-async def read_json(request: Request) -> dict[str, Any]:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON_BODY:
-            raise TooLarge()
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadJson() from exc
-    if not isinstance(data, dict):
-        raise BadJson("Nội dung phải là một đối tượng JSON.", "The body must be a JSON object.")
-    return data
 
 
 def _text(data: dict[str, Any], name: str, limit: int = 200) -> str:
@@ -85,44 +68,3 @@ async def meetings(request: Request) -> Response:
     user = await current_user(request)
     repo: PgMeetings = request.app.state.meetings
     return JSONResponse({"meetings": await repo.of_user(user.id)})
-
-
-def _meeting_id(request: Request) -> int:
-    raw = request.path_params["meeting_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("Không có cuộc họp này.", "No such meeting.")
-    return int(raw)
-
-
-async def meeting(request: Request) -> Response:
-    user = await current_user(request)
-    meeting_id = _meeting_id(request)
-    repo: PgMeetings = request.app.state.meetings
-    role = await repo.role_of(meeting_id, user.id)
-    if role is None:
-        raise Forbidden("Bạn không tham dự cuộc họp này.", "You take no part in this meeting.")
-    info = await repo.meeting(meeting_id)
-    if info is None:
-        raise NotFound("Không có cuộc họp này.", "No such meeting.")
-    return JSONResponse(
-        {
-            "meeting": {
-                "id": info.id,
-                "title": info.title,
-                "body": info.body,
-                "room": info.room,
-                "starts_at": info.starts_at,
-                "status": info.status,
-                "role": role,
-                "agenda": [
-                    {"id": a.id, "position": a.position, "title": a.title,
-                     "presenter": a.presenter, "duration_min": a.duration_min}
-                    for a in info.agenda
-                ],
-                "documents": [
-                    {"id": d.id, "title": d.title, "page_count": d.page_count}
-                    for d in info.documents
-                ],
-            }
-        }
-    )

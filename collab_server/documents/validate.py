@@ -1,0 +1,232 @@
+"""Is this upload a PDF we can serve, and a copy of it without active content.
+
+What counts as broken, and why:
+
+- *Not a PDF*: no `%PDF-` header near the start, or MuPDF does not open it
+  as a PDF (MuPDF sniffs content, so a DOCX named .pdf opens as a DOCX).
+- *Truncated*: MuPDF repairs a cut-off file silently and hands back the
+  pages it could still find, so opening is no proof the upload is whole.
+  A complete PDF ends with `%%EOF` (readers look for it in the last 1024
+  bytes, as the spec allows trailing junk); an upload cut off by a dropped
+  connection almost never does. No `%%EOF` there: refused.
+- *Repaired*: a file whose cross-reference table is wrong but whose end is
+  intact is common in the wild (tools that edit without fixing offsets,
+  gateways that rewrite line ends) and Acrobat opens it without a word.
+  We accept it if every page loads, report `repaired=True`, and
+  `clean_pdf` writes a fresh cross-reference table so what we serve is sound.
+- *Encrypted*: a user password we do not have. Owner-only "encryption"
+  (permissions) opens without a password and is accepted; the clean copy
+  is written without it.
+- *Sizes*: a side under 1 cm or over 5 m is a broken or hostile file, not a
+  meeting document. Pages also stay within 1:8, so a page rendered at a fixed
+  width stays within WebP's 16383-pixel limit and a sane amount of memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import pymupdf
+from pymupdf import mupdf
+
+from collab_server.documents.errors import (
+    BadPageSize,
+    CorruptPdf,
+    EmptyPdf,
+    EncryptedPdf,
+    NotPdf,
+    TooManyPages,
+)
+
+MAX_PAGES = 2000
+POINTS_PER_CM = 72 / 2.54
+MIN_SIDE = 1 * POINTS_PER_CM
+MAX_SIDE = 500 * POINTS_PER_CM
+MAX_ASPECT = 8.0
+
+# Acrobat accepts the header anywhere in the first 1024 bytes, the trailer
+# anywhere in the last 1024; we allow the same slack.
+_HEAD = 1024
+_TAIL = 1024
+
+# Actions that run code, open other files or send data somewhere. Web links
+# and page jumps (GoTo, Named) stay: they are how a reader follows a table of
+# contents or a cited law; a URI action stays only for the schemes below
+# (not javascript:, not file: or \\server\share, which leak credentials).
+_ACTIVE_ACTIONS = frozenset(
+    {
+        "JavaScript",
+        "Launch",
+        "SubmitForm",
+        "ImportData",
+        "GoToE",
+        "GoToR",
+        "Rendition",
+        "RichMediaExecute",
+        "Sound",
+        "Movie",
+    }
+)
+_SAFE_URI_SCHEMES = ("http:", "https:", "mailto:")
+# Keys removed wherever they appear: triggers (OpenAction, AA), action
+# chains (Next), embedded and associated files (EF, AF, EmbeddedFiles),
+# the document-level script tree (JavaScript) and XFA forms, which carry
+# scripts of their own.
+_ACTIVE_KEYS = frozenset(
+    {"OpenAction", "AA", "Next", "EF", "AF", "EmbeddedFiles", "JavaScript", "XFA"}
+)
+# Direct objects nest this deep at most in real files; deeper is an attack
+# on our recursion.
+_MAX_NESTING = 64
+
+
+class PageSize(NamedTuple):
+    """A page as displayed (rotation applied), in points (1/72 inch)."""
+
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class PdfInfo:
+    page_count: int
+    page_sizes: tuple[PageSize, ...]
+    repaired: bool
+    """MuPDF had to rebuild the cross-reference table (see the module doc)."""
+
+
+def inspect_pdf(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfInfo:
+    """Check that `data` is a whole, readable PDF of sane pages; describe it.
+
+    Raises NotPdf, CorruptPdf, EncryptedPdf, EmptyPdf, TooManyPages or
+    BadPageSize.
+    """
+    doc = open_pdf(data)
+    try:
+        if doc.page_count == 0:
+            raise EmptyPdf()
+        if doc.page_count > max_pages:
+            raise TooManyPages(
+                f"Tài liệu có {doc.page_count} trang, vượt giới hạn {max_pages} trang.",
+                f"The document has {doc.page_count} pages, over the limit of {max_pages}.",
+            )
+        pages = []
+        for number in range(doc.page_count):
+            try:
+                rect = doc.load_page(number).rect
+            except (RuntimeError, ValueError, mupdf.FzErrorBase) as exc:
+                raise CorruptPdf() from exc
+            size = PageSize(round(rect.width, 2), round(rect.height, 2))
+            _check_size(number + 1, size)
+            pages.append(size)
+        return PdfInfo(doc.page_count, tuple(pages), repaired=bool(doc.is_repaired))
+    finally:
+        doc.close()
+
+
+def clean_pdf(data: bytes) -> bytes:
+    """A copy of the PDF without JavaScript, embedded or attached files,
+    launch and open actions, written with a fresh cross-reference table and
+    without encryption.
+
+    Not `Document.scrub()`: it only blanks scripts kept as objects of their
+    own, misses scripts written inline (in an /OpenAction, an /AA, the
+    catalog's /Names), leaves launch actions, and its other options (drop
+    every link, redact hidden text, clear metadata) change what the reader
+    sees. We walk every object, nested dictionaries included, with MuPDF's
+    own bindings, which also delete keys rather than set them to null.
+    """
+    doc = open_pdf(data)
+    try:
+        for name in doc.embfile_names():
+            doc.embfile_del(name)
+        for page in doc:
+            for annot in list(page.annots(types=[pymupdf.PDF_ANNOT_FILE_ATTACHMENT])):
+                page.delete_annot(annot)
+        _strip_active(doc)
+        return bytes(doc.tobytes(garbage=3, deflate=True, encryption=pymupdf.PDF_ENCRYPT_NONE))
+    finally:
+        doc.close()
+
+
+def open_pdf(data: bytes) -> pymupdf.Document:
+    """Open `data` as a PDF that is whole and needs no password."""
+    if b"%PDF-" not in data[:_HEAD]:
+        raise NotPdf()
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except (RuntimeError, ValueError, mupdf.FzErrorBase) as exc:
+        # The header is there but nothing past it parses: garbage or a file
+        # cut off right after its start.
+        raise CorruptPdf() from exc
+    if not doc.is_pdf:
+        doc.close()
+        raise NotPdf()
+    if doc.needs_pass:
+        doc.close()
+        raise EncryptedPdf()
+    if b"%%EOF" not in data[-_TAIL:]:
+        doc.close()
+        raise CorruptPdf()
+    return doc
+
+
+def _check_size(page_no: int, size: PageSize) -> None:
+    short, long = sorted((size.width, size.height))
+    if short < MIN_SIDE or long > MAX_SIDE or long / short > MAX_ASPECT:
+        w_cm, h_cm = size.width / POINTS_PER_CM, size.height / POINTS_PER_CM
+        raise BadPageSize(
+            f"Trang {page_no} có kích thước bất thường ({w_cm:.1f} × {h_cm:.1f} cm).",
+            f"Page {page_no} has an implausible size ({w_cm:.1f} × {h_cm:.1f} cm).",
+        )
+
+
+def _strip_active(doc: pymupdf.Document) -> None:
+    pdf = mupdf.pdf_document_from_fz_document(doc.this)
+    for xref in range(1, mupdf.pdf_xref_len(pdf)):
+        try:
+            obj = mupdf.pdf_load_object(pdf, xref)
+        except mupdf.FzErrorBase:
+            continue  # a free or unreadable entry: nothing to strip, not written out
+        _strip(obj, 0)
+
+
+def _strip(obj: mupdf.PdfObj, depth: int) -> None:
+    """Remove active content from one object and the direct objects inside it
+    (indirect ones are visited as objects of their own)."""
+    if depth > _MAX_NESTING:
+        raise CorruptPdf()
+    if mupdf.pdf_is_array(obj):
+        for i in range(mupdf.pdf_array_len(obj)):
+            item = mupdf.pdf_array_get(obj, i)
+            if not mupdf.pdf_is_indirect(item):
+                _strip(item, depth + 1)
+        return
+    if not mupdf.pdf_is_dict(obj):
+        return
+    keys = [
+        mupdf.pdf_to_name(mupdf.pdf_dict_get_key(obj, i)) for i in range(mupdf.pdf_dict_len(obj))
+    ]
+    if _is_active(obj):
+        # An active action, wherever it sits: emptied, so whatever points to
+        # it points to nothing that runs.
+        for key in keys:
+            mupdf.pdf_dict_dels(obj, key)
+        return
+    for key in keys:
+        value = mupdf.pdf_dict_gets(obj, key)
+        if key in _ACTIVE_KEYS or (key == "A" and _is_active(value)):
+            mupdf.pdf_dict_dels(obj, key)
+        elif not mupdf.pdf_is_indirect(value):
+            _strip(value, depth + 1)
+
+
+def _is_active(obj: mupdf.PdfObj) -> bool:
+    """Whether a dictionary (or the one a reference points to) is an action
+    we do not let through."""
+    kind = mupdf.pdf_to_name(mupdf.pdf_dict_gets(obj, "S"))
+    if kind == "URI":
+        uri = str(mupdf.pdf_to_text_string(mupdf.pdf_dict_gets(obj, "URI")))
+        return not uri.strip().lower().startswith(_SAFE_URI_SCHEMES)
+    return kind in _ACTIVE_ACTIONS

@@ -1,0 +1,111 @@
+"""People, rooms and holidays of a body."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+USER_FIELDS = ("full_name", "title", "unit", "is_admin", "can_prepare", "is_active")
+
+
+class PgDirectory:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def users(self, body_id: int | None, query: str = "") -> list[dict[str, Any]]:
+        """Active users, of one body or of all; filtered by name or username."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT u.id, u.username, u.full_name, u.title, u.unit, u.is_admin,"
+                " u.can_prepare, u.body_id, b.name AS body FROM users u"
+                " JOIN bodies b ON b.id = u.body_id WHERE u.is_active"
+                " AND ($1::bigint IS NULL OR u.body_id = $1)"
+                " AND ($2 = '' OR u.full_name ILIKE '%' || $2 || '%'"
+                "      OR u.username ILIKE '%' || $2 || '%')"
+                " ORDER BY b.name, u.full_name LIMIT 500",
+                body_id,
+                query,
+            )
+        return [dict(r) for r in rows]
+
+    async def user_body(self, user_id: int) -> int | None:
+        async with self.pool.acquire() as conn:
+            body: int | None = await conn.fetchval(
+                "SELECT body_id FROM users WHERE id = $1 AND is_active", user_id
+            )
+        return body
+
+    async def update_user(self, user_id: int, fields: dict[str, Any]) -> None:
+        names = [n for n in USER_FIELDS if n in fields]
+        if not names:
+            return
+        sets = ", ".join(f"{n} = ${i}" for i, n in enumerate(names, start=2))
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                f"UPDATE users SET {sets} WHERE id = $1", user_id, *[fields[n] for n in names]
+            )
+            if fields.get("is_active") is False:
+                await conn.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+
+    async def rooms(self, body_id: int) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, name, seats FROM rooms WHERE body_id = $1 ORDER BY name", body_id
+            )
+        return [dict(r) for r in rows]
+
+    async def add_room(self, body_id: int, name: str, seats: int) -> int:
+        async with self.pool.acquire() as conn:
+            room: int = await conn.fetchval(
+                "INSERT INTO rooms (body_id, name, seats) VALUES ($1, $2, $3) RETURNING id",
+                body_id,
+                name,
+                seats,
+            )
+        return room
+
+    async def room_body(self, room_id: int) -> int | None:
+        async with self.pool.acquire() as conn:
+            body: int | None = await conn.fetchval(
+                "SELECT body_id FROM rooms WHERE id = $1", room_id
+            )
+        return body
+
+    async def holidays(self, body_id: int) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT day, name, body_id FROM holidays WHERE body_id IS NULL OR body_id = $1"
+                " ORDER BY day",
+                body_id,
+            )
+        return [{"day": r["day"].isoformat(), "name": r["name"],
+                 "national": r["body_id"] is None} for r in rows]
+
+    async def holiday_dates(self, body_id: int) -> set[date]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT day FROM holidays WHERE body_id IS NULL OR body_id = $1", body_id
+            )
+        return {r["day"] for r in rows}
+
+    async def add_holiday(self, body_id: int, day: date, name: str) -> bool:
+        async with self.pool.acquire() as conn:
+            done = await conn.fetchval(
+                "INSERT INTO holidays (day, body_id, name) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING RETURNING day",
+                day,
+                body_id,
+                name,
+            )
+        return done is not None
+
+    async def remove_holiday(self, body_id: int, day: date) -> bool:
+        async with self.pool.acquire() as conn:
+            done = await conn.fetchval(
+                "DELETE FROM holidays WHERE body_id = $1 AND day = $2 RETURNING day",
+                body_id,
+                day,
+            )
+        return done is not None

@@ -1,0 +1,145 @@
+"""Who takes part in a meeting, their invitations and their answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from collab_server.domain.calendar import iso
+
+_COLUMNS = (
+    "p.user_id, u.full_name, u.title, u.unit, ub.name AS body, p.role, p.invited_at,"
+    " p.response, p.response_reason, p.responded_at, p.deputy_user_id, p.deputy_status,"
+    " d.full_name AS deputy_name, p.stands_in_for"
+)
+
+
+def _row(r: asyncpg.Record, *, full: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "user_id": r["user_id"],
+        "full_name": r["full_name"],
+        "title": r["title"],
+        "unit": r["unit"],
+        "body": r["body"],
+        "role": r["role"],
+        "stands_in_for": r["stands_in_for"],
+    }
+    if full:
+        item.update(
+            {
+                "invited_at": iso(r["invited_at"]) if r["invited_at"] else None,
+                "response": r["response"],
+                "response_reason": r["response_reason"],
+                "responded_at": iso(r["responded_at"]) if r["responded_at"] else None,
+                "deputy": (
+                    {"user_id": r["deputy_user_id"], "full_name": r["deputy_name"],
+                     "status": r["deputy_status"]}
+                    if r["deputy_user_id"] is not None else None
+                ),
+            }
+        )
+    return item
+
+
+class PgParticipants:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def list(self, meeting_id: int, *, full: bool) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM meeting_participants p JOIN users u ON u.id = p.user_id"
+                " JOIN bodies ub ON ub.id = u.body_id"
+                " LEFT JOIN users d ON d.id = p.deputy_user_id WHERE p.meeting_id = $1"
+                " ORDER BY CASE p.role WHEN 'chair' THEN 0 WHEN 'secretary' THEN 1"
+                " WHEN 'delegate' THEN 2 WHEN 'guest' THEN 3 ELSE 4 END, u.full_name",
+                meeting_id,
+            )
+        return [_row(r, full=full) for r in rows]
+
+    async def get(self, meeting_id: int, user_id: int) -> dict[str, Any] | None:
+        async with self.pool.acquire() as conn:
+            r = await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM meeting_participants p JOIN users u ON u.id = p.user_id"
+                " JOIN bodies ub ON ub.id = u.body_id"
+                " LEFT JOIN users d ON d.id = p.deputy_user_id"
+                " WHERE p.meeting_id = $1 AND p.user_id = $2",
+                meeting_id,
+                user_id,
+            )
+        return _row(r, full=True) if r is not None else None
+
+    async def add(self, meeting_id: int, user_id: int, role: str, *, invited: bool) -> bool:
+        """False if the person already takes part."""
+        async with self.pool.acquire() as conn:
+            done = await conn.fetchval(
+                "INSERT INTO meeting_participants (meeting_id, user_id, role, invited_at)"
+                " VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END)"
+                " ON CONFLICT DO NOTHING RETURNING user_id",
+                meeting_id,
+                user_id,
+                role,
+                invited,
+            )
+        return done is not None
+
+    async def set_role(self, meeting_id: int, user_id: int, role: str) -> bool:
+        async with self.pool.acquire() as conn:
+            done = await conn.fetchval(
+                "UPDATE meeting_participants SET role = $3 WHERE meeting_id = $1"
+                " AND user_id = $2 RETURNING user_id",
+                meeting_id,
+                user_id,
+                role,
+            )
+        return done is not None
+
+    async def remove(self, meeting_id: int, user_id: int) -> bool:
+        async with self.pool.acquire() as conn:
+            done = await conn.fetchval(
+                "DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2"
+                " RETURNING user_id",
+                meeting_id,
+                user_id,
+            )
+        return done is not None
+
+    async def respond(
+        self, meeting_id: int, user_id: int, response: str, reason: str, deputy: int | None
+    ) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE meeting_participants SET response = $3, response_reason = $4,"
+                " responded_at = now(), deputy_user_id = $5,"
+                " deputy_status = CASE WHEN $5::bigint IS NULL THEN NULL ELSE 'pending' END"
+                " WHERE meeting_id = $1 AND user_id = $2",
+                meeting_id,
+                user_id,
+                response,
+                reason,
+                deputy,
+            )
+
+    async def decide_deputy(self, meeting_id: int, member: int, approve: bool) -> int | None:
+        """Approve or reject the deputy a member named. On approval the deputy
+        joins as a delegate standing in for the member. Returns the deputy."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            deputy: int | None = await conn.fetchval(
+                "UPDATE meeting_participants SET deputy_status = $3 WHERE meeting_id = $1"
+                " AND user_id = $2 AND deputy_status = 'pending' RETURNING deputy_user_id",
+                meeting_id,
+                member,
+                "approved" if approve else "rejected",
+            )
+            if deputy is not None and approve:
+                await conn.execute(
+                    "INSERT INTO meeting_participants (meeting_id, user_id, role, invited_at,"
+                    " response, responded_at, stands_in_for)"
+                    " VALUES ($1, $2, 'delegate', now(), 'attend', now(), $3)"
+                    " ON CONFLICT (meeting_id, user_id) DO UPDATE SET stands_in_for = $3",
+                    meeting_id,
+                    deputy,
+                    member,
+                )
+        return deputy

@@ -1,0 +1,123 @@
+"""A body's people, rooms and holidays, managed by its admins."""
+
+from __future__ import annotations
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collab_server.errors import Conflict, Forbidden, NotFound
+from collab_server.storage.accounts import User
+from collab_server.transport.auth import current_user
+from collab_server.transport.http import Fields, path_id, read_json, record
+from collab_server.transport.responses import JSONResponse
+
+MIN_PASSWORD = 10
+
+
+def _require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise Forbidden("Chỉ quản trị của cơ quan được thực hiện.", "Body admins only.")
+
+
+async def list_users(request: Request) -> Response:
+    """The directory used to invite people: preparers see every body's active
+    users (guests come from other bodies); others see nobody."""
+    user = await current_user(request)
+    if not (user.is_admin or user.can_prepare):
+        raise Forbidden()
+    query = request.query_params.get("q", "")[:100]
+    scope = request.query_params.get("body")
+    body = user.body_id if scope == "mine" else None
+    return JSONResponse({"users": await request.app.state.directory.users(body, query)})
+
+
+async def create_user(request: Request) -> Response:
+    user = await current_user(request)
+    _require_admin(user)
+    fields = Fields(await read_json(request))
+    password = fields.text("password", limit=1000)
+    if len(password) < MIN_PASSWORD:
+        raise Conflict(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.",
+                       f"Passwords need at least {MIN_PASSWORD} characters.")
+    try:
+        new_id = await request.app.state.accounts.create_user(
+            user.body_id,
+            fields.text("username", limit=100),
+            fields.text("full_name", limit=200),
+            password,
+            title=fields.text("title", limit=200, required=False, empty=True),
+            unit=fields.text("unit", limit=200, required=False, empty=True),
+            is_admin=fields.boolean("is_admin"),
+            can_prepare=fields.boolean("can_prepare"),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict("Tên đăng nhập đã có người dùng.", "Username taken.") from exc
+    await record(request, user, "user.create", f"user:{new_id}")
+    return JSONResponse({"id": new_id}, status_code=201)
+
+
+async def update_user(request: Request) -> Response:
+    user = await current_user(request)
+    _require_admin(user)
+    target = path_id(request, "user_id")
+    if await request.app.state.directory.user_body(target) != user.body_id:
+        raise NotFound("Không có người dùng này trong cơ quan.", "No such user in this body.")
+    fields = Fields(await read_json(request))
+    changes: dict[str, object] = {}
+    for name in ("full_name", "title", "unit"):
+        if fields.has(name):
+            changes[name] = fields.text(name, limit=200, empty=name != "full_name")
+    for name in ("is_admin", "can_prepare", "is_active"):
+        if fields.has(name):
+            changes[name] = fields.boolean(name)
+    if target == user.id and (changes.get("is_admin") is False or
+                              changes.get("is_active") is False):
+        raise Conflict("Không tự bỏ quyền quản trị của chính mình.",
+                       "Admins cannot demote or disable themselves.")
+    await request.app.state.directory.update_user(target, changes)
+    await record(request, user, "user.update", f"user:{target}", fields=sorted(changes))
+    return JSONResponse({"ok": True})
+
+
+async def list_rooms(request: Request) -> Response:
+    user = await current_user(request)
+    return JSONResponse({"rooms": await request.app.state.directory.rooms(user.body_id)})
+
+
+async def create_room(request: Request) -> Response:
+    user = await current_user(request)
+    _require_admin(user)
+    fields = Fields(await read_json(request))
+    room = await request.app.state.directory.add_room(
+        user.body_id, fields.text("name", limit=200),
+        fields.integer("seats", minimum=0, maximum=10000, required=False) or 0)
+    await record(request, user, "room.create", f"room:{room}")
+    return JSONResponse({"id": room}, status_code=201)
+
+
+async def list_holidays(request: Request) -> Response:
+    user = await current_user(request)
+    return JSONResponse({"holidays": await request.app.state.directory.holidays(user.body_id)})
+
+
+async def add_holiday(request: Request) -> Response:
+    user = await current_user(request)
+    _require_admin(user)
+    fields = Fields(await read_json(request))
+    day = fields.day("day")
+    if not await request.app.state.directory.add_holiday(user.body_id, day,
+                                                        fields.text("name", limit=200)):
+        raise Conflict("Ngày nghỉ này đã có.", "This holiday exists.")
+    await record(request, user, "holiday.add", f"body:{user.body_id}", day=day.isoformat())
+    return JSONResponse({"ok": True}, status_code=201)
+
+
+async def remove_holiday(request: Request) -> Response:
+    user = await current_user(request)
+    _require_admin(user)
+    day = Fields({"day": request.path_params["day"]}).day("day")
+    if not await request.app.state.directory.remove_holiday(user.body_id, day):
+        raise NotFound("Không có ngày nghỉ này của cơ quan.", "No such holiday of this body.")
+    await record(request, user, "holiday.remove", f"body:{user.body_id}", day=day.isoformat())
+    return JSONResponse({"ok": True})

@@ -1,0 +1,283 @@
+"""A meeting's documents: upload, pages as images, text, originals, who read them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collab_server.documents import convert, render
+from collab_server.documents.cache import WIDTHS
+from collab_server.documents.errors import UnsupportedType
+from collab_server.documents.ingest import ingest_pdf
+from collab_server.documents.render import ImageFormat
+from collab_server.domain.access import MeetingAccess
+from collab_server.domain.calendar import LOCAL_TZ
+from collab_server.domain.lifecycle import DOCUMENTS_OPEN, PREPARABLE, Status
+from collab_server.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
+from collab_server.storage import files
+from collab_server.storage.accounts import User
+from collab_server.storage.documents import DocumentRow, NewDocument
+from collab_server.transport.auth import current_user
+from collab_server.transport.http import (
+    Fields,
+    caller_and_meeting,
+    meeting_access,
+    path_id,
+    read_json,
+    record,
+)
+from collab_server.transport.meetings import notice_warnings
+from collab_server.transport.responses import JSONResponse
+
+CONFIDENTIALITY = ("public", "internal", "confidential")
+SECRECY = ("none", "mat", "toi_mat", "tuyet_mat")
+MEDIA = {"webp": "image/webp", "png": "image/png"}
+
+
+class SecretNotDistributable(AppError):
+    status = 403
+    code = "secret_not_distributable"
+    default_vi = ("Tài liệu có độ mật (Mật, Tối mật, Tuyệt mật) không được phân phối điện tử "
+                  "theo quy định của cơ quan.")
+    default_en = "Documents classified secret or above are not distributed electronically."
+
+
+def _flag(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw not in ("0", "1", "true", "false"):
+        raise BadRequest(f"Tham số '{name}' phải là 0 hoặc 1.", f"'{name}' must be 0 or 1.")
+    return raw in ("1", "true")
+
+
+def _choice(request: Request, name: str, options: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name, default)
+    if value not in options:
+        raise BadRequest(f"Tham số '{name}' phải là một trong: {', '.join(options)}.",
+                         f"'{name}' must be one of: {', '.join(options)}.")
+    return value
+
+
+async def _secret_allowed(request: Request, access: MeetingAccess, secrecy: str) -> None:
+    if secrecy == "none":
+        return
+    async with request.app.state.pool.acquire() as conn:
+        allowed = await conn.fetchval(
+            "SELECT allow_secret_distribution FROM bodies WHERE id = $1", access.body_id)
+    if not allowed:
+        raise SecretNotDistributable()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"Tệp vượt quá giới hạn {limit // (1024 * 1024)} MB.", "File too large.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"Tệp vượt quá giới hạn {limit // (1024 * 1024)} MB.",
+                           "File too large.")
+    return bytes(body)
+
+
+async def upload(request: Request) -> Response:
+    """The body is the file itself (streamed); everything else is in the query."""
+    user, access = await caller_and_meeting(request)
+    access.require_prepare()
+    if access.status not in DOCUMENTS_OPEN:
+        raise Conflict("Cuộc họp đã kết thúc; không thêm tài liệu được.",
+                       "The meeting has ended; no more documents.")
+    filename = request.query_params.get("filename", "").strip()
+    if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:
+        raise BadRequest("Cần tên tệp (filename) hợp lệ.", "A valid 'filename' is required.")
+    title = (request.query_params.get("title") or PurePath(filename).stem).strip()[:300]
+    confidentiality = _choice(request, "confidentiality", CONFIDENTIALITY,
+                              access.confidentiality)
+    secrecy = _choice(request, "secrecy", SECRECY, "none")
+    await _secret_allowed(request, access, secrecy)
+    item = request.query_params.get("agenda_item")
+    item_id = int(item) if item and item.isdigit() and len(item) < 18 else None
+    if item_id is not None and not await request.app.state.agenda.exists(access.meeting_id,
+                                                                         item_id):
+        raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
+    settings = request.app.state.settings
+    original = await _read_body(request, settings.max_upload_bytes)
+    if original.startswith(b"%PDF-"):
+        kind, pdf = "application/pdf", original
+    elif convert.supported(filename):
+        kind = convert.media_type(filename)
+        async with request.app.state.conversions:
+            pdf = await convert.convert_to_pdf(original, filename)
+    else:
+        raise UnsupportedType()
+    # Validation, cleaning and text extraction hold the GIL for long stretches:
+    # they run in the worker processes, never on the event loop.
+    ingested = await request.app.state.workers.run(ingest_pdf, pdf, timeout=300,
+                                                   max_pages=settings.max_pages)
+    document_id = await request.app.state.documents.add(NewDocument(
+        meeting_id=access.meeting_id,
+        title=title or filename,
+        original_name=filename,
+        original_type=kind,
+        original=original,
+        pdf=ingested.pdf,
+        pages=[(w, h, text) for (w, h), text in zip(ingested.info.page_sizes, ingested.texts,
+                                                    strict=True)],
+        confidentiality=confidentiality,
+        secrecy=secrecy,
+        allow_download=_flag(request, "allow_download"),
+        agenda_item_id=item_id,
+        uploaded_by=user.id,
+    ))
+    await record(request, user, "document.upload", f"document:{document_id}",
+                 meeting=access.meeting_id, pages=ingested.info.page_count, type=kind)
+    warnings = [] if access.status is Status.DRAFT else await notice_warnings(request, access)
+    document = await request.app.state.documents.get(document_id)
+    return JSONResponse({"document": document.to_json(), "warnings": warnings},
+                        status_code=201)
+
+
+async def _document(request: Request) -> tuple[User, MeetingAccess, DocumentRow]:
+    user = await current_user(request)
+    document = await request.app.state.documents.get(path_id(request, "document_id"))
+    if document is None:
+        raise NotFound("Không có tài liệu này.", "No such document.")
+    access = await meeting_access(request, user, document.meeting_id)
+    return user, access, document
+
+
+async def list_documents(request: Request) -> Response:
+    _, access = await caller_and_meeting(request)
+    documents = await request.app.state.documents.of_meeting(access.meeting_id)
+    return JSONResponse({"documents": [d.to_json() for d in documents]})
+
+
+async def get_document(request: Request) -> Response:
+    _, access, document = await _document(request)
+    body: dict[str, Any] = document.to_json()
+    body["can_download"] = document.allow_download or access.can_prepare
+    return JSONResponse({"document": body})
+
+
+async def update_document(request: Request) -> Response:
+    user, access, document = await _document(request)
+    access.require_prepare()
+    fields = Fields(await read_json(request))
+    changes: dict[str, Any] = {}
+    if fields.has("title"):
+        changes["title"] = fields.text("title", limit=300)
+    if fields.has("confidentiality"):
+        changes["confidentiality"] = fields.choice("confidentiality", CONFIDENTIALITY)
+    if fields.has("secrecy"):
+        changes["secrecy"] = fields.choice("secrecy", SECRECY)
+        await _secret_allowed(request, access, changes["secrecy"])
+    if fields.has("allow_download"):
+        changes["allow_download"] = fields.boolean("allow_download")
+    if fields.has("agenda_item_id"):
+        item = fields.integer("agenda_item_id", minimum=1, required=False)
+        if item is not None and not await request.app.state.agenda.exists(access.meeting_id,
+                                                                         item):
+            raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
+        changes["agenda_item_id"] = item
+    await request.app.state.documents.update(document.id, changes)
+    await record(request, user, "document.update", f"document:{document.id}",
+                 fields=sorted(changes))
+    updated = await request.app.state.documents.get(document.id)
+    return JSONResponse({"document": updated.to_json()})
+
+
+async def remove_document(request: Request) -> Response:
+    user, access, document = await _document(request)
+    access.require_prepare()
+    if access.status not in PREPARABLE:
+        raise Conflict("Chỉ gỡ tài liệu trước khi họp.", "Documents are removed before the "
+                                                          "meeting only.")
+    await request.app.state.documents.remove(document.id)
+    await record(request, user, "document.remove", f"document:{document.id}")
+    return JSONResponse({"ok": True})
+
+
+def _page_no(request: Request, document: DocumentRow) -> int:
+    page = path_id(request, "page_no")
+    if not 1 <= page <= document.page_count:
+        raise NotFound(f"Tài liệu có {document.page_count} trang.",
+                       f"The document has {document.page_count} pages.")
+    return page
+
+
+def _watermark_lines(user: User) -> list[str]:
+    now = datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+    return [user.full_name, user.unit or user.username, now]
+
+
+async def _seen(request: Request, user: User, document: DocumentRow, page: int,
+                action: str) -> None:
+    await request.app.state.documents.opened(document.id, user.id)
+    if document.confidentiality != "public":
+        await record(request, user, action, f"document:{document.id}", page=page)
+
+
+async def page_image(request: Request) -> Response:
+    user, _, document = await _document(request)
+    page = _page_no(request, document)
+    size = _choice(request, "w", tuple(WIDTHS), "laptop")
+    fmt: ImageFormat = "png" if _choice(request, "fmt", tuple(MEDIA), "webp") == "png" else "webp"
+    digest = document.pdf_sha256
+    if digest is None:
+        raise NotFound("Tài liệu chưa có tệp.", "The document has no file.")
+    pool = request.app.state.pool
+
+    async def load() -> bytes:
+        data = await files.get(pool, digest)
+        if data is None:
+            raise NotFound("Không tìm thấy tệp của tài liệu.", "The document's file is missing.")
+        return data
+
+    image = await request.app.state.pages.get(digest.hex(), page, WIDTHS[size], fmt, load)
+    await _seen(request, user, document, page, "document.page_view")
+    if document.confidentiality == "public":
+        headers = {"cache-control": "private, max-age=3600"}
+    else:
+        image = await asyncio.to_thread(render.watermark, image, _watermark_lines(user), fmt)
+        headers = {"cache-control": "no-store"}
+    return Response(image, media_type=MEDIA[fmt], headers=headers)
+
+
+async def page_text(request: Request) -> Response:
+    user, _, document = await _document(request)
+    page = _page_no(request, document)
+    text = await request.app.state.documents.page_text(document.id, page)
+    await _seen(request, user, document, page, "document.text_view")
+    headers = {"cache-control": "no-store"} if document.confidentiality != "public" else {}
+    return JSONResponse({"page": page, "text": text or ""}, headers=headers)
+
+
+async def original(request: Request) -> Response:
+    user, access, document = await _document(request)
+    if not (document.allow_download or access.can_prepare):
+        raise Forbidden("Tài liệu này không cho phép tải bản gốc.",
+                        "This document's original may not be downloaded.")
+    digest = document.original_sha256
+    data = await files.get(request.app.state.pool, digest) if digest else None
+    if data is None:
+        raise NotFound("Không tìm thấy tệp gốc.", "The original file is missing.")
+    await record(request, user, "document.download", f"document:{document.id}")
+    disposition = f"attachment; filename*=UTF-8''{quote(document.original_name)}"
+    headers = {"content-disposition": disposition, "cache-control": "no-store"}
+    return Response(data, media_type=document.original_type or "application/octet-stream",
+                    headers=headers)
+
+
+async def opens(request: Request) -> Response:
+    _, access, document = await _document(request)
+    if not access.sees_everything:
+        raise Forbidden()
+    return JSONResponse({"opens": await request.app.state.documents.opens(document.id)})

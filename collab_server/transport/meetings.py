@@ -1,0 +1,330 @@
+"""Preparing a meeting: the meeting itself, its lifecycle, agenda and people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collab_server.domain import calendar
+from collab_server.domain.access import MeetingAccess
+from collab_server.domain.agenda import time_plan
+from collab_server.domain.lifecycle import PREPARABLE, Status, allowed
+from collab_server.domain.roles import Role
+from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from collab_server.live.hub import Hub
+from collab_server.transport.auth import current_user
+from collab_server.transport.http import (
+    Fields,
+    caller_and_meeting,
+    path_id,
+    read_json,
+    record,
+)
+from collab_server.transport.responses import JSONResponse
+
+KINDS = ("regular", "thematic", "extraordinary", "briefing", "review", "consultation", "other")
+CONFIDENTIALITY = ("public", "internal", "confidential")
+ROLES = tuple(r.value for r in Role)
+
+
+def _require_preparable(access: MeetingAccess) -> None:
+    access.require_prepare()
+    if access.status not in PREPARABLE:
+        raise Conflict(
+            "Cuộc họp đã bắt đầu hoặc kết thúc; không thay đổi phần chuẩn bị được nữa.",
+            "The meeting has started or ended; its preparation is closed.",
+        )
+
+
+async def _meeting_fields(request: Request, fields: Fields, *, partial: bool,
+                          body_id: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not partial or fields.has("title"):
+        out["title"] = fields.text("title", limit=300)
+    if not partial or fields.has("starts_at"):
+        out["starts_at"] = fields.moment("starts_at")
+    if fields.has("ends_at"):
+        out["ends_at"] = fields.moment("ends_at", required=False)
+    if fields.has("kind") or not partial:
+        out["kind"] = fields.choice("kind", KINDS, "regular")
+    if fields.has("confidentiality") or not partial:
+        out["confidentiality"] = fields.choice("confidentiality", CONFIDENTIALITY, "internal")
+    if fields.has("room_id"):
+        room = fields.integer("room_id", minimum=1, required=False)
+        if room is not None and await request.app.state.directory.room_body(room) != body_id:
+            raise NotFound("Không có phòng họp này trong cơ quan.", "No such room in this body.")
+        out["room_id"] = room
+    starts, ends = out.get("starts_at"), out.get("ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        raise BadRequest("Giờ kết thúc phải sau giờ bắt đầu.", "ends_at must be after starts_at.")
+    return out
+
+
+async def create_meeting(request: Request) -> Response:
+    user = await current_user(request)
+    if not (user.is_admin or user.can_prepare):
+        raise Forbidden("Bạn không được tạo cuộc họp.", "You may not create meetings.")
+    fields = await _meeting_fields(request, Fields(await read_json(request)), partial=False,
+                                   body_id=user.body_id)
+    meeting_id = await request.app.state.meetings.create(user.body_id, user.id, fields)
+    await record(request, user, "meeting.create", f"meeting:{meeting_id}")
+    return JSONResponse({"meeting": await request.app.state.meetings.detail(meeting_id)},
+                        status_code=201)
+
+
+async def get_meeting(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    state = request.app.state
+    meeting = await state.meetings.detail(access.meeting_id)
+    meeting["role"] = access.role.value if access.role else None
+    meeting["can_prepare"] = access.can_prepare
+    items = await state.agenda.items(access.meeting_id)
+    starts = datetime.fromisoformat(meeting["starts_at"])
+    for item, (begin, end) in zip(items, time_plan(starts, [i["duration_min"] for i in items]),
+                                  strict=True):
+        item["planned_start"] = begin.isoformat()
+        item["planned_end"] = end.isoformat()
+    meeting["agenda"] = items
+    meeting["documents"] = [d.to_json() for d in await state.documents.of_meeting(
+        access.meeting_id)]
+    meeting["participants"] = await state.participants.list(access.meeting_id,
+                                                            full=access.sees_everything)
+    if access.sees_everything:
+        meeting["transitions"] = await state.meetings.transitions(access.meeting_id)
+    return JSONResponse({"meeting": meeting})
+
+
+async def _refresh(request: Request, meeting_id: int) -> None:
+    hub: Hub = request.app.state.hub
+    await hub.refresh_room(meeting_id)
+
+
+async def update_meeting(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    fields = await _meeting_fields(request, Fields(await read_json(request)), partial=True,
+                                   body_id=access.body_id)
+    await request.app.state.meetings.update(access.meeting_id, fields)
+    await record(request, user, "meeting.update", f"meeting:{access.meeting_id}",
+                 fields=sorted(fields))
+    await _refresh(request, access.meeting_id)
+    return JSONResponse({"meeting": await request.app.state.meetings.detail(access.meeting_id)})
+
+
+async def notice_warnings(request: Request, access: MeetingAccess) -> list[dict[str, Any]]:
+    """Decision 45/2018/QĐ-TTg: a regular meeting's invitations and documents go
+    out at least 3 working days ahead. Late is allowed, but the secretary is told."""
+    if access.kind != "regular":
+        return []
+    meeting = await request.app.state.meetings.detail(access.meeting_id)
+    holidays = await request.app.state.directory.holiday_dates(access.body_id)
+    today = calendar.local_day(datetime.now(UTC))
+    start = calendar.local_day(datetime.fromisoformat(meeting["starts_at"]))
+    days = calendar.working_days_between(today, start, holidays)
+    if days >= calendar.NOTICE_WORKING_DAYS:
+        return []
+    return [{
+        "code": "short_notice",
+        "working_days": days,
+        "message": f"Chỉ còn {days} ngày làm việc trước cuộc họp; Quyết định 45/2018/QĐ-TTg "
+                   f"yêu cầu gửi giấy mời và tài liệu trước ít nhất "
+                   f"{calendar.NOTICE_WORKING_DAYS} ngày làm việc.",
+        "message_en": f"Only {days} working days before the meeting; Decision 45/2018/QĐ-TTg "
+                      f"asks for at least {calendar.NOTICE_WORKING_DAYS}.",
+    }]
+
+
+async def transition(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    fields = Fields(await read_json(request))
+    target = Status(fields.choice("to", tuple(s.value for s in Status)))
+    roles = allowed(access.status, target)
+    if roles is None:
+        raise Conflict(
+            f"Không chuyển được từ '{access.status.value}' sang '{target.value}'.",
+            f"No transition from '{access.status.value}' to '{target.value}'.",
+        )
+    if not access.body_admin and access.role not in roles:
+        raise Forbidden()
+    warnings = await notice_warnings(request, access) if target is Status.INVITED else []
+    if not await request.app.state.meetings.transition(access.meeting_id, access.status, target,
+                                                       user.id):
+        raise Conflict("Trạng thái cuộc họp vừa được người khác thay đổi.",
+                       "Someone changed the meeting's status first.")
+    await record(request, user, "meeting.status", f"meeting:{access.meeting_id}",
+                 **{"from": access.status.value, "to": target.value})
+    await _refresh(request, access.meeting_id)
+    return JSONResponse({"status": target.value, "warnings": warnings})
+
+
+# -- agenda ---------------------------------------------------------------------------
+
+
+def _item_fields(fields: Fields, *, partial: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not partial or fields.has("title"):
+        out["title"] = fields.text("title", limit=500)
+    if fields.has("presenter"):
+        out["presenter"] = fields.text("presenter", limit=200, required=False, empty=True)
+    if fields.has("presenter_user_id"):
+        out["presenter_user_id"] = fields.integer("presenter_user_id", minimum=1,
+                                                  required=False)
+    if fields.has("duration_min") or not partial:
+        out["duration_min"] = fields.integer("duration_min", minimum=0, maximum=24 * 60,
+                                             required=False) or 0
+    return out
+
+
+async def add_item(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    values = _item_fields(Fields(await read_json(request)), partial=False)
+    await _check_presenter(request, access, values)
+    item_id = await request.app.state.agenda.add(access.meeting_id, values)
+    await record(request, user, "agenda.add", f"meeting:{access.meeting_id}", item=item_id)
+    await _refresh(request, access.meeting_id)
+    return JSONResponse({"id": item_id, "agenda": await request.app.state.agenda.items(
+        access.meeting_id)}, status_code=201)
+
+
+async def _check_presenter(request: Request, access: MeetingAccess,
+                           values: dict[str, Any]) -> None:
+    presenter = values.get("presenter_user_id")
+    if presenter is not None and await request.app.state.meetings.role_of(
+            access.meeting_id, presenter) is None:
+        raise NotFound("Người trình bày không tham dự cuộc họp.",
+                       "The presenter takes no part in the meeting.")
+
+
+async def update_item(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    item_id = path_id(request, "item_id")
+    values = _item_fields(Fields(await read_json(request)), partial=True)
+    await _check_presenter(request, access, values)
+    if not await request.app.state.agenda.update(access.meeting_id, item_id, values):
+        raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
+    await record(request, user, "agenda.update", f"meeting:{access.meeting_id}", item=item_id)
+    await _refresh(request, access.meeting_id)
+    return JSONResponse({"agenda": await request.app.state.agenda.items(access.meeting_id)})
+
+
+async def remove_item(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    item_id = path_id(request, "item_id")
+    if not await request.app.state.agenda.remove(access.meeting_id, item_id):
+        raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
+    await record(request, user, "agenda.remove", f"meeting:{access.meeting_id}", item=item_id)
+    await _refresh(request, access.meeting_id)
+    return JSONResponse({"agenda": await request.app.state.agenda.items(access.meeting_id)})
+
+
+async def reorder_items(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    order = Fields(await read_json(request)).id_list("order")
+    if not await request.app.state.agenda.reorder(access.meeting_id, order):
+        raise BadRequest("Danh sách phải gồm đúng mọi mục của chương trình, mỗi mục một lần.",
+                         "'order' must name every agenda item exactly once.")
+    await record(request, user, "agenda.reorder", f"meeting:{access.meeting_id}", order=order)
+    await _refresh(request, access.meeting_id)
+    return JSONResponse({"agenda": await request.app.state.agenda.items(access.meeting_id)})
+
+
+# -- participants and invitations ---------------------------------------------------------
+
+
+async def add_participant(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    fields = Fields(await read_json(request))
+    invitee = fields.integer("user_id", minimum=1)
+    role = fields.choice("role", ROLES, "delegate")
+    assert invitee is not None
+    if await request.app.state.directory.user_body(invitee) is None:
+        raise NotFound("Không có người dùng này.", "No such user.")
+    invited = access.status is Status.INVITED
+    if not await request.app.state.participants.add(access.meeting_id, invitee, role,
+                                                    invited=invited):
+        raise Conflict("Người này đã có trong danh sách.", "Already a participant.")
+    await record(request, user, "participant.add", f"meeting:{access.meeting_id}",
+                 user=invitee, role=role)
+    return JSONResponse({"participant": await request.app.state.participants.get(
+        access.meeting_id, invitee)}, status_code=201)
+
+
+async def update_participant(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    member = path_id(request, "user_id")
+    role = Fields(await read_json(request)).choice("role", ROLES)
+    if not await request.app.state.participants.set_role(access.meeting_id, member, role):
+        raise NotFound("Người này không có trong danh sách.", "Not a participant.")
+    await record(request, user, "participant.role", f"meeting:{access.meeting_id}",
+                 user=member, role=role)
+    return JSONResponse({"participant": await request.app.state.participants.get(
+        access.meeting_id, member)})
+
+
+async def remove_participant(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    _require_preparable(access)
+    member = path_id(request, "user_id")
+    if member == user.id and access.role == Role.SECRETARY and not access.body_admin:
+        raise Conflict("Thư ký không tự rút khỏi cuộc họp mình chuẩn bị.",
+                       "The secretary cannot remove themselves.")
+    if not await request.app.state.participants.remove(access.meeting_id, member):
+        raise NotFound("Người này không có trong danh sách.", "Not a participant.")
+    await record(request, user, "participant.remove", f"meeting:{access.meeting_id}",
+                 user=member)
+    return JSONResponse({"ok": True})
+
+
+async def respond(request: Request) -> Response:
+    """The invitee's answer: attend, absent with a reason, or send a deputy."""
+    user, access = await caller_and_meeting(request)
+    if access.role is None or access.role == Role.DISPLAY:
+        raise Forbidden("Bạn không có giấy mời của cuộc họp này.", "You were not invited.")
+    if access.status is not Status.INVITED:
+        raise Conflict("Chỉ trả lời giấy mời khi cuộc họp đã gửi giấy mời và chưa bắt đầu.",
+                       "Answers are taken while the meeting is invited.")
+    fields = Fields(await read_json(request))
+    answer = fields.choice("answer", ("attend", "absent", "deputy"))
+    reason = fields.text("reason", limit=1000, required=answer == "absent")
+    deputy = None
+    if answer == "deputy":
+        deputy = fields.integer("deputy_user_id", minimum=1)
+        if deputy == user.id or await request.app.state.directory.user_body(deputy) is None:
+            raise BadRequest("Người dự thay không hợp lệ.", "Invalid deputy.")
+    await request.app.state.participants.respond(access.meeting_id, user.id, answer, reason,
+                                                 deputy)
+    await record(request, user, "invitation.answer", f"meeting:{access.meeting_id}",
+                 answer=answer, deputy=deputy)
+    return JSONResponse({"participant": await request.app.state.participants.get(
+        access.meeting_id, user.id)})
+
+
+async def decide_deputy(request: Request) -> Response:
+    user, access = await caller_and_meeting(request)
+    access.require_chair()
+    member = path_id(request, "user_id")
+    approve = Fields(await read_json(request)).boolean("approve")
+    deputy = await request.app.state.participants.decide_deputy(access.meeting_id, member,
+                                                                approve)
+    if deputy is None:
+        raise NotFound("Không có đề nghị cử người dự thay đang chờ duyệt.",
+                       "No pending deputy for this member.")
+    await record(request, user, "deputy.decide", f"meeting:{access.meeting_id}",
+                 member=member, deputy=deputy, approve=approve)
+    return JSONResponse({"participants": await request.app.state.participants.list(
+        access.meeting_id, full=True)})
+
+
+async def participants(request: Request) -> Response:
+    _, access = await caller_and_meeting(request)
+    return JSONResponse({"participants": await request.app.state.participants.list(
+        access.meeting_id, full=access.sees_everything)})

@@ -1,0 +1,31 @@
+"""Search across what the caller may see."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collab_server.documents.text import snippet, terms
+from collab_server.errors import BadRequest
+from collab_server.transport.auth import current_user
+from collab_server.transport.responses import JSONResponse
+
+MAX_RESULTS = 50
+
+
+async def search(request: Request) -> Response:
+    user = await current_user(request)
+    query = request.query_params.get("q", "").strip()
+    if not query or len(query) > 200:
+        raise BadRequest("Nhập từ cần tìm (tối đa 200 ký tự).", "Give 'q' (up to 200 chars).")
+    meeting = request.query_params.get("meeting")
+    meeting_id = int(meeting) if meeting and meeting.isdigit() and len(meeting) < 18 else None
+    rows = await request.app.state.search.search(user.id, terms(query), meeting_id=meeting_id,
+                                                 limit=MAX_RESULTS)
+    results = []
+    for row in rows:
+        text = row.pop("text")
+        row["snippet"] = snippet(text, query) or snippet(row["title"], query) or ""
+        row["rank"] = round(float(row["rank"]), 4)
+        results.append(row)
+    return JSONResponse({"query": query, "results": results})
