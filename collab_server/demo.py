@@ -9,7 +9,10 @@ from pathlib import Path
 
 import asyncpg
 
+from collab_server.documents.ingest import ingest_pdf
+from collab_server.documents.text import fold
 from collab_server.storage.accounts import Accounts, hash_password
+from collab_server.storage.documents import NewDocument, PgDocuments
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
 MIDDLE = ["Văn", "Thị", "Minh", "Thanh", "Quốc", "Ngọc", "Đức", "Thu", "Hữu", "Bảo"]
@@ -19,6 +22,7 @@ GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", 
 UNITS = ["Sở Tài chính", "Sở Kế hoạch và Đầu tư", "Sở Nội vụ", "Sở Tư pháp",
          "Sở Xây dựng", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Văn phòng UBND tỉnh"]
 
+MEETING_TITLE = "Phiên họp thường kỳ tháng 12 năm 2026 của UBND tỉnh"
 AGENDA = [
     ("Khai mạc, thông qua chương trình phiên họp", "Chủ tọa", 10),
     ("Báo cáo tình hình kinh tế - xã hội tháng 11 năm 2026", "Sở Kế hoạch và Đầu tư", 30),
@@ -26,11 +30,45 @@ AGENDA = [
     ("Đề án triển khai phòng họp không giấy giai đoạn 2027-2030", "Văn phòng UBND tỉnh", 30),
     ("Kết luận của Chủ tọa, bế mạc", "Chủ tọa", 15),
 ]
+# Title, agenda position, pages, confidentiality.
 DOCUMENTS = [
-    ("Báo cáo tình hình kinh tế - xã hội tháng 11", 12),
-    ("Tờ trình dự toán ngân sách năm 2027", 24),
-    ("Đề án phòng họp không giấy", 18),
+    ("Báo cáo tình hình kinh tế - xã hội tháng 11", 2, 12, "public"),
+    ("Tờ trình dự toán ngân sách năm 2027", 3, 24, "internal"),
+    ("Đề án phòng họp không giấy", 4, 18, "internal"),
 ]
+PARAGRAPHS = [
+    "Thực hiện Nghị quyết của Hội đồng nhân dân tỉnh, Ủy ban nhân dân tỉnh đã chỉ đạo các "
+    "sở, ban, ngành và Ủy ban nhân dân các huyện, thị xã, thành phố triển khai đồng bộ các "
+    "giải pháp phát triển kinh tế - xã hội.",
+    "Tổng sản phẩm trên địa bàn ước tăng 7,2% so với cùng kỳ; thu ngân sách nhà nước đạt "
+    "92,5% dự toán; giải ngân vốn đầu tư công đạt 78,4% kế hoạch vốn được giao.",
+    "Đề nghị các đại biểu nghiên cứu, cho ý kiến về các chỉ tiêu chủ yếu, nhiệm vụ trọng tâm "
+    "và các giải pháp điều hành ngân sách năm 2027.",
+    "Việc ứng dụng phòng họp không giấy giúp tiết kiệm chi phí in ấn, rút ngắn thời gian "
+    "chuẩn bị và bảo đảm an toàn, bảo mật thông tin của tài liệu họp.",
+]
+
+
+def demo_pdf(title: str, pages: int) -> bytes:
+    """A document of the demo: Vietnamese text on every page, in a font that has
+    every Vietnamese letter."""
+    import pymupdf
+
+    from collab_server.documents.fonts import font_buffer
+
+    font = font_buffer()
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = doc.new_page(width=595, height=842)
+        page.insert_font(fontname="vn", fontbuffer=font)
+        body = "\n\n".join(PARAGRAPHS[(number + i) % len(PARAGRAPHS)] for i in range(3))
+        page.insert_textbox(pymupdf.Rect(70, 60, 540, 140), title.upper(), fontname="vn",
+                            fontsize=14, align=1)
+        page.insert_textbox(pymupdf.Rect(70, 160, 540, 780), body, fontname="vn", fontsize=12,
+                            align=3)
+        page.insert_textbox(pymupdf.Rect(70, 790, 540, 810), f"Trang {number}/{pages}",
+                            fontname="vn", fontsize=9, align=1)
+    return bytes(doc.tobytes(garbage=3, deflate=True))
 
 
 def person(i: int) -> str:
@@ -64,24 +102,23 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
             body,
         )
         meeting = await conn.fetchval(
-            "INSERT INTO meetings (body_id, room_id, title, kind, starts_at, status)"
-            " VALUES ($1, $2, $3, 'regular', $4, 'invited') RETURNING id",
+            "INSERT INTO meetings (body_id, room_id, title, title_folded, kind, starts_at, status,"
+            " confidentiality) VALUES ($1, $2, $3, $4, 'regular', $5, 'invited', 'internal')"
+            " RETURNING id",
             body,
             room_id,
-            "Phiên họp thường kỳ tháng 12 năm 2026 của UBND tỉnh",
+            MEETING_TITLE,
+            fold(MEETING_TITLE),
             starts,
         )
         for position, (title, presenter, minutes) in enumerate(AGENDA, start=1):
             await conn.execute(
-                "INSERT INTO agenda_items (meeting_id, position, title, presenter, duration_min)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                meeting, position, title, presenter, minutes,
+                "INSERT INTO agenda_items (meeting_id, position, title, title_folded, presenter,"
+                " duration_min) VALUES ($1, $2, $3, $4, $5, $6)",
+                meeting, position, title, fold(title), presenter, minutes,
             )
-        for title, pages in DOCUMENTS:
-            await conn.execute(
-                "INSERT INTO documents (meeting_id, title, page_count) VALUES ($1, $2, $3)",
-                meeting, title, pages,
-            )
+        item_ids = {r["position"]: r["id"] for r in await conn.fetch(
+            "SELECT id, position FROM agenda_items WHERE meeting_id = $1", meeting)}
 
         async def add(username: str, name: str, password: str, role: str | None,
                       title: str = "", unit: str = "", admin: bool = False,
@@ -100,12 +137,25 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
                   "Chủ tịch UBND tỉnh", "UBND tỉnh")
         await add("thuky", "Lê Thị Thu Hà", passwords["thuky"], "secretary",
                   "Chuyên viên", "Văn phòng UBND tỉnh")
+        await conn.execute("UPDATE users SET can_prepare = true WHERE username = 'thuky'")
         await add("manhinh", "Màn hình phòng họp số 1", passwords["manhinh"], "display")
         # The delegates share one demo password: hash it once, not ninety times.
         shared = hash_password(passwords["delegateNN"])
         for i in range(1, 91):
             await add(f"delegate{i:02d}", person(i), passwords["delegateNN"], "delegate",
                       "Đại biểu", UNITS[i % len(UNITS)], hashed=shared)
+    secretary = await pool.fetchval("SELECT id FROM users WHERE username = 'thuky'")
+    documents = PgDocuments(pool)
+    for title, position, pages, confidentiality in DOCUMENTS:
+        ingested = ingest_pdf(demo_pdf(title, pages))
+        await documents.add(NewDocument(
+            meeting_id=meeting, title=title, original_name=f"{title}.pdf",
+            original_type="application/pdf", original=ingested.pdf, pdf=ingested.pdf,
+            pages=[(w, h, t) for (w, h), t in zip(ingested.info.page_sizes, ingested.texts,
+                                                  strict=True)],
+            confidentiality=confidentiality, secrecy="none", allow_download=False,
+            agenda_item_id=item_ids[position], uploaded_by=secretary,
+        ))
     return passwords
 
 

@@ -54,11 +54,15 @@ async def test_migrate_demo_and_create_user(pg_uri: str, tmp_path: Path) -> None
         delegates = await conn.fetchval(
             "SELECT count(*) FROM meeting_participants WHERE role = 'delegate'")
         agenda = await conn.fetchval("SELECT count(*) FROM agenda_items")
+        pages = await conn.fetchval(
+            "SELECT count(*) FROM document_pages p JOIN documents d ON d.id = p.document_id"
+            " WHERE d.pdf_sha256 IS NOT NULL AND p.text_folded LIKE '%ngan sach%'")
         admin = await conn.fetchrow(
             "SELECT u.is_admin, u.password_hash, b.name FROM users u JOIN bodies b"
             " ON b.id = u.body_id WHERE username = 'nguyen.an'")
     finally:
         await conn.close()
     assert (delegates, agenda) == (90, 5)
+    assert pages > 10, "the demo documents have pages with searchable Vietnamese text"
     assert admin["is_admin"] and admin["name"] == "Sở Tư pháp"
     assert admin["password_hash"].startswith("$argon2id$")
