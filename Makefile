@@ -6,8 +6,13 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 NPM    ?= npm
 CLIENTS := clients/web clients/display
+# Debian packages: LibreOffice converts Office files; Liberation fonts have every
+# Vietnamese glyph (watermarks, minutes).
+OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+                   fonts-liberation2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clients venv test-deps interop-deps clean help
+.PHONY: run test lint bench clients venv test-deps interop-deps office clean help
 
 help:
 	@echo "make run    - cài đặt và chạy máy chủ tại http://127.0.0.1:8000 (dữ liệu demo)"
@@ -39,17 +44,29 @@ clients:
 	  fi; \
 	done
 
+# Installed with apt-get when missing; elsewhere, install LibreOffice by hand.
+office:
+	@if command -v soffice >/dev/null 2>&1 || command -v libreoffice >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "Cài LibreOffice (chuyển đổi tệp Office sang PDF)..."; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(OFFICE_PACKAGES) >/dev/null; \
+	else \
+	  echo "Không tìm thấy LibreOffice: tệp Office sẽ không chuyển được sang PDF."; \
+	fi
+
 interop-deps:
 	cd tests/interop && $(NPM) ci --no-audit --no-fund --loglevel=error
 
-run: venv clients
+run: venv clients office
 	$(VENV)/bin/phonghop --log-format text serve --demo
 
 lint: test-deps
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 
-test: test-deps clients interop-deps
+test: test-deps clients interop-deps office
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done

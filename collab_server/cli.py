@@ -105,6 +105,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ws_max_size=settings.max_frame_bytes * 4 + 65536,
             ws_ping_interval=20,
             ws_ping_timeout=20,
+            # Frames are small CRDT updates; compressing each costs more CPU than it saves.
+            ws_per_message_deflate=False,
             log_config=None,
             access_log=False,
             lifespan="on",
