@@ -74,6 +74,8 @@ test: test-deps clients interop-deps office
 
 bench: test-deps clients
 	$(PY) load/bench_live.py --json var/bench-live.json
+	$(PY) load/bench_documents.py --json var/bench-documents.json
+	$(PY) load/bench_pages.py --json var/bench-pages.json
 
 clean:
 	rm -rf $(VENV) clients/*/node_modules clients/*/dist tests/interop/node_modules

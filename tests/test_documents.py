@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 
 from collab_server.documents import convert, errors
 from collab_server.documents.cache import WIDTHS, PageCache
@@ -327,7 +327,7 @@ def test_snippet_escapes_and_ends() -> None:
 # render
 
 
-@pytest.mark.parametrize("fmt", ["webp", "png"])
+@pytest.mark.parametrize("fmt", ["webp", "png", "jpeg"])
 def test_render_page(fmt: str) -> None:
     data = render_page(fixture_pdf(), 2, 1280, fmt)  # type: ignore[arg-type]
     with Image.open(io.BytesIO(data)) as image:
@@ -566,7 +566,7 @@ async def test_page_cache_refuses(tmp_path: Path, pool: WorkerPool) -> None:
     with pytest.raises(errors.BadWidth):
         await cache.get(source.key, 1, 1000, "webp", source)
     with pytest.raises(errors.BadImageFormat):
-        await cache.get(source.key, 1, 240, "jpeg", source)  # type: ignore[arg-type]
+        await cache.get(source.key, 1, 240, "gif", source)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         await cache.get("../../etc/passwd", 1, 240, "png", source)
     # Raised in a worker process, still in Vietnamese.
@@ -601,3 +601,16 @@ async def test_worker_pool_survives_hangs_and_crashes() -> None:
         assert await workers.run(sum, [1, 2, 3], timeout=30) == 6
     finally:
         await workers.close()
+
+
+def test_watermark_as_jpeg_for_speed() -> None:
+    """Watermarked pages are encoded per reader; JPEG is the fast encoder."""
+    page = render_page(fixture_pdf(), 1, 1280, "webp")
+    marked = watermark(page, ["Trần Văn Bình", "Sở Tư pháp"], "jpeg")
+    plain = watermark(page, [], "jpeg")
+    with Image.open(io.BytesIO(marked)) as a, Image.open(io.BytesIO(plain)) as b:
+        assert a.format == "JPEG" and a.size == b.size == (1280, a.height)
+        red_a, green_a, _ = ImageStat.Stat(a.convert("RGB")).sum
+        red_b, green_b, _ = ImageStat.Stat(b.convert("RGB")).sum
+        # The mark is red: it takes more from green than from red.
+        assert green_b - green_a > red_b - red_a > -1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
@@ -37,7 +36,8 @@ from collab_server.transport.responses import JSONResponse
 
 CONFIDENTIALITY = ("public", "internal", "confidential")
 SECRECY = ("none", "mat", "toi_mat", "tuyet_mat")
-MEDIA = {"webp": "image/webp", "png": "image/png"}
+MEDIA: dict[str, ImageFormat] = {"image/webp": "webp", "image/png": "png", "image/jpeg": "jpeg"}
+FORMATS: dict[str, ImageFormat] = {"webp": "webp", "png": "png", "jpeg": "jpeg"}
 
 
 class SecretNotDistributable(AppError):
@@ -229,7 +229,7 @@ async def page_image(request: Request) -> Response:
     user, _, document = await _document(request)
     page = _page_no(request, document)
     size = _choice(request, "w", tuple(WIDTHS), "laptop")
-    fmt: ImageFormat = "png" if _choice(request, "fmt", tuple(MEDIA), "webp") == "png" else "webp"
+    fmt = FORMATS[_choice(request, "fmt", tuple(FORMATS), "webp")]
     digest = document.pdf_sha256
     if digest is None:
         raise NotFound("Tài liệu chưa có tệp.", "The document has no file.")
@@ -241,14 +241,21 @@ async def page_image(request: Request) -> Response:
             raise NotFound("Không tìm thấy tệp của tài liệu.", "The document's file is missing.")
         return data
 
-    image = await request.app.state.pages.get(digest.hex(), page, WIDTHS[size], fmt, load)
+    marked = document.confidentiality != "public"
+    # A page to be watermarked starts from the cached WebP: it is decoded anyway.
+    base: ImageFormat = "webp" if marked and fmt == "jpeg" else fmt
+    image = await request.app.state.pages.get(digest.hex(), page, WIDTHS[size], base, load)
     await _seen(request, user, document, page, "document.page_view")
-    if document.confidentiality == "public":
-        headers = {"cache-control": "private, max-age=3600"}
-    else:
-        image = await asyncio.to_thread(render.watermark, image, _watermark_lines(user), fmt)
+    if marked:
+        # In the worker processes: the drawing holds the GIL, and a room's worth of
+        # readers should use both cores.
+        image = await request.app.state.workers.run(
+            render.watermark, image, _watermark_lines(user), fmt, timeout=30)
         headers = {"cache-control": "no-store"}
-    return Response(image, media_type=MEDIA[fmt], headers=headers)
+    else:
+        headers = {"cache-control": "private, max-age=3600"}
+    media = next(m for m, f in MEDIA.items() if f == fmt)
+    return Response(image, media_type=media, headers=headers)
 
 
 async def page_text(request: Request) -> Response:
