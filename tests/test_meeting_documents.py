@@ -166,21 +166,35 @@ async def test_encrypted_oversized_and_long_pdfs(people: dict[str, Client], worl
     assert await counts(world) == before
 
 
-async def test_secret_documents_are_not_distributed(people: dict[str, Client],
-                                                    world: World) -> None:
+async def test_secret_documents_are_not_distributed(people: dict[str, Client], world: World,
+                                                    server: Server) -> None:
     body = await people["secretary"].upload(world.meeting_id, make_pdf(["MẬT"]), "mat.pdf",
                                             expect=403, secrecy="mat")
     assert body["error"]["code"] == "secret_not_distributable"
+    english = await people["secretary"].http.post(
+        f"/api/meetings/{world.meeting_id}/documents", content=make_pdf(["MẬT"]),
+        params={"filename": "mat.pdf", "secrecy": "toi_mat"},
+        headers={"accept-language": "en-US,en;q=0.9,vi;q=0.8"})
+    assert english.json()["error"]["message"].startswith("Documents classified secret")
+    # Only an admin of the body changes its policy; the change is audited.
+    r = await people["secretary"].http.patch("/api/body",
+                                             json={"allow_secret_distribution": True})
+    assert r.status_code == 403
     conn = await asyncpg.connect(world.url)
     try:
-        await conn.execute("UPDATE bodies SET allow_secret_distribution = true WHERE id = $1",
-                           world.body_id)
+        await conn.execute("UPDATE users SET is_admin = true WHERE id = $1",
+                           world.users["outsider"])
+    finally:
+        await conn.close()
+    admin = Client(server, world.token("outsider"))
+    try:
+        r = await admin.http.patch("/api/body", json={"allow_secret_distribution": True})
+        assert r.status_code == 200 and r.json()["body"]["allow_secret_distribution"]
         await people["secretary"].upload(world.meeting_id, make_pdf(["MẬT"]), "mat.pdf",
                                          secrecy="mat", confidentiality="confidential")
     finally:
-        await conn.execute("UPDATE bodies SET allow_secret_distribution = false WHERE id = $1",
-                           world.body_id)
-        await conn.close()
+        await admin.http.patch("/api/body", json={"allow_secret_distribution": False})
+        await admin.http.aclose()
 
 
 async def test_internal_pages_are_watermarked_audited_and_not_cached(

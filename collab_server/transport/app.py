@@ -99,6 +99,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/users", directory.list_users),
         Route("/api/users", directory.create_user, methods=["POST"]),
         Route("/api/users/{user_id}", directory.update_user, methods=["PATCH"]),
+        Route("/api/body", directory.get_body),
+        Route("/api/body", directory.update_body, methods=["PATCH"]),
         Route("/api/rooms", directory.list_rooms),
         Route("/api/rooms", directory.create_room, methods=["POST"]),
         Route("/api/holidays", directory.list_holidays),

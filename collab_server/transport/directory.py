@@ -121,3 +121,31 @@ async def remove_holiday(request: Request) -> Response:
         raise NotFound("Không có ngày nghỉ này của cơ quan.", "No such holiday of this body.")
     await record(request, user, "holiday.remove", f"body:{user.body_id}", day=day.isoformat())
     return JSONResponse({"ok": True})
+
+
+async def get_body(request: Request) -> Response:
+    user = await current_user(request)
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT id, code, name, allow_secret_distribution FROM bodies WHERE id = $1",
+            user.body_id)
+    return JSONResponse({"body": dict(row)})
+
+
+async def update_body(request: Request) -> Response:
+    """The body's policy. Electronic distribution of documents marked MẬT or
+    above is off unless an admin turns it on, and the change is audited."""
+    user = await current_user(request)
+    _require_admin(user)
+    fields = Fields(await read_json(request))
+    name = fields.text("name", limit=300) if fields.has("name") else None
+    secret = (fields.boolean("allow_secret_distribution")
+              if fields.has("allow_secret_distribution") else None)
+    async with request.app.state.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE bodies SET name = coalesce($2, name),"
+            " allow_secret_distribution = coalesce($3, allow_secret_distribution) WHERE id = $1",
+            user.body_id, name, secret)
+    await record(request, user, "body.update", f"body:{user.body_id}", name=name,
+                 allow_secret_distribution=secret)
+    return await get_body(request)

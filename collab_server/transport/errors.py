@@ -1,6 +1,12 @@
-"""The one place errors become JSON bodies."""
+"""The one place errors become JSON bodies.
+
+`message` is Vietnamese unless the caller prefers English (Accept-Language
+with `en` ahead of `vi`); `message_en` is always there for logs and tools.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,18 +22,30 @@ _HTTP_CODES = {
 }
 
 
-def error_response(exc: AppError) -> Response:
-    return JSONResponse({"error": exc.to_json()}, status_code=exc.status)
+def prefers_english(request: Request) -> bool:
+    header = request.headers.get("accept-language", "").lower()
+    for part in header.split(","):
+        language = part.split(";", 1)[0].strip()
+        if language.startswith("vi"):
+            return False
+        if language.startswith("en"):
+            return True
+    return False
+
+
+def _body(request: Request, error: dict[str, Any]) -> dict[str, Any]:
+    if prefers_english(request):
+        error = {**error, "message": error["message_en"]}
+    return {"error": error}
 
 
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(exc)
+    return JSONResponse(_body(request, exc.to_json()), status_code=exc.status)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, vi, en = _HTTP_CODES.get(exc.status_code, ("error", "Lỗi.", str(exc.detail)))
-    return JSONResponse(
-        {"error": {"code": code, "message": vi, "message_en": en}}, status_code=exc.status_code
-    )
+    return JSONResponse(_body(request, {"code": code, "message": vi, "message_en": en}),
+                        status_code=exc.status_code)
