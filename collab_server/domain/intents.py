@@ -1,19 +1,24 @@
-"""Intent handlers: check the caller's role and the room's state, then say
-what changes. The live core applies the change, commits it with its record in
-one transaction, and only then lets any replica see it."""
+"""The intent registry: handlers check the caller's role and the room's state,
+then say what changes. The live core applies the change to the room, commits
+it with its domain rows, the meeting event and the audit entry in one
+transaction, and only then lets any replica see it.
+
+Handlers live in one module per concern (session, attendance, speakers,
+presenting, voting, messages); `domain.handlers` imports them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-import pycrdt
-
 from collab_server.domain import room
+from collab_server.domain.ports import SessionStore, Write
 from collab_server.domain.roles import Role
-from collab_server.errors import BadIntent, Forbidden, NotFound
+from collab_server.errors import BadIntent, Conflict, Forbidden
 from collab_server.live.connection import Identity
+from collab_server.live.names import DocKey
 from collab_server.live.ports import MeetingData, YDoc
 
 
@@ -23,13 +28,34 @@ class Context:
     identity: Identity
     doc: YDoc
     meetings: MeetingData
+    store: SessionStore
+    now: int  # ms since the epoch, one clock for the whole intent
+
+    @property
+    def user_id(self) -> int:
+        return self.identity.user_id
+
+    def require(self, *roles: Role) -> None:
+        if self.identity.role not in roles:
+            raise Forbidden()
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
+    """What an accepted intent does.
+
+    `apply` changes the room; `writes` are domain rows stored in the same
+    transaction; `event` and `data` go to the meeting's event log and the audit
+    log (`audit` False keeps a secret ballot's details out of the audit data);
+    `result` is returned to the caller; `docs` are other server-written
+    documents changed alongside (a person's inbox)."""
+
     apply: Callable[[YDoc], None]
     event: str
     data: dict[str, Any]
+    writes: Sequence[Write] = ()
+    result: dict[str, Any] | None = None
+    docs: Sequence[tuple[DocKey, Callable[[YDoc], None]]] = field(default_factory=tuple)
 
 
 Handler = Callable[[Context, dict[str, Any]], Awaitable[Change]]
@@ -38,94 +64,47 @@ HANDLERS: dict[str, Handler] = {}
 
 def intent(name: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
+        if name in HANDLERS:
+            raise RuntimeError(f"intent {name} registered twice")
         HANDLERS[name] = handler
         return handler
 
     return register
 
 
-def _require(ctx: Context, *roles: Role) -> None:
-    if ctx.identity.role not in roles:
-        raise Forbidden()
-
-
-def _int_arg(args: dict[str, Any], name: str, *, minimum: int = 1) -> int:
+def int_arg(args: dict[str, Any], name: str, *, minimum: int = 1,
+            maximum: int = 2**53) -> int:
     value = args.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise BadIntent(f"Tham số '{name}' phải là số nguyên ≥ {minimum}.", f"Bad '{name}'.")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise BadIntent(f"Tham số '{name}' phải là số nguyên từ {minimum}.", f"Bad '{name}'.")
     return value
 
 
-@intent("agenda.goto")
-async def agenda_goto(ctx: Context, args: dict[str, Any]) -> Change:
-    _require(ctx, Role.CHAIR)
-    ids = room.agenda_ids(ctx.doc)
-    if "item" in args:
-        target = _int_arg(args, "item")
-        if target not in ids:
-            raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
-    elif "step" in args:
-        step = args["step"]
-        if step not in (1, -1) or isinstance(step, bool):
-            raise BadIntent("Tham số 'step' phải là 1 hoặc -1.", "'step' must be 1 or -1.")
-        if not ids:
-            raise NotFound("Chương trình họp trống.", "The agenda is empty.")
-        current = room.cursor_item(ctx.doc)
-        index = ids.index(current) + step if current in ids else 0
-        target = ids[max(0, min(len(ids) - 1, index))]
-    else:
-        raise BadIntent("Cần 'item' hoặc 'step'.", "Need 'item' or 'step'.")
-    since = room.now_ms()
-
-    def apply(doc: YDoc) -> None:
-        cursor = doc.get(room.CURSOR, type=pycrdt.Map)
-        if cursor.get("item") != target:
-            cursor["item"] = target
-            cursor["since"] = since
-
-    return Change(apply, "agenda.goto", {"item": target})
+def text_arg(args: dict[str, Any], name: str, *, limit: int, required: bool = True) -> str:
+    value = args.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise BadIntent(f"Tham số '{name}' phải là chuỗi 1-{limit} ký tự.", f"Bad '{name}'.")
+    return value.strip()
 
 
-@intent("presenter.set")
-async def presenter_set(ctx: Context, args: dict[str, Any]) -> Change:
-    _require(ctx, Role.CHAIR)
-    user = args.get("user")
-    if user is not None:
-        user = _int_arg(args, "user")
-        role = await ctx.meetings.role_of(ctx.meeting_id, user)
-        if role is None or role == Role.DISPLAY:
-            raise NotFound("Người này không tham dự cuộc họp.", "Not a participant.")
-
-    def apply(doc: YDoc) -> None:
-        doc.get(room.PRESENTING, type=pycrdt.Map)["presenter"] = user
-
-    return Change(apply, "presenter.set", {"user": user})
+def choice_arg(args: dict[str, Any], name: str, options: tuple[str, ...],
+               default: str | None = None) -> str:
+    value = args.get(name, default)
+    if value not in options:
+        raise BadIntent(f"Tham số '{name}' phải là một trong: {', '.join(options)}.",
+                        f"'{name}' must be one of: {', '.join(options)}.")
+    assert isinstance(value, str)
+    return value
 
 
-@intent("present.page")
-async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
-    current = room.presenter(ctx.doc)
-    if ctx.identity.role != Role.CHAIR and ctx.identity.user_id != current:
-        raise Forbidden("Chỉ chủ tọa hoặc người trình bày được chuyển trang.", "Not the presenter.")
-    document_id = _int_arg(args, "document")
-    page = _int_arg(args, "page")
-    zoom = args.get("zoom", 1.0)
-    if isinstance(zoom, bool) or not isinstance(zoom, int | float) or not 0.25 <= zoom <= 8:
-        raise BadIntent("Tham số 'zoom' phải từ 0.25 đến 8.", "'zoom' must be 0.25..8.")
-    info = await ctx.meetings.meeting(ctx.meeting_id)
-    document = next((d for d in info.documents if d.id == document_id), None) if info else None
-    if document is None:
-        raise NotFound("Không có tài liệu này trong cuộc họp.", "No such document.")
-    if page > document.page_count:
-        raise NotFound(
-            f"Tài liệu chỉ có {document.page_count} trang.",
-            f"The document has {document.page_count} pages.",
+def require_session(ctx: Context, *states: str) -> None:
+    """The session must be in one of `states` (e.g. 'open')."""
+    current = room.session_state(ctx.doc)
+    if current not in states:
+        raise Conflict(
+            f"Phiên họp đang ở trạng thái '{room.SESSION_LABELS.get(current, current)}'; "
+            "không thực hiện được thao tác này.",
+            f"The session is '{current}'; this is not allowed now.",
         )
-    since = room.now_ms()
-
-    def apply(doc: YDoc) -> None:
-        doc.get(room.PRESENTING, type=pycrdt.Map).update(
-            {"document": document_id, "page": page, "zoom": float(zoom), "since": since}
-        )
-
-    return Change(apply, "present.page", {"document": document_id, "page": page, "zoom": zoom})

@@ -42,6 +42,7 @@ def _agenda_items(info: MeetingInfo) -> list[dict[str, Any]]:
             "title": item.title,
             "presenter": item.presenter,
             "duration_min": item.duration_min,
+            "speech_limit_s": item.speech_limit_s,
         }
         for item in info.agenda
     ]
@@ -64,6 +65,17 @@ def sync(doc: YDoc, info: MeetingInfo) -> None:
     if not _same(agenda.to_py() or [], wanted):
         agenda.clear()
         agenda.extend(wanted)
+    roster = doc.get(PEOPLE, type=pycrdt.Map)
+    current = {p.user_id: p for p in info.participants}
+    for key in [k for k in roster.keys() if int(k) not in current]:
+        del roster[key]
+    for person in info.participants:
+        put(doc, PEOPLE, str(person.user_id), {
+            "id": person.user_id, "name": person.name, "title": person.title,
+            "unit": person.unit, "role": person.role, "stands_in_for": person.stands_in_for,
+        })
+    put_all(doc, SETTINGS, dict(info.settings))
+    refresh_quorum(doc)
 
 
 def seed(doc: YDoc, info: MeetingInfo) -> None:
@@ -99,3 +111,94 @@ def snapshot(doc: YDoc) -> dict[str, Any]:
         CURSOR: doc.get(CURSOR, type=pycrdt.Map).to_py(),
         PRESENTING: doc.get(PRESENTING, type=pycrdt.Map).to_py(),
     }
+
+
+# -- the running session -----------------------------------------------------------------
+
+PEOPLE = "people"
+SETTINGS = "settings"
+SESSION = "session"
+AGENDA_TIMES = "agenda_times"
+ATTENDANCE = "attendance"
+QUORUM = "quorum"
+SPEAKERS = "speakers"
+FLOOR = "floor"
+DISPLAY = "display"
+
+SESSION_LABELS = {
+    "not_started": "chưa khai mạc",
+    "open": "đang họp",
+    "suspended": "tạm dừng",
+    "closed": "đã bế mạc",
+}
+
+
+def session_state(doc: YDoc) -> str:
+    state = doc.get(SESSION, type=pycrdt.Map).get("state")
+    return str(state) if state else "not_started"
+
+
+def people(doc: YDoc) -> dict[int, dict[str, Any]]:
+    return {int(k): v for k, v in (doc.get(PEOPLE, type=pycrdt.Map).to_py() or {}).items()}
+
+
+def attendance(doc: YDoc) -> dict[int, dict[str, Any]]:
+    return {int(k): v for k, v in (doc.get(ATTENDANCE, type=pycrdt.Map).to_py() or {}).items()}
+
+
+def settings(doc: YDoc) -> dict[str, Any]:
+    return doc.get(SETTINGS, type=pycrdt.Map).to_py() or {}
+
+
+def queue(doc: YDoc) -> list[tuple[int, dict[str, Any]]]:
+    """Speaker requests in order."""
+    entries = doc.get(SPEAKERS, type=pycrdt.Map).to_py() or {}
+    return sorted(((int(k), v) for k, v in entries.items()),
+                  key=lambda kv: (kv[1]["rank"], kv[0]))
+
+
+def floor(doc: YDoc) -> dict[str, Any]:
+    value: dict[str, Any] = doc.get(FLOOR, type=pycrdt.Map).to_py() or {}
+    return value if value.get("user") is not None else {}
+
+
+def put(doc: YDoc, root: str, key: str, value: Any) -> None:
+    """Set a key only if it changes: an unchanged write still leaves a tombstone."""
+    section = doc.get(root, type=pycrdt.Map)
+    if not _same(section.get(key), value):
+        section[key] = value
+
+
+def put_all(doc: YDoc, root: str, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        put(doc, root, key, value)
+
+
+# Quorum rules: how many members must be present.
+def quorum_required(rule: str, members: int) -> int:
+    if rule == "two_thirds":
+        return -(-2 * members // 3)
+    if rule == "half":
+        return members // 2 + 1
+    return 0
+
+
+def compute_quorum(doc: YDoc) -> dict[str, Any]:
+    """Members are the chair and the delegates, not deputies (they stand in
+    for a member) nor guests. A member is present if checked in, or if a
+    deputy standing in for them is."""
+    roster = people(doc)
+    present = {uid for uid, a in attendance(doc).items() if a.get("present")}
+    members = [uid for uid, p in roster.items()
+               if p.get("role") in ("chair", "delegate") and p.get("stands_in_for") is None]
+    standing_in = {int(p["stands_in_for"]) for uid, p in roster.items()
+                   if p.get("stands_in_for") is not None and uid in present}
+    here = sum(1 for uid in members if uid in present or uid in standing_in)
+    rule = str(settings(doc).get("quorum_rule") or "half")
+    required = quorum_required(rule, len(members))
+    return {"rule": rule, "members": len(members), "present": here, "required": required,
+            "met": here >= required and len(members) > 0}
+
+
+def refresh_quorum(doc: YDoc) -> None:
+    put_all(doc, QUORUM, compute_quorum(doc))

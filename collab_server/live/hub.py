@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 
 import pycrdt
 
 from collab_server.domain import room
-from collab_server.domain.intents import HANDLERS, Context
+from collab_server.domain.handlers import HANDLERS
+from collab_server.domain.intents import Context
+from collab_server.domain.ports import SessionStore, Write
 from collab_server.domain.roles import Role
 from collab_server.errors import (
     AppError,
@@ -59,9 +62,16 @@ class LiveSettings:
 
 
 class Hub:
-    def __init__(self, store: DocStore, meetings: MeetingData, settings: LiveSettings) -> None:
+    def __init__(
+        self,
+        store: DocStore,
+        meetings: MeetingData,
+        session: SessionStore,
+        settings: LiveSettings,
+    ) -> None:
         self.store = store
         self.meetings = meetings
+        self.session = session
         self.settings = settings
         self.docs: dict[str, LiveDoc] = {}
         self._loading: dict[str, asyncio.Task[LiveDoc]] = {}
@@ -259,11 +269,14 @@ class Hub:
                     f"Thao tác '{intent.type[:40]}' không được hỗ trợ.", "Unknown intent."
                 )
             async with live.lock:
-                ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings)
+                ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings,
+                              self.session, int(time.time() * 1000))
                 change = await handler(ctx, intent.args)
                 await self._commit(live, change.apply, Record(
                     live.key.meeting_id, conn.identity.user_id, change.event, change.data
-                ))
+                ), change.writes)
+            for key, apply in change.docs:
+                await self.server_write(key, apply)
         except AppError as exc:
             log.info(
                 "intent refused",
@@ -276,7 +289,14 @@ class Hub:
             conn.send(encode_intent_result(result_error(intent.id, exc)))
             return
         self.intent_count += 1
-        conn.send(encode_intent_result(result_ok(intent.id)))
+        conn.send(encode_intent_result(result_ok(intent.id, change.result)))
+
+    async def server_write(self, key: DocKey, apply: Callable[[YDoc], None]) -> None:
+        """A change the server makes to a document nobody else may write (an inbox)."""
+        live = await self.open(key)
+        async with live.lock:
+            await self._commit(live, apply, None)
+        self._unload_if_idle(live)
 
     async def refresh_room(self, meeting_id: int) -> None:
         """Bring prepared data (title, status, agenda) into the room document after
@@ -289,21 +309,32 @@ class Hub:
         self._unload_if_idle(live)
 
     async def _commit(
-        self, live: LiveDoc, apply: Callable[[YDoc], None], record: Record | None
+        self,
+        live: LiveDoc,
+        apply: Callable[[YDoc], None],
+        record: Record | None,
+        writes: Sequence[Write] = (),
     ) -> None:
-        """Apply in memory, commit to storage, and only then let replicas see it."""
+        """Apply in memory, commit to storage with the domain rows, and only then
+        let replicas see it. If the commit fails the replica is reloaded, so
+        memory never holds what storage does not."""
         live.holding = True
         try:
             update = live.server_change(apply)
-            if update == EMPTY_UPDATE:
+            if update == EMPTY_UPDATE and not writes:
                 return
             try:
-                await self.store.commit_intent(live.name, update, record)
-                self._stored(live)
+                await self.store.commit_intent(live.name, update, record, writes)
+            except AppError:
+                # A rule the database enforces (one ballot per voter): refused, undone.
+                await self._reload(live)
+                raise
             except Exception as exc:
                 log.exception("committing to %s failed; reloading it", live.name)
                 await self._reload(live)
                 raise Unavailable() from exc
+            if update != EMPTY_UPDATE:
+                self._stored(live)
         finally:
             live.release()
         # The change goes out now, ahead of the reply, so a client that sees "ok"

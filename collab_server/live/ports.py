@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
@@ -40,9 +40,11 @@ class DocStore(Protocol):
 
     async def append(self, batch: Sequence[tuple[str, bytes]]) -> None: ...
 
-    async def commit_intent(self, name: str, update: bytes, record: Record | None) -> None:
-        """The update, the meeting event and the audit entry, in one transaction.
-        Without a record (a refresh from prepared data) only the update is stored."""
+    async def commit_intent(self, name: str, update: bytes, record: Record | None,
+                            writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> None:
+        """The update, the domain rows (`writes`, run with the transaction's
+        connection), the meeting event and the audit entry, in one transaction.
+        Without a record (a refresh from prepared data) no event is logged."""
 
     async def compact(self, name: str) -> int:
         """Squash the update log into the snapshot; return rows squashed."""
@@ -55,6 +57,17 @@ class AgendaItem:
     title: str
     presenter: str
     duration_min: int
+    speech_limit_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    user_id: int
+    name: str
+    title: str
+    unit: str
+    role: str
+    stands_in_for: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +87,8 @@ class MeetingInfo:
     status: str
     agenda: tuple[AgendaItem, ...]
     documents: tuple[DocumentInfo, ...]
+    participants: tuple[Participant, ...] = ()
+    settings: tuple[tuple[str, Any], ...] = ()
 
 
 class MeetingData(Protocol):

@@ -7,8 +7,9 @@ from typing import Any
 import asyncpg
 
 from collab_server.documents.text import fold
+from collab_server.domain.calendar import iso
 
-ITEM_FIELDS = ("title", "presenter", "presenter_user_id", "duration_min")
+ITEM_FIELDS = ("title", "presenter", "presenter_user_id", "duration_min", "speech_limit_s")
 
 
 class PgAgenda:
@@ -19,7 +20,8 @@ class PgAgenda:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT a.id, a.position, a.title, a.presenter, a.presenter_user_id,"
-                " a.duration_min, coalesce(array_agg(d.id ORDER BY d.id)"
+                " a.duration_min, a.speech_limit_s, a.started_at, a.ended_at,"
+                " coalesce(array_agg(d.id ORDER BY d.id)"
                 "   FILTER (WHERE d.id IS NOT NULL), '{}') AS documents"
                 " FROM agenda_items a LEFT JOIN documents d ON d.agenda_item_id = a.id"
                 " WHERE a.meeting_id = $1 GROUP BY a.id ORDER BY a.position",
@@ -33,6 +35,9 @@ class PgAgenda:
                 "presenter": r["presenter"],
                 "presenter_user_id": r["presenter_user_id"],
                 "duration_min": r["duration_min"],
+                "speech_limit_s": r["speech_limit_s"],
+                "started_at": iso(r["started_at"]) if r["started_at"] else None,
+                "ended_at": iso(r["ended_at"]) if r["ended_at"] else None,
                 "documents": list(r["documents"]),
             }
             for r in rows
@@ -48,7 +53,8 @@ class PgAgenda:
             )
             item_id: int = await conn.fetchval(
                 "INSERT INTO agenda_items (meeting_id, position, title, title_folded, presenter,"
-                " presenter_user_id, duration_min) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id",
+                " presenter_user_id, duration_min, speech_limit_s)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
                 meeting_id,
                 position,
                 fields["title"],
@@ -56,6 +62,7 @@ class PgAgenda:
                 fields.get("presenter", ""),
                 fields.get("presenter_user_id"),
                 fields.get("duration_min", 0),
+                fields.get("speech_limit_s"),
             )
         return item_id
 

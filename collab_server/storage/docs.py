@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import asyncpg
 import pycrdt
 
 from collab_server.live.ports import Record
+
+EMPTY_UPDATE = b"\x00\x00"
 
 
 def _lock_key(name: str) -> int:
@@ -43,9 +46,14 @@ class PgDocStore:
         async with self.pool.acquire() as conn:
             await conn.executemany("INSERT INTO doc_updates (name, data) VALUES ($1, $2)", batch)
 
-    async def commit_intent(self, name: str, update: bytes, record: Record | None) -> None:
+    async def commit_intent(self, name: str, update: bytes, record: Record | None,
+                            writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("INSERT INTO doc_updates (name, data) VALUES ($1, $2)", name, update)
+            for write in writes:
+                await write(conn)
+            if update != EMPTY_UPDATE:
+                await conn.execute("INSERT INTO doc_updates (name, data) VALUES ($1, $2)",
+                                   name, update)
             if record is None:
                 return
             await conn.execute(

@@ -12,9 +12,10 @@ from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import iso
 from collab_server.domain.lifecycle import Status
 from collab_server.domain.roles import Role
-from collab_server.live.ports import AgendaItem, DocumentInfo, MeetingInfo
+from collab_server.live.ports import AgendaItem, DocumentInfo, MeetingInfo, Participant
 
-MEETING_FIELDS = ("title", "room_id", "starts_at", "ends_at", "kind", "confidentiality")
+MEETING_FIELDS = ("title", "room_id", "starts_at", "ends_at", "kind", "confidentiality",
+                  "quorum_rule", "speech_limit_s", "allow_proxy")
 
 
 class PgMeetings:
@@ -27,19 +28,26 @@ class PgMeetings:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
                 "SELECT m.id, m.title, b.name AS body, coalesce(r.name, '') AS room,"
-                " m.starts_at, m.status FROM meetings m JOIN bodies b ON b.id = m.body_id"
+                " m.starts_at, m.status, m.quorum_rule, m.speech_limit_s, m.allow_proxy"
+                " FROM meetings m JOIN bodies b ON b.id = m.body_id"
                 " LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id = $1",
                 meeting_id,
             )
             if row is None:
                 return None
             items = await conn.fetch(
-                "SELECT id, position, title, presenter, duration_min FROM agenda_items"
-                " WHERE meeting_id = $1 ORDER BY position",
+                "SELECT id, position, title, presenter, duration_min, speech_limit_s"
+                " FROM agenda_items WHERE meeting_id = $1 ORDER BY position",
                 meeting_id,
             )
             documents = await conn.fetch(
                 "SELECT id, title, page_count FROM documents WHERE meeting_id = $1 ORDER BY id",
+                meeting_id,
+            )
+            people = await conn.fetch(
+                "SELECT p.user_id, u.full_name, u.title, u.unit, p.role, p.stands_in_for"
+                " FROM meeting_participants p JOIN users u ON u.id = p.user_id"
+                " WHERE p.meeting_id = $1 ORDER BY p.user_id",
                 meeting_id,
             )
         return MeetingInfo(
@@ -50,10 +58,21 @@ class PgMeetings:
             starts_at=iso(row["starts_at"]),
             status=row["status"],
             agenda=tuple(
-                AgendaItem(r["id"], r["position"], r["title"], r["presenter"], r["duration_min"])
+                AgendaItem(r["id"], r["position"], r["title"], r["presenter"], r["duration_min"],
+                           r["speech_limit_s"])
                 for r in items
             ),
             documents=tuple(DocumentInfo(r["id"], r["title"], r["page_count"]) for r in documents),
+            participants=tuple(
+                Participant(r["user_id"], r["full_name"], r["title"], r["unit"], r["role"],
+                            r["stands_in_for"])
+                for r in people
+            ),
+            settings=(
+                ("quorum_rule", row["quorum_rule"]),
+                ("speech_limit_s", row["speech_limit_s"]),
+                ("allow_proxy", row["allow_proxy"]),
+            ),
         )
 
     async def role_of(self, meeting_id: int, user_id: int) -> str | None:
@@ -112,14 +131,15 @@ class PgMeetings:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
                 "SELECT m.id, m.title, m.starts_at, m.ends_at, m.status, m.kind, m.room_id,"
-                " m.confidentiality, m.body_id, b.name AS body, coalesce(r.name, '') AS room,"
+                " m.confidentiality, m.body_id, m.quorum_rule, m.speech_limit_s, m.allow_proxy,"
+                " b.name AS body, coalesce(r.name, '') AS room,"
                 " NULL::text AS role FROM meetings m JOIN bodies b ON b.id = m.body_id"
                 " LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id = $1",
                 meeting_id,
             )
         result = _meeting_row(row)
-        result["body_id"] = row["body_id"]
-        result["room_id"] = row["room_id"]
+        for name in ("body_id", "room_id", "quorum_rule", "speech_limit_s", "allow_proxy"):
+            result[name] = row[name]
         return result
 
     # -- changes ------------------------------------------------------------------------
@@ -128,8 +148,8 @@ class PgMeetings:
         async with self.pool.acquire() as conn, conn.transaction():
             meeting_id: int = await conn.fetchval(
                 "INSERT INTO meetings (body_id, room_id, title, title_folded, kind, starts_at,"
-                " ends_at, confidentiality, created_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-                " RETURNING id",
+                " ends_at, confidentiality, created_by, quorum_rule, speech_limit_s, allow_proxy)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
                 body_id,
                 fields.get("room_id"),
                 fields["title"],
@@ -139,6 +159,9 @@ class PgMeetings:
                 fields.get("ends_at"),
                 fields.get("confidentiality", "internal"),
                 creator,
+                fields.get("quorum_rule", "half"),
+                fields.get("speech_limit_s", 300),
+                fields.get("allow_proxy", False),
             )
             await conn.execute(
                 "INSERT INTO meeting_participants (meeting_id, user_id, role, response)"

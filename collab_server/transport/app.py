@@ -32,6 +32,7 @@ from collab_server.storage.documents import PgDocuments
 from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
+from collab_server.storage.session import PgSession
 from collab_server.transport import account, directory, documents, errors, meetings, search
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
@@ -138,6 +139,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.hub = Hub(
             PgDocStore(pool),
             app.state.meetings,
+            PgSession(pool),
             LiveSettings(
                 flush_window=settings.flush_window_ms / 1000,
                 max_frame=settings.max_frame_bytes,

@@ -52,6 +52,12 @@ async def _meeting_fields(request: Request, fields: Fields, *, partial: bool,
         out["kind"] = fields.choice("kind", KINDS, "regular")
     if fields.has("confidentiality") or not partial:
         out["confidentiality"] = fields.choice("confidentiality", CONFIDENTIALITY, "internal")
+    if fields.has("quorum_rule"):
+        out["quorum_rule"] = fields.choice("quorum_rule", ("none", "half", "two_thirds"))
+    if fields.has("speech_limit_s"):
+        out["speech_limit_s"] = fields.integer("speech_limit_s", minimum=0, maximum=3600)
+    if fields.has("allow_proxy"):
+        out["allow_proxy"] = fields.boolean("allow_proxy")
     if fields.has("room_id"):
         room = fields.integer("room_id", minimum=1, required=False)
         if room is not None and await request.app.state.directory.room_body(room) != body_id:
@@ -172,6 +178,9 @@ def _item_fields(fields: Fields, *, partial: bool) -> dict[str, Any]:
     if fields.has("presenter_user_id"):
         out["presenter_user_id"] = fields.integer("presenter_user_id", minimum=1,
                                                   required=False)
+    if fields.has("speech_limit_s"):
+        out["speech_limit_s"] = fields.integer("speech_limit_s", minimum=0, maximum=3600,
+                                               required=False)
     if fields.has("duration_min") or not partial:
         out["duration_min"] = fields.integer("duration_min", minimum=0, maximum=24 * 60,
                                              required=False) or 0
@@ -253,6 +262,7 @@ async def add_participant(request: Request) -> Response:
         raise Conflict("Người này đã có trong danh sách.", "Already a participant.")
     await record(request, user, "participant.add", f"meeting:{access.meeting_id}",
                  user=invitee, role=role)
+    await _refresh(request, access.meeting_id)
     return JSONResponse({"participant": await request.app.state.participants.get(
         access.meeting_id, invitee)}, status_code=201)
 
@@ -266,6 +276,7 @@ async def update_participant(request: Request) -> Response:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
     await record(request, user, "participant.role", f"meeting:{access.meeting_id}",
                  user=member, role=role)
+    await _refresh(request, access.meeting_id)
     return JSONResponse({"participant": await request.app.state.participants.get(
         access.meeting_id, member)})
 
@@ -281,6 +292,7 @@ async def remove_participant(request: Request) -> Response:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
     await record(request, user, "participant.remove", f"meeting:{access.meeting_id}",
                  user=member)
+    await _refresh(request, access.meeting_id)
     return JSONResponse({"ok": True})
 
 
@@ -320,6 +332,7 @@ async def decide_deputy(request: Request) -> Response:
                        "No pending deputy for this member.")
     await record(request, user, "deputy.decide", f"meeting:{access.meeting_id}",
                  member=member, deputy=deputy, approve=approve)
+    await _refresh(request, access.meeting_id)
     return JSONResponse({"participants": await request.app.state.participants.list(
         access.meeting_id, full=True)})
 

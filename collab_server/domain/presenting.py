@@ -1,0 +1,58 @@
+"""The presenter and the page on the projector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pycrdt
+
+from collab_server.domain import room
+from collab_server.domain.intents import Change, Context, int_arg, intent
+from collab_server.domain.roles import Role
+from collab_server.errors import BadIntent, Forbidden, NotFound
+from collab_server.live.ports import YDoc
+
+
+@intent("presenter.set")
+async def presenter_set(ctx: Context, args: dict[str, Any]) -> Change:
+    ctx.require(Role.CHAIR)
+    user = args.get("user")
+    if user is not None:
+        user = int_arg(args, "user")
+        role = await ctx.meetings.role_of(ctx.meeting_id, user)
+        if role is None or role == Role.DISPLAY:
+            raise NotFound("Người này không tham dự cuộc họp.", "Not a participant.")
+
+    def apply(doc: YDoc) -> None:
+        doc.get(room.PRESENTING, type=pycrdt.Map)["presenter"] = user
+
+    return Change(apply, "presenter.set", {"user": user})
+
+
+@intent("present.page")
+async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
+    current = room.presenter(ctx.doc)
+    if ctx.identity.role != Role.CHAIR and ctx.identity.user_id != current:
+        raise Forbidden("Chỉ chủ tọa hoặc người trình bày được chuyển trang.", "Not the presenter.")
+    document_id = int_arg(args, "document")
+    page = int_arg(args, "page")
+    zoom = args.get("zoom", 1.0)
+    if isinstance(zoom, bool) or not isinstance(zoom, int | float) or not 0.25 <= zoom <= 8:
+        raise BadIntent("Tham số 'zoom' phải từ 0.25 đến 8.", "'zoom' must be 0.25..8.")
+    info = await ctx.meetings.meeting(ctx.meeting_id)
+    document = next((d for d in info.documents if d.id == document_id), None) if info else None
+    if document is None:
+        raise NotFound("Không có tài liệu này trong cuộc họp.", "No such document.")
+    if page > document.page_count:
+        raise NotFound(
+            f"Tài liệu chỉ có {document.page_count} trang.",
+            f"The document has {document.page_count} pages.",
+        )
+    since = room.now_ms()
+
+    def apply(doc: YDoc) -> None:
+        doc.get(room.PRESENTING, type=pycrdt.Map).update(
+            {"document": document_id, "page": page, "zoom": float(zoom), "since": since}
+        )
+
+    return Change(apply, "present.page", {"document": document_id, "page": page, "zoom": zoom})

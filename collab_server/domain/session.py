@@ -1,0 +1,156 @@
+"""Session control by the chair: open, move through the agenda, suspend,
+resume, close; messages and countdowns on the projector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pycrdt
+
+from collab_server.domain import room
+from collab_server.domain.intents import (
+    Change,
+    Context,
+    int_arg,
+    intent,
+    require_session,
+    text_arg,
+)
+from collab_server.domain.roles import Role
+from collab_server.domain.speakers import end_floor
+from collab_server.errors import BadIntent, NotFound
+from collab_server.live.ports import YDoc
+
+
+@intent("session.open")
+async def session_open(ctx: Context, args: dict[str, Any]) -> Change:
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "not_started")
+    name = ctx.identity.name
+
+    def apply(doc: YDoc) -> None:
+        room.put_all(doc, room.SESSION, {"state": "open", "opened_at": ctx.now,
+                                         "chair": ctx.user_id, "chair_name": name})
+        room.put(doc, room.MEETING, "status", "in_session")
+
+    return Change(apply, "session.open", {"chair": ctx.user_id},
+                  writes=[ctx.store.open_session(ctx.meeting_id, ctx.user_id)])
+
+
+@intent("session.suspend")
+async def session_suspend(ctx: Context, args: dict[str, Any]) -> Change:
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "open")
+    ended = end_floor(ctx)
+
+    def apply(doc: YDoc) -> None:
+        ended.apply(doc)
+        room.put_all(doc, room.SESSION, {"state": "suspended", "suspended_at": ctx.now})
+
+    return Change(apply, "session.suspend", {}, writes=ended.writes)
+
+
+@intent("session.resume")
+async def session_resume(ctx: Context, args: dict[str, Any]) -> Change:
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "suspended")
+
+    def apply(doc: YDoc) -> None:
+        room.put_all(doc, room.SESSION, {"state": "open", "suspended_at": None})
+
+    return Change(apply, "session.resume", {})
+
+
+@intent("session.close")
+async def session_close(ctx: Context, args: dict[str, Any]) -> Change:
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "open", "suspended")
+    ended = end_floor(ctx)
+    current = room.cursor_item(ctx.doc)
+
+    def apply(doc: YDoc) -> None:
+        ended.apply(doc)
+        if current is not None:
+            _item_time(doc, current, "ended", ctx.now)
+        room.put_all(doc, room.SESSION, {"state": "closed", "closed_at": ctx.now})
+        room.put(doc, room.MEETING, "status", "ended")
+
+    writes = [*ended.writes, ctx.store.close_session(ctx.meeting_id, ctx.user_id)]
+    if current is not None:
+        writes.append(ctx.store.item_times(ctx.meeting_id, None, current, ctx.now))
+    return Change(apply, "session.close", {}, writes=writes)
+
+
+def _item_time(doc: YDoc, item: int, which: str, at: int) -> None:
+    times = doc.get(room.AGENDA_TIMES, type=pycrdt.Map)
+    entry = dict(times.get(str(item)) or {})
+    if which == "started" and entry.get("started") is not None:
+        return  # an item returned to keeps its first start
+    entry[which] = at
+    times[str(item)] = entry
+
+
+@intent("agenda.goto")
+async def agenda_goto(ctx: Context, args: dict[str, Any]) -> Change:
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "not_started", "open", "suspended")
+    ids = room.agenda_ids(ctx.doc)
+    current = room.cursor_item(ctx.doc)
+    if "item" in args:
+        target = int_arg(args, "item")
+        if target not in ids:
+            raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
+    elif "step" in args:
+        step = args["step"]
+        if step not in (1, -1) or isinstance(step, bool):
+            raise BadIntent("Tham số 'step' phải là 1 hoặc -1.", "'step' must be 1 or -1.")
+        if not ids:
+            raise NotFound("Chương trình họp trống.", "The agenda is empty.")
+        index = ids.index(current) + step if current in ids else 0
+        target = ids[max(0, min(len(ids) - 1, index))]
+    else:
+        raise BadIntent("Cần 'item' hoặc 'step'.", "Need 'item' or 'step'.")
+    timed = room.session_state(ctx.doc) == "open" and target != current
+
+    def apply(doc: YDoc) -> None:
+        cursor = doc.get(room.CURSOR, type=pycrdt.Map)
+        if cursor.get("item") != target:
+            cursor["item"] = target
+            cursor["since"] = ctx.now
+        if timed:
+            if current is not None:
+                _item_time(doc, current, "ended", ctx.now)
+            _item_time(doc, target, "started", ctx.now)
+
+    writes = [ctx.store.item_times(ctx.meeting_id, target, current, ctx.now)] if timed else []
+    return Change(apply, "agenda.goto", {"item": target, "from": current}, writes=writes)
+
+
+@intent("display.message")
+async def display_message(ctx: Context, args: dict[str, Any]) -> Change:
+    """A message on the projector; `text` null clears it."""
+    ctx.require(Role.CHAIR, Role.SECRETARY)
+    text = None if args.get("text") is None else text_arg(args, "text", limit=500)
+
+    def apply(doc: YDoc) -> None:
+        room.put_all(doc, room.DISPLAY, {"message": text, "message_since": ctx.now})
+
+    return Change(apply, "display.message", {"text": text})
+
+
+@intent("display.countdown")
+async def display_countdown(ctx: Context, args: dict[str, Any]) -> Change:
+    """A countdown on the projector, sent as start plus duration (never a
+    ticking value); `seconds` null clears it."""
+    ctx.require(Role.CHAIR, Role.SECRETARY)
+    seconds = None if args.get("seconds") is None else int_arg(args, "seconds", maximum=86400)
+    label = text_arg(args, "label", limit=200, required=False) if seconds else ""
+
+    def apply(doc: YDoc) -> None:
+        room.put_all(doc, room.DISPLAY, {
+            "countdown_start": ctx.now if seconds else None,
+            "countdown_s": seconds,
+            "countdown_label": label,
+        })
+
+    return Change(apply, "display.countdown", {"seconds": seconds, "label": label})
