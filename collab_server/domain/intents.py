@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collab_server.domain import room
-from collab_server.domain.ports import SessionStore, Write
+from collab_server.domain.ports import SessionStore, VotingStore, Write
 from collab_server.domain.roles import Role
 from collab_server.errors import BadIntent, Conflict, Forbidden
 from collab_server.live.connection import Identity
@@ -29,6 +29,7 @@ class Context:
     doc: YDoc
     meetings: MeetingData
     store: SessionStore
+    votes: VotingStore
     now: int  # ms since the epoch, one clock for the whole intent
 
     @property

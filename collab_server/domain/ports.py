@@ -40,3 +40,7 @@ class SessionStore(Protocol):
                      item_id: int | None, at_ms: int, limit_s: int) -> Write: ...
 
     def speech_end(self, request_id: int, at_ms: int) -> Write: ...
+
+
+class VotingStore(Protocol):
+    """Polls and ballots (see domain/voting.py and storage/voting.py)."""

@@ -15,7 +15,7 @@ import pycrdt
 from collab_server.domain import room
 from collab_server.domain.handlers import HANDLERS
 from collab_server.domain.intents import Context
-from collab_server.domain.ports import SessionStore, Write
+from collab_server.domain.ports import SessionStore, VotingStore, Write
 from collab_server.domain.roles import Role
 from collab_server.errors import (
     AppError,
@@ -67,11 +67,13 @@ class Hub:
         store: DocStore,
         meetings: MeetingData,
         session: SessionStore,
+        votes: VotingStore,
         settings: LiveSettings,
     ) -> None:
         self.store = store
         self.meetings = meetings
         self.session = session
+        self.votes = votes
         self.settings = settings
         self.docs: dict[str, LiveDoc] = {}
         self._loading: dict[str, asyncio.Task[LiveDoc]] = {}
@@ -270,7 +272,7 @@ class Hub:
                 )
             async with live.lock:
                 ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings,
-                              self.session, int(time.time() * 1000))
+                              self.session, self.votes, int(time.time() * 1000))
                 change = await handler(ctx, intent.args)
                 await self._commit(live, change.apply, Record(
                     live.key.meeting_id, conn.identity.user_id, change.event, change.data

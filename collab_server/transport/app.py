@@ -33,6 +33,7 @@ from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
+from collab_server.storage.voting import PgVoting
 from collab_server.transport import account, directory, documents, errors, meetings, search
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
@@ -140,6 +141,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             PgDocStore(pool),
             app.state.meetings,
             PgSession(pool),
+            PgVoting(pool),
             LiveSettings(
                 flush_window=settings.flush_window_ms / 1000,
                 max_frame=settings.max_frame_bytes,
