@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collab_server.domain import (  # noqa: F401  (imported for their @intent registrations)
     attendance,
+    messages,
     presenting,
     session,
     speakers,

@@ -31,6 +31,8 @@ class Context:
     store: SessionStore
     votes: VotingStore
     now: int  # ms since the epoch, one clock for the whole intent
+    # Another live document of the meeting, read-only here (an inbox).
+    read_doc: Callable[[DocKey], Awaitable[YDoc]]
 
     @property
     def user_id(self) -> int:

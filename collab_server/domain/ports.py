@@ -41,6 +41,11 @@ class SessionStore(Protocol):
 
     def speech_end(self, request_id: int, at_ms: int) -> Write: ...
 
+    def message(self, meeting_id: int, message_id: int, sender: int, to_role: str, kind: str,
+                text: str, at_ms: int) -> Write: ...
+
+    def message_reply(self, message_id: int, by: int, text: str, at_ms: int) -> Write: ...
+
 
 class VotingStore(Protocol):
     """Polls and ballots (see domain/voting.py and storage/voting.py)."""

@@ -27,14 +27,20 @@ async def session_open(ctx: Context, args: dict[str, Any]) -> Change:
     ctx.require(Role.CHAIR)
     require_session(ctx, "not_started")
     name = ctx.identity.name
+    # The item the cursor already rests on starts with the session.
+    current = room.cursor_item(ctx.doc)
 
     def apply(doc: YDoc) -> None:
         room.put_all(doc, room.SESSION, {"state": "open", "opened_at": ctx.now,
                                          "chair": ctx.user_id, "chair_name": name})
         room.put(doc, room.MEETING, "status", "in_session")
+        if current is not None:
+            _item_time(doc, current, "started", ctx.now)
 
-    return Change(apply, "session.open", {"chair": ctx.user_id},
-                  writes=[ctx.store.open_session(ctx.meeting_id, ctx.user_id)])
+    writes = [ctx.store.open_session(ctx.meeting_id, ctx.user_id)]
+    if current is not None:
+        writes.append(ctx.store.item_times(ctx.meeting_id, current, None, ctx.now))
+    return Change(apply, "session.open", {"chair": ctx.user_id}, writes=writes)
 
 
 @intent("session.suspend")

@@ -166,8 +166,9 @@ class Hub:
     async def connect(self, key: DocKey, socket: Socket, identity: Identity) -> tuple[
         Connection, LiveDoc
     ]:
-        if key.kind is DocKind.NOTES and identity.role == Role.DISPLAY:
-            raise Forbidden("Màn hình trình chiếu không có ghi chú.", "A display has no notes.")
+        if key.kind in (DocKind.NOTES, DocKind.INBOX) and identity.role == Role.DISPLAY:
+            raise Forbidden("Màn hình trình chiếu không có tài liệu riêng.",
+                            "A display has no personal documents.")
         live = await self.open(key)
         conn = Connection(socket, identity, self.settings.limits)
         conn.start()
@@ -272,7 +273,8 @@ class Hub:
                 )
             async with live.lock:
                 ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings,
-                              self.session, self.votes, int(time.time() * 1000))
+                              self.session, self.votes, int(time.time() * 1000),
+                              self._read_doc)
                 change = await handler(ctx, intent.args)
                 await self._commit(live, change.apply, Record(
                     live.key.meeting_id, conn.identity.user_id, change.event, change.data
@@ -292,6 +294,11 @@ class Hub:
             return
         self.intent_count += 1
         conn.send(encode_intent_result(result_ok(intent.id, change.result)))
+
+    async def _read_doc(self, key: DocKey) -> YDoc:
+        live = await self.open(key)
+        self._unload_if_idle(live)
+        return live.doc
 
     async def server_write(self, key: DocKey, apply: Callable[[YDoc], None]) -> None:
         """A change the server makes to a document nobody else may write (an inbox)."""

@@ -13,6 +13,7 @@ class DocKind(StrEnum):
     ROOM = "room"
     NOTES = "notes"
     INK = "ink"
+    INBOX = "inbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class DocKey:
         base = f"meeting/{self.meeting_id}/{self.kind.value}"
         if self.kind is DocKind.NOTES:
             return f"{base}/{self.document_id}/user/{self.owner_id}"
+        if self.kind is DocKind.INBOX:
+            return f"{base}/user/{self.owner_id}"
         return base
 
     @property
@@ -35,15 +38,18 @@ class DocKey:
         return DocKey(self.meeting_id, DocKind.ROOM)
 
 
-_PATH = re.compile(r"meeting/([1-9][0-9]{0,17})/(room|ink|notes/([1-9][0-9]{0,17}))")
+_PATH = re.compile(r"meeting/([1-9][0-9]{0,17})/(room|ink|inbox|notes/([1-9][0-9]{0,17}))")
 
 
 def parse_path(path: str, user_id: int) -> DocKey:
-    """Map the path a client connects to onto a key; notes belong to the caller."""
+    """Map the path a client connects to onto a key; notes and the inbox belong
+    to the caller."""
     match = _PATH.fullmatch(path.strip("/"))
     if match is None:
         raise NotFound(f"Không có tài liệu trực tuyến '{path[:80]}'.", "No such live document.")
     meeting_id = int(match.group(1))
     if match.group(3) is not None:
         return DocKey(meeting_id, DocKind.NOTES, int(match.group(3)), user_id)
+    if match.group(2) == "inbox":
+        return DocKey(meeting_id, DocKind.INBOX, owner_id=user_id)
     return DocKey(meeting_id, DocKind(match.group(2)))

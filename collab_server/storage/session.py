@@ -8,7 +8,7 @@ import asyncpg
 
 from collab_server.domain.ports import Write
 
-_SEQUENCES = frozenset({"speaker_requests_id_seq", "polls_id_seq"})
+_SEQUENCES = frozenset({"speaker_requests_id_seq", "polls_id_seq", "messages_id_seq"})
 
 
 def _at(ms: int) -> datetime:
@@ -116,5 +116,23 @@ class PgSession:
             await conn.execute(
                 "UPDATE speeches SET ended_at = $2 WHERE request_id = $1 AND ended_at IS NULL",
                 request_id, _at(at_ms))
+
+        return write
+
+    def message(self, meeting_id: int, message_id: int, sender: int, to_role: str, kind: str,
+                text: str, at_ms: int) -> Write:
+        async def write(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO messages (id, meeting_id, sender_id, to_role, kind, text, sent_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                message_id, meeting_id, sender, to_role, kind, text, _at(at_ms))
+
+        return write
+
+    def message_reply(self, message_id: int, by: int, text: str, at_ms: int) -> Write:
+        async def write(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO message_replies (message_id, user_id, text, sent_at)"
+                " VALUES ($1, $2, $3, $4)", message_id, by, text, _at(at_ms))
 
         return write
