@@ -57,7 +57,8 @@ async def test_a_document_is_initialized_once(pool: asyncpg.Pool) -> None:
         d.get("m", type=pycrdt.Map)["seed"] = i
         candidates.append(d.get_update())
     results = await asyncio.gather(*(store.initialize("meeting/9/room", u) for u in candidates))
-    assert all(r == results[0] for r in results) and len(results[0]) == 1
+    assert all(r == results[0] for r in results) and len(results[0][0]) == 1
+    assert results[0][1] > 0
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pycrdt
 
+from collab_server.broker.base import Relay
 from collab_server.errors import ProtocolError, TooLarge
 from collab_server.live.connection import Connection
 from collab_server.live.names import DocKey
@@ -27,14 +28,17 @@ from collab_server.protocol import (
     encode_sync_step2,
     encode_sync_update,
 )
+from collab_server.protocol.messages import awareness_payload
 
 log = logging.getLogger(__name__)
 
 MAX_AWARENESS_STATE = 8 * 1024
 EMPTY_UPDATE = b"\x00\x00"
 
-# Origins of server-made changes.
+
+# Origins of changes the server did not receive from one of its own sockets.
 SERVER = "server"
+BROKER = "broker"  # relayed from another process, or caught up from storage
 
 
 class LiveDoc:
@@ -44,11 +48,16 @@ class LiveDoc:
         *,
         flush_window: float,
         persist: Callable[[str, bytes], None],
+        relay: Callable[[str, Relay, bytes], None] | None = None,
     ) -> None:
         self.key = key
         self.name = key.name
         self.flush_window = flush_window
         self._persist = persist
+        self._relay = relay
+        # The id of the last stored update this replica is known to contain, so a
+        # process can catch up with what others committed (rows after it).
+        self.last_id = 0
         self.doc: YDoc = pycrdt.Doc()
         self.connections: set[Connection] = set()
         self.awareness: dict[int, tuple[int, str, Connection | None]] = {}
@@ -60,6 +69,8 @@ class LiveDoc:
         self._send: list[bytes] = []
         self._send_origins: set[object] = set()
         self._store: list[bytes] = []
+        self._publish: list[bytes] = []
+        self._awareness_relay: dict[int, AwarenessEntry] = {}
         self._awareness_out: dict[int, AwarenessEntry] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         # While an intent's change is being committed, nothing of it may leave.
@@ -72,7 +83,7 @@ class LiveDoc:
 
     def load(self, updates: list[bytes]) -> None:
         """Fill a fresh replica from storage; nothing is sent or stored again."""
-        self._origin = SERVER
+        self._origin = BROKER
         self._committed = True
         try:
             if len(updates) == 1:
@@ -84,6 +95,7 @@ class LiveDoc:
             self._committed = False
         self._send.clear()
         self._store.clear()
+        self._publish.clear()
         self._send_origins.clear()
         self.updates_since_compaction = len(updates)
 
@@ -103,9 +115,22 @@ class LiveDoc:
             return
         self._send.append(update)
         self._send_origins.add(self._origin)
-        if not self._committed:
-            self._store.append(update)
+        if self._origin is not BROKER:
+            self._publish.append(update)
+            if not self._committed:
+                self._store.append(update)
         self._schedule_flush()
+
+    def apply_relayed(self, update: bytes) -> None:
+        """An update another process made (or stored): sent to our sockets, but
+        neither stored nor relayed again."""
+        self._origin = BROKER
+        self._committed = True
+        try:
+            self.doc.apply_update(update)
+        finally:
+            self._origin = None
+            self._committed = False
 
     def apply_client_update(self, update: bytes, origin: Connection) -> None:
         self._origin = origin
@@ -167,14 +192,31 @@ class LiveDoc:
             if entry.state == "null":
                 self.awareness.pop(entry.client_id, None)
                 conn.client_ids.discard(entry.client_id)
-                self._awareness_out[entry.client_id] = entry
+                out = entry
             else:
                 state = self._stamp_presence(entry.state, conn)
                 self.awareness[entry.client_id] = (entry.clock, state, conn)
                 conn.client_ids.add(entry.client_id)
-                self._awareness_out[entry.client_id] = AwarenessEntry(
-                    entry.client_id, entry.clock, state
-                )
+                out = AwarenessEntry(entry.client_id, entry.clock, state)
+            self._awareness_out[entry.client_id] = out
+            self._awareness_relay[entry.client_id] = out
+        if self._awareness_out:
+            self._schedule_flush()
+
+    def apply_relayed_awareness(self, entries: tuple[AwarenessEntry, ...]) -> None:
+        """Presence of another process's sockets: kept (with no socket of ours
+        behind it) and passed on to ours."""
+        for entry in entries:
+            known = self.awareness.get(entry.client_id)
+            if known is not None and known[2] is not None:
+                continue  # one of our own sockets holds this id
+            if known is not None and entry.clock < known[0]:
+                continue
+            if entry.state == "null":
+                self.awareness.pop(entry.client_id, None)
+            else:
+                self.awareness[entry.client_id] = (entry.clock, entry.state, None)
+            self._awareness_out[entry.client_id] = entry
         if self._awareness_out:
             self._schedule_flush()
 
@@ -214,15 +256,20 @@ class LiveDoc:
             known = self.awareness.pop(client_id, None)
             if known is not None and known[2] is conn:
                 self._awareness_out[client_id] = AwarenessEntry(client_id, known[0] + 1, "null")
+            if known is not None and known[2] is conn:
+                self._awareness_relay[client_id] = self._awareness_out[client_id]
         conn.client_ids.clear()
         if self._awareness_out:
             self._schedule_flush()
 
-    def step2_for(self, state: bytes) -> bytes:
+    def step2_update(self, state: bytes) -> bytes:
         try:
-            return encode_sync_step2(self.doc.get_update(state))
+            return self.doc.get_update(state)
         except ValueError as exc:
             raise ProtocolError("Vector trạng thái hỏng.", "Cannot decode state vector.") from exc
+
+    def step2_for(self, state: bytes) -> bytes:
+        return encode_sync_step2(self.step2_update(state))
 
     # -- flush ---------------------------------------------------------------------
 
@@ -240,6 +287,7 @@ class LiveDoc:
         self._send.clear()
         self._send_origins.clear()
         self._store.clear()
+        self._publish.clear()
 
     def flush(self) -> None:
         self._flush_handle = None
@@ -259,6 +307,17 @@ class LiveDoc:
             merged = self._store[0] if len(self._store) == 1 else pycrdt.merge_updates(*self._store)
             self._store.clear()
             self._persist(self.name, merged)
+        if self._publish:
+            if self._relay is not None:
+                merged = (self._publish[0] if len(self._publish) == 1
+                          else pycrdt.merge_updates(*self._publish))
+                self._relay(self.name, Relay.UPDATE, merged)
+            self._publish.clear()
+        if self._awareness_relay:
+            if self._relay is not None:
+                self._relay(self.name, Relay.AWARENESS,
+                            awareness_payload(list(self._awareness_relay.values())))
+            self._awareness_relay.clear()
         awareness = None
         if self._awareness_out:
             awareness = encode_awareness(list(self._awareness_out.values()))

@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 
 import pycrdt
 
+from collab_server.broker.base import Broker, LocalBroker, Relay
 from collab_server.domain import room
 from collab_server.domain.handlers import HANDLERS
 from collab_server.domain.intents import Context
@@ -47,6 +48,7 @@ from collab_server.protocol import (
     encode_intent_result,
 )
 from collab_server.protocol.intents import IntentError, parse_intent, result_error, result_ok
+from collab_server.protocol.messages import decode_awareness_payload
 from collab_server.status import Close
 
 log = logging.getLogger(__name__)
@@ -69,11 +71,13 @@ class Hub:
         session: SessionStore,
         votes: VotingStore,
         settings: LiveSettings,
+        broker: Broker | None = None,
     ) -> None:
         self.store = store
         self.meetings = meetings
         self.session = session
         self.votes = votes
+        self.broker: Broker = broker or LocalBroker()
         self.settings = settings
         self.docs: dict[str, LiveDoc] = {}
         self._loading: dict[str, asyncio.Task[LiveDoc]] = {}
@@ -85,6 +89,7 @@ class Hub:
 
     async def start(self) -> None:
         self.persister.start()
+        await self.broker.start(self._relayed, self._resync)
 
     async def stop(self) -> None:
         for live in list(self.docs.values()):
@@ -92,8 +97,44 @@ class Hub:
             for conn in list(live.connections):
                 conn.close(Close.GOING_AWAY, "server restarting")
         await self.persister.stop()
+        await self.broker.stop()
         for task in list(self._background):
             task.cancel()
+
+    # -- other processes ---------------------------------------------------------------
+
+    def _relayed(self, name: str, kind: Relay, data: bytes) -> None:
+        live = self.docs.get(name)
+        if live is None:
+            return
+        try:
+            if kind is Relay.UPDATE:
+                live.apply_relayed(data)
+            elif kind is Relay.AWARENESS:
+                live.apply_relayed_awareness(decode_awareness_payload(data).entries)
+            elif kind is Relay.SYNC_REQUEST:
+                missing = live.step2_update(data)
+                if missing != EMPTY_UPDATE:
+                    self.broker.publish(name, Relay.UPDATE, missing)
+        except (ProtocolError, ValueError):
+            log.warning("ignored a malformed relay for %s", name)
+
+    async def _resync(self) -> None:
+        """After Redis was away: catch every document up from storage (state, not
+        guesses), then ask the other processes for what they hold unstored."""
+        for live in list(self.docs.values()):
+            try:
+                await self._catch_up(live)
+            except Exception:  # storage may be away too; the next resync retries
+                log.exception("catching up %s failed", live.name)
+            await self.broker.subscribe(live.name)
+            self.broker.publish(live.name, Relay.SYNC_REQUEST, live.doc.get_state())
+
+    async def _catch_up(self, live: LiveDoc) -> None:
+        updates, last_id = await self.store.since(live.name, live.last_id)
+        for update in updates:
+            live.apply_relayed(update)
+        live.last_id = max(live.last_id, last_id)
 
     # -- loading -----------------------------------------------------------------
 
@@ -110,8 +151,11 @@ class Hub:
         return await asyncio.shield(task)
 
     async def _load(self, key: DocKey) -> LiveDoc:
-        live = LiveDoc(key, flush_window=self.settings.flush_window, persist=self._persist)
-        updates = await self.store.load(key.name)
+        live = LiveDoc(key, flush_window=self.settings.flush_window, persist=self._persist,
+                       relay=self.broker.publish if self.broker.shared else None)
+        # Subscribe before loading, so nothing relayed in between is missed.
+        await self.broker.subscribe(key.name)
+        updates, last_id = await self.store.load_positioned(key.name)
         if not updates and key.kind is DocKind.ROOM:
             info = await self.meetings.meeting(key.meeting_id)
             if info is None:
@@ -119,10 +163,15 @@ class Hub:
             seed: YDoc = pycrdt.Doc()
             with seed.transaction():
                 room.seed(seed, info)
-            updates = await self.store.initialize(key.name, seed.get_update())
+            updates, last_id = await self.store.initialize(key.name, seed.get_update())
         live.load(updates)
+        live.last_id = last_id
         self.loads += 1
         self.docs[key.name] = live
+        if self.broker.shared:
+            # Whatever another process relayed but has not stored yet comes back
+            # in answer to our state vector.
+            self.broker.publish(key.name, Relay.SYNC_REQUEST, live.doc.get_state())
         if key.kind is DocKind.ROOM:
             # A refresh that failed after its change was committed is caught up here.
             self._spawn(self._repair(key.meeting_id))
@@ -200,6 +249,7 @@ class Hub:
         if live.connections:
             return
         del self.docs[live.name]
+        await self.broker.unsubscribe(live.name)
         log.info("unloaded %s", live.name)
 
     # -- frames ---------------------------------------------------------------------
@@ -271,7 +321,7 @@ class Hub:
                 raise UnknownIntent(
                     f"Thao tác '{intent.type[:40]}' không được hỗ trợ.", "Unknown intent."
                 )
-            async with live.lock:
+            async with live.lock, self._exclusive(live):
                 ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings,
                               self.session, self.votes, int(time.time() * 1000),
                               self._read_doc)
@@ -295,6 +345,18 @@ class Hub:
         self.intent_count += 1
         conn.send(encode_intent_result(result_ok(intent.id, change.result)))
 
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, live: LiveDoc) -> AsyncIterator[None]:
+        """With other processes serving the room, take its lock across processes
+        and catch up with what they committed, so the rules are checked against
+        the latest state. Alone, the local lock is enough."""
+        if not self.broker.shared:
+            yield
+            return
+        async with self.store.exclusive(live.name):
+            await self._catch_up(live)
+            yield
+
     async def _read_doc(self, key: DocKey) -> YDoc:
         live = await self.open(key)
         self._unload_if_idle(live)
@@ -303,7 +365,7 @@ class Hub:
     async def server_write(self, key: DocKey, apply: Callable[[YDoc], None]) -> None:
         """A change the server makes to a document nobody else may write (an inbox)."""
         live = await self.open(key)
-        async with live.lock:
+        async with live.lock, self._exclusive(live):
             await self._commit(live, apply, None)
         self._unload_if_idle(live)
 
@@ -311,7 +373,7 @@ class Hub:
         """Bring prepared data (title, status, agenda) into the room document after
         it changed in the database. Raises `Unavailable` if it cannot be stored."""
         live = await self.open(DocKey(meeting_id, DocKind.ROOM))
-        async with live.lock:
+        async with live.lock, self._exclusive(live):
             info = await self.meetings.meeting(meeting_id)
             if info is not None:
                 await self._commit(live, lambda doc: room.sync(doc, info), None)
@@ -333,7 +395,7 @@ class Hub:
             if update == EMPTY_UPDATE and not writes:
                 return
             try:
-                await self.store.commit_intent(live.name, update, record, writes)
+                row = await self.store.commit_intent(live.name, update, record, writes)
             except AppError:
                 # A rule the database enforces (one ballot per voter): refused, undone.
                 await self._reload(live)
@@ -343,6 +405,8 @@ class Hub:
                 await self._reload(live)
                 raise Unavailable() from exc
             if update != EMPTY_UPDATE:
+                # Under the cross-process lock this row is the newest of the document.
+                live.last_id = max(live.last_id, row)
                 self._stored(live)
         finally:
             live.release()
@@ -352,7 +416,9 @@ class Hub:
 
     async def _reload(self, live: LiveDoc) -> None:
         try:
-            live.replace(await self.store.load(live.name))
+            updates, last_id = await self.store.load_positioned(live.name)
+            live.replace(updates)
+            live.last_id = last_id
         except Exception:  # storage is down too: nobody may keep a replica we cannot vouch for
             log.exception("reloading %s failed; closing its sockets", live.name)
             live.discard_pending()

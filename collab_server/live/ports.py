@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
@@ -34,14 +35,23 @@ class DocStore(Protocol):
     async def load(self, name: str) -> list[bytes]:
         """Snapshot first (if any), then every update since, in order."""
 
-    async def initialize(self, name: str, update: bytes) -> list[bytes]:
+    async def load_positioned(self, name: str) -> tuple[list[bytes], int]:
+        """As `load`, with the id of the last update row."""
+
+    async def since(self, name: str, after_id: int) -> tuple[list[bytes], int]:
+        """What was stored after row `after_id`, and the new last id."""
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """A lock across processes for one document's server-made changes."""
+
+    async def initialize(self, name: str, update: bytes) -> tuple[list[bytes], int]:
         """Store `update` as the document's first content unless another process
-        got there first; return what is stored either way."""
+        got there first; return what is stored either way, with its last id."""
 
     async def append(self, batch: Sequence[tuple[str, bytes]]) -> None: ...
 
     async def commit_intent(self, name: str, update: bytes, record: Record | None,
-                            writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> None:
+                            writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> int:
         """The update, the domain rows (`writes`, run with the transaction's
         connection), the meeting event and the audit entry, in one transaction.
         Without a record (a refresh from prepared data) no event is logged."""

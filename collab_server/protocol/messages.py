@@ -156,13 +156,22 @@ def encode_sync_update(update: bytes) -> bytes:
     return bytes((MessageType.SYNC, SyncType.UPDATE)) + var_bytes(update)
 
 
-def encode_awareness(entries: tuple[AwarenessEntry, ...] | list[AwarenessEntry]) -> bytes:
+def awareness_payload(entries: tuple[AwarenessEntry, ...] | list[AwarenessEntry]) -> bytes:
+    """The awareness update itself, without the message header."""
     body = bytearray(var_uint(len(entries)))
     for entry in entries:
         body += var_uint(entry.client_id)
         body += var_uint(entry.clock)
         body += var_string(entry.state)
-    return bytes((MessageType.AWARENESS,)) + var_bytes(bytes(body))
+    return bytes(body)
+
+
+def decode_awareness_payload(payload: bytes) -> AwarenessUpdate:
+    return _decode_awareness(Reader(payload))
+
+
+def encode_awareness(entries: tuple[AwarenessEntry, ...] | list[AwarenessEntry]) -> bytes:
+    return bytes((MessageType.AWARENESS,)) + var_bytes(awareness_payload(entries))
 
 
 def encode_auth_denied(reason: str) -> bytes:

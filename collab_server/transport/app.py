@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from collab_server import __version__
+from collab_server.broker.redis import RedisBroker
 from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
@@ -35,6 +36,7 @@ from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import account, directory, documents, errors, meetings, search
+from collab_server.transport import annotations as annotated_copies
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
 
@@ -44,10 +46,16 @@ log = logging.getLogger(__name__)
 async def health(request: Request) -> Response:
     database = await db.health(request.app.state.pool)
     hub: Hub = request.app.state.hub
+    broker = hub.broker
+    redis = None if not broker.shared else ("ok" if broker.healthy else "down")
+    status = "ok" if database["status"] == "ok" else "down"
+    if status == "ok" and redis == "down":
+        status = "degraded"  # serving this node's own sockets; relays wait for Redis
     body = {
-        "status": "ok" if database["status"] == "ok" else "degraded",
+        "status": status,
         "version": __version__,
         "database": database,
+        "redis": redis,
         "live": {
             "documents": len(hub.docs),
             "connections": sum(len(d.connections) for d in hub.docs.values()),
@@ -56,7 +64,7 @@ async def health(request: Request) -> Response:
             "dropped_clients": hub.dropped_clients,
         },
     }
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+    return JSONResponse(body, status_code=503 if status == "down" else 200)
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
@@ -97,6 +105,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/documents/{document_id}/pages/{page_no}/text", documents.page_text),
         Route("/api/documents/{document_id}/original", documents.original),
         Route("/api/documents/{document_id}/opens", documents.opens),
+        Route("/api/documents/{document_id}/annotated", annotated_copies.annotated),
         Route("/api/search", search.search),
         Route("/api/users", directory.list_users),
         Route("/api/users", directory.create_user, methods=["POST"]),
@@ -152,8 +161,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                     max_queue_bytes=settings.send_queue_bytes,
                 ),
             ),
+            broker=RedisBroker(settings.redis_url) if settings.redis_url else None,
         )
         await app.state.hub.start()
+        if settings.redis_url:
+            log.info("relaying through redis")
         await app.state.workers.start()
         log.info("ready", extra={"version": __version__})
         try:

@@ -1,0 +1,1 @@
+"""Fan-out between server processes: in-process by default, Redis for several."""

