@@ -340,3 +340,26 @@ async def test_display_path_redirects_to_its_folder(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.http) as client:
         r = await client.get("/display")
     assert r.status_code == 308 and r.headers["location"] == "/display/"
+
+
+async def test_metrics_in_prometheus_text(server: Server, world: World) -> None:
+    chair = await room(server, world, "chair")
+    try:
+        assert (await chair.intent("agenda.goto", {"step": 1}))["ok"]
+        async with httpx.AsyncClient(base_url=server.http) as client:
+            r = await client.get("/-/metrics")
+    finally:
+        await chair.close()
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    values = {}
+    for line in r.text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    for name in ("phonghop_connections", "phonghop_documents_loaded", "phonghop_frames_in_total",
+                 "phonghop_bytes_out_total", "phonghop_dropped_clients_total",
+                 "phonghop_send_queue_max", "phonghop_db_errors_total",
+                 "phonghop_redis_errors_total", 'phonghop_intent_seconds_bucket{le="+Inf"}'):
+        assert name in values, name
+    assert values["phonghop_frames_in_total"] > 0
+    assert values["phonghop_intent_seconds_count"] >= 1

@@ -49,12 +49,14 @@ class LiveDoc:
         flush_window: float,
         persist: Callable[[str, bytes], None],
         relay: Callable[[str, Relay, bytes], None] | None = None,
+        on_flush: Callable[[int], None] | None = None,
     ) -> None:
         self.key = key
         self.name = key.name
         self.flush_window = flush_window
         self._persist = persist
         self._relay = relay
+        self._on_flush = on_flush
         # The id of the last stored update this replica is known to contain, so a
         # process can catch up with what others committed (rows after it).
         self.last_id = 0
@@ -301,6 +303,8 @@ class LiveDoc:
             if len(self._send_origins) == 1:
                 sole_origin = next(iter(self._send_origins))
             self.flushed_updates += len(self._send)
+            if self._on_flush is not None:
+                self._on_flush(len(self._send))
             self._send.clear()
             self._send_origins.clear()
         if self._store:

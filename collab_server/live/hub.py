@@ -33,6 +33,7 @@ from collab_server.live.document import EMPTY_UPDATE, LiveDoc
 from collab_server.live.names import DocKey, DocKind
 from collab_server.live.persister import Persister
 from collab_server.live.ports import DocStore, MeetingData, Record, Socket, YDoc
+from collab_server.metrics import Metrics
 from collab_server.protocol import (
     AuthDenied,
     AwarenessUpdate,
@@ -86,6 +87,10 @@ class Hub:
         self.loads = 0
         self.intent_count = 0
         self.dropped_clients = 0
+        self.metrics = Metrics()
+        # Frames and bytes of sockets already closed (open ones count their own).
+        self.sent_frames = 0
+        self.sent_bytes = 0
 
     async def start(self) -> None:
         self.persister.start()
@@ -152,7 +157,8 @@ class Hub:
 
     async def _load(self, key: DocKey) -> LiveDoc:
         live = LiveDoc(key, flush_window=self.settings.flush_window, persist=self._persist,
-                       relay=self.broker.publish if self.broker.shared else None)
+                       relay=self.broker.publish if self.broker.shared else None,
+                       on_flush=self.metrics.flush_size.observe)
         # Subscribe before loading, so nothing relayed in between is missed.
         await self.broker.subscribe(key.name)
         updates, last_id = await self.store.load_positioned(key.name)
@@ -229,6 +235,8 @@ class Hub:
         if conn not in live.connections:
             return
         live.detach(conn)
+        self.sent_frames += conn.sent_frames
+        self.sent_bytes += conn.sent_bytes
         if conn.overflowed:
             self.dropped_clients += 1
         self._unload_if_idle(live)
@@ -256,6 +264,8 @@ class Hub:
 
     async def receive(self, conn: Connection, live: LiveDoc, frame: bytes) -> None:
         """Handle one frame. Raises `AppError` when the socket must close."""
+        self.metrics.frames_in += 1
+        self.metrics.bytes_in += len(frame)
         if len(frame) > self.settings.max_frame:
             raise TooLarge(
                 f"Khung dữ liệu vượt quá {self.settings.max_frame} byte.", "Frame too large."
@@ -304,6 +314,13 @@ class Hub:
     # -- intents -------------------------------------------------------------------------
 
     async def _intent(self, conn: Connection, live: LiveDoc, text: str) -> None:
+        started = time.perf_counter()
+        try:
+            await self._intent_inner(conn, live, text)
+        finally:
+            self.metrics.intent_latency.observe(time.perf_counter() - started)
+
+    async def _intent_inner(self, conn: Connection, live: LiveDoc, text: str) -> None:
         try:
             intent = parse_intent(text)
             if not conn.intents.take():
@@ -401,6 +418,7 @@ class Hub:
                 await self._reload(live)
                 raise
             except Exception as exc:
+                self.metrics.db_errors += 1
                 log.exception("committing to %s failed; reloading it", live.name)
                 await self._reload(live)
                 raise Unavailable() from exc

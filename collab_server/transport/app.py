@@ -22,8 +22,9 @@ from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
 from collab_server.errors import AppError
-from collab_server.live.connection import ConnectionLimits
+from collab_server.live.connection import Connection, ConnectionLimits
 from collab_server.live.hub import Hub, LiveSettings
+from collab_server.live.names import DocKind
 from collab_server.storage import db
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.agenda import PgAgenda
@@ -67,10 +68,47 @@ async def health(request: Request) -> Response:
     return JSONResponse(body, status_code=503 if status == "down" else 200)
 
 
+async def metrics(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    return Response(hub.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def _register_metrics(hub: Hub) -> None:
+    m = hub.metrics
+
+    def connections() -> list[Connection]:
+        return [c for d in hub.docs.values() for c in d.connections]
+
+    m.gauge("phonghop_connections", "Open websockets.", lambda: len(connections()))
+    m.gauge("phonghop_documents_loaded", "Live documents in memory.", lambda: len(hub.docs))
+    m.gauge("phonghop_meetings_loaded", "Meetings with a room in memory.",
+            lambda: sum(1 for d in hub.docs.values() if d.key.kind is DocKind.ROOM))
+    m.gauge("phonghop_send_queue_max", "Deepest send queue of one socket (frames).",
+            lambda: max((c.queue_depth for c in connections()), default=0))
+    m.gauge("phonghop_send_queue_total", "Frames queued on all sockets.",
+            lambda: sum(c.queue_depth for c in connections()))
+    m.gauge("phonghop_redis_up", "1 when the Redis relay works (or is not used).",
+            lambda: 1 if hub.broker.healthy else 0)
+    m.counter("phonghop_frames_in_total", "Frames received.", lambda: m.frames_in)
+    m.counter("phonghop_bytes_in_total", "Bytes received.", lambda: m.bytes_in)
+    m.counter("phonghop_frames_out_total", "Frames sent (sockets open now and closed).",
+              lambda: hub.sent_frames + sum(c.sent_frames for c in connections()))
+    m.counter("phonghop_bytes_out_total", "Bytes sent.",
+              lambda: hub.sent_bytes + sum(c.sent_bytes for c in connections()))
+    m.counter("phonghop_dropped_clients_total", "Slow clients closed (1013).",
+              lambda: hub.dropped_clients)
+    m.counter("phonghop_intents_total", "Intents accepted.", lambda: hub.intent_count)
+    m.counter("phonghop_db_errors_total", "Failed commits and stores.",
+              lambda: m.db_errors + hub.persister.errors)
+    m.counter("phonghop_redis_errors_total", "Redis failures.",
+              lambda: float(getattr(hub.broker, "errors", 0)))
+
+
 def routes(settings: Settings) -> list[BaseRoute]:
     clients = settings.clients_dir
     return [
         Route("/-/health", health),
+        Route("/-/metrics", metrics),
         Route("/api/login", account.login, methods=["POST"]),
         Route("/api/logout", account.logout, methods=["POST"]),
         Route("/api/me", account.me),
@@ -163,6 +201,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             ),
             broker=RedisBroker(settings.redis_url) if settings.redis_url else None,
         )
+        _register_metrics(app.state.hub)
         await app.state.hub.start()
         if settings.redis_url:
             log.info("relaying through redis")
