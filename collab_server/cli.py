@@ -84,11 +84,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     _exit_on_sigterm()
-    from collab_server.transport.app import client_dist_exists, create_app
+    from collab_server.transport.app import WORKER_SETTINGS, client_dist_exists, create_app
 
+    workers = args.workers or 1
+    if workers > 1 and not settings.redis_url:
+        print("Chạy nhiều tiến trình (--workers) cần REDIS_URL để các tiến trình chia sẻ "
+              "phòng họp.", file=sys.stderr)
+        return 2
     with database(settings) as url:
         demo_text, _ = asyncio.run(_prepare(url, settings, demo=args.demo))
-        app = create_app(settings, url)
+        app: object = create_app(settings, url)
+        if workers > 1:
+            # Workers are separate processes: they rebuild the app from these settings.
+            settings.database_url = url
+            os.environ[WORKER_SETTINGS] = settings.to_json()
+            app = "collab_server.transport.app:app_from_env"
         base = f"http://{settings.host}:{settings.port}"
         banner = [f"Phòng họp không giấy đang chạy tại {base}/"]
         if not client_dist_exists(settings.clients_dir):
@@ -98,7 +108,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             banner.append(demo_text)
         print("\n".join(banner), flush=True)
         uvicorn.run(
-            app,
+            app,  # type: ignore[arg-type]
+            factory=workers > 1,
+            workers=workers,
             host=settings.host,
             port=settings.port,
             loop="uvloop" if sys.platform != "win32" else "asyncio",
@@ -186,6 +198,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--flush-window-ms", type=float, help="env PHONGHOP_FLUSH_WINDOW_MS (5)")
     serve.add_argument("--max-frame-bytes", type=int, help="env PHONGHOP_MAX_FRAME_BYTES (1 MiB)")
     serve.add_argument("--idle-unload-s", type=float, help="env PHONGHOP_IDLE_UNLOAD_S (60)")
+    serve.add_argument("--workers", type=int, help="processes on this machine (needs REDIS_URL)")
+    serve.add_argument("--redis-url", help="Redis or Valkey for several processes (env REDIS_URL)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -208,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
     for name in ("database_url", "data_dir", "log_level", "log_format", "host", "port",
-                 "flush_window_ms", "max_frame_bytes", "idle_unload_s"):
+                 "flush_window_ms", "max_frame_bytes", "idle_unload_s", "redis_url"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)

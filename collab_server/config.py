@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,3 +62,17 @@ class Settings:
             os.environ.get("PHONGHOP_CLIENTS_DIR", str(_CHECKOUT / "clients"))
         )
     )
+
+    def to_json(self) -> str:
+        """For worker processes, which rebuild the same settings (CLI flags included)."""
+        return json.dumps({k: str(v) if isinstance(v, Path) else v
+                           for k, v in dataclasses.asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        settings = cls()
+        for key, value in json.loads(text).items():
+            if isinstance(getattr(settings, key, None), Path):
+                value = Path(value)
+            setattr(settings, key, value)
+        return settings

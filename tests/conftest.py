@@ -79,6 +79,7 @@ class Server:
     database_url: str
     workdir: Path
     env_extra: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
     port: int = 0
     process: asyncio.subprocess.Process | None = None
     log_path: Path | None = None
@@ -104,6 +105,7 @@ class Server:
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "collab_server", "serve", "--port", str(self.port),
+                *self.args,
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout

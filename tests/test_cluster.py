@@ -158,3 +158,34 @@ async def test_redis_down_each_node_serves_its_own_then_resyncs(
     finally:
         for client in (chair, near, far):
             await client.close()
+
+
+async def test_workers_share_one_port(pg_uri: str, tmp_path: Path, valkey: ValkeyServer) -> None:
+    url = await new_database(pg_uri)
+    alone = Server(url, tmp_path / "alone", {}, ["--workers", "2"])
+    alone.workdir.mkdir()
+    with pytest.raises(RuntimeError, match="REDIS_URL"):
+        await alone.start(timeout=20)
+    node = Server(url, tmp_path / "node", {"REDIS_URL": valkey.connection_url},
+                  ["--workers", "2"])
+    node.workdir.mkdir()
+    await node.start()
+    try:
+        world = await build_world(url, delegates=8)
+        room = f"meeting/{world.meeting_id}/room"
+        clients = [await YClient(node.ws, room, world.token(w)).connect()
+                   for w in ["chair", *(f"delegate0{i}" for i in range(1, 9))]]
+        assert (await clients[0].intent("agenda.goto", {"item": world.agenda[4]}))["ok"]
+        for client in clients:
+            await wait_until(lambda c=client: c.map("cursor").get("item") == world.agenda[4])
+        # Both workers answer on the one port (each request a new connection).
+        seen = set()
+        for _ in range(40):
+            seen.add((await health(node))["process"])
+            if len(seen) == 2:
+                break
+        assert len(seen) == 2, seen
+        for client in clients:
+            await client.close()
+    finally:
+        await node.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -55,6 +56,7 @@ async def health(request: Request) -> Response:
     body = {
         "status": status,
         "version": __version__,
+        "process": os.getpid(),
         "database": database,
         "redis": redis,
         "live": {
@@ -223,3 +225,16 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
 def client_dist_exists(clients: Path) -> bool:
     return (clients / "web" / "dist" / "index.html").exists()
+
+
+WORKER_SETTINGS = "PHONGHOP_WORKER_SETTINGS"
+
+
+def app_from_env() -> Starlette:
+    """The factory each worker process of `phonghop serve --workers N` calls."""
+    from collab_server import logs
+
+    settings = Settings.from_json(os.environ[WORKER_SETTINGS])
+    logs.setup(settings.log_level, settings.log_format)
+    assert settings.database_url is not None
+    return create_app(settings, settings.database_url)
