@@ -8,6 +8,7 @@ from collab_server.domain import (  # noqa: F401  (imported for their @intent re
     presenting,
     session,
     speakers,
+    voting,
 )
 from collab_server.domain.intents import HANDLERS
 

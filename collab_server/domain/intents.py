@@ -49,9 +49,9 @@ class Change:
 
     `apply` changes the room; `writes` are domain rows stored in the same
     transaction; `event` and `data` go to the meeting's event log and the audit
-    log (`audit` False keeps a secret ballot's details out of the audit data);
-    `result` is returned to the caller; `docs` are other server-written
-    documents changed alongside (a person's inbox)."""
+    log (so `data` never holds a secret ballot's choice or receipt); `result`
+    is returned to the caller alone; `docs` are other server-written documents
+    changed alongside (a person's inbox)."""
 
     apply: Callable[[YDoc], None]
     event: str

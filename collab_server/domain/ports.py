@@ -10,6 +10,7 @@ here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Write = Callable[[Any], Awaitable[None]]
@@ -47,5 +48,55 @@ class SessionStore(Protocol):
     def message_reply(self, message_id: int, by: int, text: str, at_ms: int) -> Write: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """The ballots of one poll as stored: `counts` per option, `ballots` rows
+    (members counted), and for a named poll who chose what."""
+
+    counts: tuple[int, ...]
+    ballots: int
+    named: tuple[tuple[int, int, int], ...] = ()  # (member, cast by, choice)
+
+
 class VotingStore(Protocol):
-    """Polls and ballots (see domain/voting.py and storage/voting.py)."""
+    """Polls and ballots (see domain/voting.py and storage/voting.py).
+
+    The writes enforce in the database what must hold even against a bug or
+    a second process: one open poll per meeting, one ballot per member
+    counted (a unique key), no ballot once the poll is no longer open. They
+    raise `Conflict` when it does not hold; the intent is then refused and
+    nothing of it is stored."""
+
+    def open_poll(self, meeting_id: int, poll_id: int, *, item_id: int | None, question: str,
+                  options: tuple[str, ...], kind: str, rule: str, allow_change: bool,
+                  by: int, at_ms: int) -> Write: ...
+
+    def cast_named(self, poll_id: int, member: int, by: int, choice: int,
+                   at_ms: int) -> Write: ...
+
+    def change_named(self, poll_id: int, member: int, by: int, choice: int,
+                     at_ms: int) -> Write: ...
+
+    def cast_secret(self, poll_id: int, member: int, by: int, choice: int, receipt: str,
+                    at_ms: int) -> Write:
+        """Who voted goes to one table, the choice and receipt to another,
+        with nothing that joins them."""
+
+    def change_secret(self, poll_id: int, member: int, receipt: str, choice: int) -> Write:
+        """A new choice for the ballot with this receipt (the member must have voted)."""
+
+    async def has_ballot(self, poll_id: int, member: int) -> bool: ...
+
+    async def tally(self, poll_id: int, options: int, *, secret: bool) -> Tally: ...
+
+    def close_poll(self, poll_id: int, expected: Tally, result: dict[str, Any], *,
+                   secret: bool, by: int, at_ms: int) -> Write:
+        """Close, storing `result`, if the ballots are still those of `expected`;
+        a secret poll's choices are rewritten in random order."""
+
+    def cancel_poll(self, poll_id: int, *, secret: bool, by: int, at_ms: int) -> Write: ...
+
+    def proxy_request(self, meeting_id: int, member: int, to: int, at_ms: int) -> Write: ...
+
+    def proxy_status(self, meeting_id: int, member: int, status: str, by: int,
+                     at_ms: int) -> Write: ...

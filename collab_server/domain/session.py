@@ -18,7 +18,7 @@ from collab_server.domain.intents import (
 )
 from collab_server.domain.roles import Role
 from collab_server.domain.speakers import end_floor
-from collab_server.errors import BadIntent, NotFound
+from collab_server.errors import BadIntent, Conflict, NotFound
 from collab_server.live.ports import YDoc
 
 
@@ -71,6 +71,10 @@ async def session_resume(ctx: Context, args: dict[str, Any]) -> Change:
 async def session_close(ctx: Context, args: dict[str, Any]) -> Change:
     ctx.require(Role.CHAIR)
     require_session(ctx, "open", "suspended")
+    polls = ctx.doc.get("polls", type=pycrdt.Map).to_py() or {}
+    if any(poll.get("status") == "open" for poll in polls.values()):
+        raise Conflict("Còn một cuộc biểu quyết chưa kết thúc; hãy kết thúc trước khi bế mạc.",
+                       "A poll is still open; close it before closing the session.")
     ended = end_floor(ctx)
     current = room.cursor_item(ctx.doc)
 

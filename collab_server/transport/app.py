@@ -37,7 +37,15 @@ from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
 from collab_server.storage.voting import PgVoting
-from collab_server.transport import account, directory, documents, errors, meetings, search
+from collab_server.transport import (
+    account,
+    directory,
+    documents,
+    errors,
+    meetings,
+    polls,
+    search,
+)
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
@@ -146,6 +154,9 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/documents/{document_id}/original", documents.original),
         Route("/api/documents/{document_id}/opens", documents.opens),
         Route("/api/documents/{document_id}/annotated", annotated_copies.annotated),
+        Route("/api/meetings/{meeting_id}/polls", polls.meeting_polls),
+        Route("/api/polls/{poll_id}", polls.get_poll),
+        Route("/api/polls/{poll_id}/receipts", polls.receipts),
         Route("/api/search", search.search),
         Route("/api/users", directory.list_users),
         Route("/api/users", directory.create_user, methods=["POST"]),

@@ -1,0 +1,73 @@
+"""Polls over HTTP: the list of a meeting, one result, and the receipts of a
+secret poll, which everyone in the meeting may check once it is closed.
+Polls are opened, cast and closed through intents on the room socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collab_server.domain.access import MeetingAccess
+from collab_server.errors import Conflict, Forbidden, NotFound
+from collab_server.storage.voting import PgVoting
+from collab_server.transport.auth import current_user
+from collab_server.transport.http import caller_and_meeting, meeting_access, path_id
+from collab_server.transport.responses import JSONResponse
+
+
+def _voting(request: Request) -> PgVoting:
+    return PgVoting(request.app.state.pool)
+
+
+def _require_participant(access: MeetingAccess) -> None:
+    # A body admin may see that the meeting exists, but ballots are for those in it.
+    if access.role is None:
+        raise Forbidden("Chỉ người tham dự cuộc họp được xem biểu quyết.",
+                        "Only participants may see the polls.")
+
+
+async def _poll(request: Request) -> dict[str, Any]:
+    """The poll in the path, if the caller takes part in its meeting. Someone
+    who does not gets 403 whether or not it exists, so ids reveal nothing."""
+    user = await current_user(request)
+    poll = await _voting(request).poll(path_id(request, "poll_id"))
+    if poll is None:
+        raise Forbidden("Bạn không tham dự cuộc họp này.", "You take no part in this meeting.")
+    _require_participant(await meeting_access(request, user, int(poll["meeting"])))
+    return poll
+
+
+async def meeting_polls(request: Request) -> Response:
+    _, access = await caller_and_meeting(request)
+    _require_participant(access)
+    return JSONResponse({"polls": await _voting(request).meeting_polls(access.meeting_id)})
+
+
+async def get_poll(request: Request) -> Response:
+    return JSONResponse({"poll": await _poll(request)})
+
+
+async def receipts(request: Request) -> Response:
+    """Every receipt with its choice; `?receipt=CODE` answers for one code."""
+    poll = await _poll(request)
+    if poll["kind"] != "secret":
+        raise NotFound("Biểu quyết công khai không có mã biên nhận.",
+                       "A named poll has no receipts.")
+    if poll["status"] != "closed":
+        raise Conflict("Mã biên nhận chỉ được công bố sau khi kết thúc biểu quyết.",
+                       "Receipts are published once the poll is closed.")
+    listed = await _voting(request).receipts(int(poll["id"]))
+    wanted = request.query_params.get("receipt")
+    if wanted is not None:
+        code = wanted.upper().replace("-", "").replace(" ", "")
+        found = [r for r in listed if r["receipt"] == code]
+        if not found:
+            raise NotFound("Không có phiếu nào mang mã biên nhận này.",
+                           "No ballot has this receipt.")
+        return JSONResponse({"poll": poll["id"], "receipt": found[0]["receipt"],
+                             "choice": found[0]["choice"],
+                             "option": poll["options"][found[0]["choice"]]})
+    return JSONResponse({"poll": poll["id"], "options": poll["options"],
+                         "counts": poll["result"]["counts"], "receipts": listed})
