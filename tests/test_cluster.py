@@ -189,3 +189,59 @@ async def test_workers_share_one_port(pg_uri: str, tmp_path: Path, valkey: Valke
             await client.close()
     finally:
         await node.stop()
+
+
+async def test_kill_a_node_during_a_vote_burst(nodes: tuple[Server, Server]) -> None:
+    """Half the room votes through each node; one node dies mid-burst. Every
+    acknowledged ballot is counted, the rest vote again through the survivor,
+    and all replicas converge."""
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=20)
+    room = f"meeting/{world.meeting_id}/room"
+    voters = [f"delegate{i:02d}" for i in range(1, 21)]
+    chair = await YClient(b.ws, room, world.token("chair")).connect()
+    clients = {who: await YClient((a if i % 2 else b).ws, room, world.token(who)).connect()
+               for i, who in enumerate(voters)}
+    assert (await chair.intent("session.open"))["ok"]
+    for client in (chair, *clients.values()):
+        assert (await client.intent("attendance.check_in"))["ok"]
+    poll = (await chair.intent("poll.open", {"question": "Thông qua dự toán ngân sách?",
+                                             "kind": "named",
+                                             "rule": "present_majority"}))["result"]["poll"]
+    await wait_until(lambda: all(str(poll) in c.map("polls") for c in clients.values()))
+    acknowledged: set[str] = set()
+
+    async def vote(who: str) -> None:
+        reply = await clients[who].intent("vote.cast", {"poll": poll, "choice": 0}, timeout=10)
+        if reply.get("ok"):
+            acknowledged.add(who)
+
+    burst = [asyncio.create_task(vote(who)) for who in voters]
+    await wait_until(lambda: len(acknowledged) >= 5, 10, "some ballots")
+    await a.stop(kill=True)
+    await asyncio.gather(*burst)
+    # Those whose node died reconnect to the survivor and vote again if they had no answer.
+    for i, who in enumerate(voters):
+        if i % 2:
+            old = clients[who]
+            await old.close()
+            clients[who] = await YClient(b.ws, room, world.token(who), doc=old.doc).connect()
+            if who not in acknowledged:
+                reply = await clients[who].intent("vote.cast", {"poll": poll, "choice": 0})
+                # Either it lands now, or the first attempt had been committed after all.
+                assert reply["ok"] or "biểu quyết" in reply["error"]["message"], reply
+    try:
+        closed = await chair.intent("poll.close", {"poll": poll})
+        assert closed["ok"], closed
+        await wait_until(lambda: all(c.map("polls")[str(poll)].get("status") == "closed"
+                                     for c in clients.values()))
+        result = chair.map("polls")[str(poll)]
+        assert sum(result["counts"]) == len(voters)
+        named = {entry["user"] for entry in result["named"]}
+        assert {world.users[w] for w in acknowledged} <= named
+        await wait_until(lambda: len({c.doc.get_state() for c in (chair, *clients.values())})
+                         == 1, 10, "replicas to converge")
+    finally:
+        for client in (chair, *clients.values()):
+            await client.close()
+        await a.start()
