@@ -12,7 +12,7 @@ OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-i
                    fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clients venv test-deps interop-deps office clean help
+.PHONY: run test lint bench clients venv test-deps interop-deps office chromium clean help
 
 help:
 	@echo "make run    - cài đặt và chạy máy chủ tại http://127.0.0.1:8000 (dữ liệu demo)"
@@ -56,6 +56,18 @@ office:
 	  echo "Không tìm thấy LibreOffice: tệp Office sẽ không chuyển được sang PDF."; \
 	fi
 
+# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "Cài Chromium (kiểm thử trên trình duyệt)..."; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium >/dev/null; \
+	else \
+	  echo "Không tìm thấy Chromium: kiểm thử trên trình duyệt sẽ thất bại."; \
+	fi
+
 interop-deps:
 	cd tests/interop && $(NPM) ci --no-audit --no-fund --loglevel=error
 
@@ -66,7 +78,7 @@ lint: test-deps
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 
-test: test-deps clients interop-deps office
+test: test-deps clients interop-deps office chromium
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done
