@@ -145,7 +145,7 @@ async def upload(request: Request) -> Response:
                         status_code=201)
 
 
-async def _document(request: Request) -> tuple[User, MeetingAccess, DocumentRow]:
+async def document_for(request: Request) -> tuple[User, MeetingAccess, DocumentRow]:
     user = await current_user(request)
     document = await request.app.state.documents.get(path_id(request, "document_id"))
     if document is None:
@@ -161,14 +161,14 @@ async def list_documents(request: Request) -> Response:
 
 
 async def get_document(request: Request) -> Response:
-    _, access, document = await _document(request)
+    _, access, document = await document_for(request)
     body: dict[str, Any] = document.to_json()
     body["can_download"] = document.allow_download or access.can_prepare
     return JSONResponse({"document": body})
 
 
 async def update_document(request: Request) -> Response:
-    user, access, document = await _document(request)
+    user, access, document = await document_for(request)
     access.require_prepare()
     fields = Fields(await read_json(request))
     changes: dict[str, Any] = {}
@@ -195,7 +195,7 @@ async def update_document(request: Request) -> Response:
 
 
 async def remove_document(request: Request) -> Response:
-    user, access, document = await _document(request)
+    user, access, document = await document_for(request)
     access.require_prepare()
     if access.status not in PREPARABLE:
         raise Conflict("Chỉ gỡ tài liệu trước khi họp.", "Documents are removed before the "
@@ -213,7 +213,7 @@ def _page_no(request: Request, document: DocumentRow) -> int:
     return page
 
 
-def _watermark_lines(user: User) -> list[str]:
+def watermark_lines(user: User) -> list[str]:
     now = datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
     return [user.full_name, user.unit or user.username, now]
 
@@ -226,7 +226,7 @@ async def _seen(request: Request, user: User, document: DocumentRow, page: int,
 
 
 async def page_image(request: Request) -> Response:
-    user, _, document = await _document(request)
+    user, _, document = await document_for(request)
     page = _page_no(request, document)
     size = _choice(request, "w", tuple(WIDTHS), "laptop")
     fmt = FORMATS[_choice(request, "fmt", tuple(FORMATS), "webp")]
@@ -250,7 +250,7 @@ async def page_image(request: Request) -> Response:
         # In the worker processes: the drawing holds the GIL, and a room's worth of
         # readers should use both cores.
         image = await request.app.state.workers.run(
-            render.watermark, image, _watermark_lines(user), fmt, timeout=30)
+            render.watermark, image, watermark_lines(user), fmt, timeout=30)
         headers = {"cache-control": "no-store"}
     else:
         headers = {"cache-control": "private, max-age=3600"}
@@ -259,7 +259,7 @@ async def page_image(request: Request) -> Response:
 
 
 async def page_text(request: Request) -> Response:
-    user, _, document = await _document(request)
+    user, _, document = await document_for(request)
     page = _page_no(request, document)
     text = await request.app.state.documents.page_text(document.id, page)
     await _seen(request, user, document, page, "document.text_view")
@@ -268,7 +268,7 @@ async def page_text(request: Request) -> Response:
 
 
 async def original(request: Request) -> Response:
-    user, access, document = await _document(request)
+    user, access, document = await document_for(request)
     if not (document.allow_download or access.can_prepare):
         raise Forbidden("Tài liệu này không cho phép tải bản gốc.",
                         "This document's original may not be downloaded.")
@@ -284,7 +284,7 @@ async def original(request: Request) -> Response:
 
 
 async def opens(request: Request) -> Response:
-    _, access, document = await _document(request)
+    _, access, document = await document_for(request)
     if not access.sees_everything:
         raise Forbidden()
     return JSONResponse({"opens": await request.app.state.documents.opens(document.id)})

@@ -7,7 +7,7 @@ import re
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from collab_server.errors import AppError, Forbidden, ProtocolError
+from collab_server.errors import AppError, Forbidden, NotFound, ProtocolError
 from collab_server.live.connection import Identity
 from collab_server.live.hub import Hub
 from collab_server.live.names import parse_path
@@ -50,6 +50,10 @@ async def live_socket(websocket: WebSocket) -> None:
         role = await meetings.role_of(key.meeting_id, user.id)
         if role is None:
             raise Forbidden("Bạn không tham dự cuộc họp này.", "You take no part in this meeting.")
+        if key.document_id is not None:
+            document = await websocket.app.state.documents.get(key.document_id)
+            if document is None or document.meeting_id != key.meeting_id:
+                raise NotFound("Không có tài liệu này trong cuộc họp.", "No such document here.")
         identity = Identity(user.id, user.full_name, role, _device(websocket))
         conn, live = await hub.connect(key, StarletteSocket(websocket), identity)
     except AppError as exc:
