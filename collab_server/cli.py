@@ -175,11 +175,36 @@ async def _create_user(url: str, settings: Settings, args: argparse.Namespace, p
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     password = os.environ.get("PHONGHOP_PASSWORD") or getpass.getpass("Mật khẩu: ")
-    if len(password) < 8:
-        print("Mật khẩu cần ít nhất 8 ký tự.", file=sys.stderr)
+    if len(password) < 10:
+        print("Mật khẩu cần ít nhất 10 ký tự.", file=sys.stderr)
         return 2
     with database(settings) as url:
         return asyncio.run(_create_user(url, settings, args, password))
+
+
+async def _audit_verify(url: str) -> int:
+    from collab_server.storage import db
+    from collab_server.storage.audit import verify
+
+    pool = await db.create_pool(url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn)
+            count, problems = await verify(conn)
+    finally:
+        await pool.close()
+    for problem in problems:
+        print(f"mục {problem.entry}: {problem.what}")
+    if problems:
+        print(f"Nhật ký kiểm toán KHÔNG toàn vẹn: {len(problems)} vấn đề trong {count} mục.")
+        return 1
+    print(f"Nhật ký kiểm toán toàn vẹn: {count} mục, chuỗi băm khớp.")
+    return 0
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        return asyncio.run(_audit_verify(url))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -204,6 +229,10 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo meeting").set_defaults(func=cmd_demo)
+
+    audit = sub.add_parser("audit", help="check the audit log")
+    audit.add_argument("action", choices=["verify"], help="verify the hash chain")
+    audit.set_defaults(func=cmd_audit)
 
     user = sub.add_parser("create-user", help="add a user (password from PHONGHOP_PASSWORD or "
                                               "a prompt)")

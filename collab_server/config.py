@@ -52,6 +52,9 @@ class Settings:
         default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_BYTES", 16 * 1024 * 1024)
     )
     session_hours: float = field(default_factory=lambda: _env_float("PHONGHOP_SESSION_HOURS", 12))
+    session_idle_minutes: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_SESSION_IDLE_MINUTES", 120)
+    )
     secure_cookies: bool = field(
         default_factory=lambda: os.environ.get("PHONGHOP_SECURE_COOKIES", "") == "1"
     )

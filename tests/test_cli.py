@@ -42,7 +42,7 @@ async def test_migrate_demo_and_create_user(pg_uri: str, tmp_path: Path) -> None
     code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
                                "Sở Tư pháp", "--username", "nguyen.an", "--full-name",
                                "Nguyễn Văn An", "--admin", env={"PHONGHOP_PASSWORD": "ngan"})
-    assert code == 2 and "8 ký tự" in out
+    assert code == 2 and "10 ký tự" in out
     code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
                                "Sở Tư pháp", "--username", "nguyen.an", "--full-name",
                                "Nguyễn Văn An", "--admin",

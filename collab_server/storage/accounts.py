@@ -84,9 +84,11 @@ def _user(row: asyncpg.Record) -> User:
 
 
 class Accounts:
-    def __init__(self, pool: asyncpg.Pool, *, session_ttl: timedelta) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, session_ttl: timedelta,
+                 idle_timeout: timedelta = timedelta(hours=2)) -> None:
         self.pool = pool
         self.session_ttl = session_ttl
+        self.idle_timeout = idle_timeout
 
     async def create_user(
         self,
@@ -151,10 +153,40 @@ class Accounts:
             row = await conn.fetchrow(
                 f"UPDATE sessions s SET last_seen_at = now() FROM users u"
                 f" WHERE s.token_hash = $1 AND s.expires_at > now() AND u.id = s.user_id"
+                f" AND s.last_seen_at > now() - $2::interval"
                 f" AND u.is_active RETURNING {_USER_COLUMNS}",
                 _token_hash(token),
+                self.idle_timeout,
             )
         return _user(row) if row is not None else None
+
+    async def close_all_sessions(self, user_id: int) -> int:
+        async with self.pool.acquire() as conn:
+            closed = await conn.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
+        return int(closed.split()[-1])
+
+    async def throttled(self, username: str, ip: str, *, per_account: int, per_address: int,
+                        window: timedelta) -> bool:
+        """Too many recent failures for this account, or from this address? The
+        address limit is high: a whole room logs in through one wifi address."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM login_failures WHERE lower(username) = lower($1)"
+                "        AND at > now() - $3::interval) AS account,"
+                "       (SELECT count(*) FROM login_failures WHERE ip = $2"
+                "        AND at > now() - $3::interval) AS address",
+                username, ip, window)
+        return bool(row["account"] >= per_account or row["address"] >= per_address)
+
+    async def login_failed(self, username: str, ip: str) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute("INSERT INTO login_failures (username, ip) VALUES ($1, $2)",
+                               username[:100], ip)
+
+    async def login_succeeded(self, username: str) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute("DELETE FROM login_failures WHERE lower(username) = lower($1)"
+                               " OR at < now() - interval '1 day'", username)
 
     async def close_session(self, token: str) -> None:
         async with self.pool.acquire() as conn:

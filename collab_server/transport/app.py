@@ -121,6 +121,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/-/metrics", metrics),
         Route("/api/login", account.login, methods=["POST"]),
         Route("/api/logout", account.logout, methods=["POST"]),
+        Route("/api/logout/everywhere", account.logout_everywhere, methods=["POST"]),
         Route("/api/me", account.me),
         Route("/api/meetings", account.meetings),
         Route("/api/meetings", meetings.create_meeting, methods=["POST"]),
@@ -185,7 +186,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await db.migrate(conn)
         app.state.settings = settings
         app.state.pool = pool
-        app.state.accounts = Accounts(pool, session_ttl=timedelta(hours=settings.session_hours))
+        app.state.accounts = Accounts(
+            pool,
+            session_ttl=timedelta(hours=settings.session_hours),
+            idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+        )
         app.state.meetings = PgMeetings(pool)
         app.state.agenda = PgAgenda(pool)
         app.state.participants = PgParticipants(pool)
