@@ -48,7 +48,7 @@ class StockClient:
     async def start(cls, server: Server, doc: str, token: str, *args: str) -> StockClient:
         node = _require_node()
         process = await asyncio.create_subprocess_exec(
-            node, str(SCRIPT), "--url", f"{server.ws}/ws", "--doc", doc, "--token", token,
+            node, str(SCRIPT), "--url", f"{server.ws}/ws", "--doc", doc, f"--token={token}",
             "--timeout", str(EVENT_TIMEOUT), *args,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, cwd=INTEROP,

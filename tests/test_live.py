@@ -8,6 +8,7 @@ import re
 import asyncpg
 import httpx
 import pycrdt
+import pytest
 import websockets
 
 from collab_server.protocol import encode_intent, encode_sync_update
@@ -40,7 +41,13 @@ async def test_login_me_meetings_logout(server: Server, world: World) -> None:
         assert [(m["id"], m["role"]) for m in meetings] == [(world.meeting_id, "chair")]
         detail = (await client.get(f"/api/meetings/{world.meeting_id}")).json()["meeting"]
         assert [a["id"] for a in detail["agenda"]] == world.agenda
-        assert (await client.post("/api/logout")).status_code == 200
+        # A browser names the page a state-changing request comes from.
+        forged = await client.post("/api/logout", headers={"origin": "http://evil.example"})
+        assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf"
+        assert (await client.post("/api/logout")).status_code == 403  # cookie, no origin
+        assert (await client.get("/api/me")).status_code == 200
+        assert (await client.post("/api/logout",
+                                  headers={"origin": server.http})).status_code == 200
         client.cookies.clear()
         assert (await client.get("/api/me")).status_code == 401
         # The token is revoked on the server, not only forgotten by the browser.
@@ -74,8 +81,22 @@ async def test_http_errors_have_one_shape(server: Server, world: World) -> None:
 
 async def test_health_reports_database(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.http) as client:
-        body = (await client.get("/-/health")).json()
+        response = await client.get("/-/health")
+    body = response.json()
     assert body["status"] == "ok" and body["database"]["status"] == "ok"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_cross_site_sockets_are_refused(server: Server, world: World) -> None:
+    url = f"{server.ws}/ws/meeting/{world.meeting_id}/room?token={world.token('chair')}"
+    async with websockets.connect(url, origin="http://evil.example") as ws:  # type: ignore[arg-type]
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == Close.FORBIDDEN
+    same = await YClient(server.ws, f"meeting/{world.meeting_id}/room",
+                         world.token("chair")).connect()
+    await same.close()
 
 
 # -- sync and intents ----------------------------------------------------------------

@@ -24,7 +24,7 @@ async def _username(world: World, who: str) -> str:
 async def test_login_throttle_per_account_not_per_room(server: Server, world: World) -> None:
     target = await _username(world, "delegate03")
     neighbour = await _username(world, "delegate04")
-    async with httpx.AsyncClient(base_url=server.http) as client:
+    async with httpx.AsyncClient(base_url=server.http, headers={"origin": server.http}) as client:
         for _ in range(5):
             r = await client.post("/api/login", json={"username": target, "password": "sai"})
             assert r.status_code == 401
@@ -44,7 +44,7 @@ async def test_login_throttle_per_account_not_per_room(server: Server, world: Wo
 
 async def test_idle_sessions_expire_and_logout_everywhere(server: Server, world: World) -> None:
     name = await _username(world, "delegate05")
-    async with httpx.AsyncClient(base_url=server.http) as client:
+    async with httpx.AsyncClient(base_url=server.http, headers={"origin": server.http}) as client:
         tokens = []
         for _ in range(2):
             r = await client.post("/api/login", json={"username": name, "password": PASSWORD})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -47,6 +48,7 @@ from collab_server.transport import (
     search,
 )
 from collab_server.transport import annotations as annotated_copies
+from collab_server.transport.guard import Guard
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
 
@@ -178,6 +180,14 @@ def routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
+# Scripts, styles and sockets from this server only; page images may be blobs.
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def create_app(settings: Settings, database_url: str) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -236,6 +246,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         routes=routes(settings),
         lifespan=lifespan,
         exception_handlers={AppError: errors.app_error, HTTPException: errors.http_error},
+        middleware=[Middleware(Guard, csp=CSP)],
     )
 
 
