@@ -12,7 +12,8 @@ OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-i
                    fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clients venv test-deps interop-deps office chromium clean help
+.PHONY: run test lint bench clients venv test-deps interop-deps office chromium test-browser \
+        screenshots clean help
 
 help:
 	@echo "make run    - cài đặt và chạy máy chủ tại http://127.0.0.1:8000 (dữ liệu demo)"
@@ -83,6 +84,13 @@ test: test-deps clients interop-deps office chromium
 	$(VENV)/bin/mypy
 	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done
 	$(PY) -m pytest
+
+test-browser: test-deps clients chromium
+	$(PY) -m pytest -q tests/test_browser.py
+
+# Refreshes docs/screenshots/ from a browser test run.
+screenshots: test-deps clients chromium
+	PHONGHOP_SCREENSHOTS=1 $(PY) -m pytest -q tests/test_browser.py
 
 bench: test-deps clients
 	$(PY) load/bench_live.py --json var/bench-live.json

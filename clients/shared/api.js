@@ -12,14 +12,18 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+async function call(method, path, body, { raw = false } = {}) {
   const init = {
     method,
     credentials: 'same-origin',
     cache: 'no-store',
     headers: { Accept: 'application/json' },
   }
-  if (body !== undefined) {
+  if (raw) {
+    // A file as the request body, streamed by the browser.
+    init.headers['Content-Type'] = body.type || 'application/octet-stream'
+    init.body = body
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
@@ -50,3 +54,40 @@ export const logout = () => call('POST', '/api/logout')
 export const me = () => call('GET', '/api/me')
 export const listMeetings = () => call('GET', '/api/meetings')
 export const getMeeting = (id) => call('GET', `/api/meetings/${seg(id)}`)
+
+const query = (params) => {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
+  const text = q.toString()
+  return text ? `?${text}` : ''
+}
+
+// Preparing a meeting (docs/api.md).
+export const createMeeting = (fields) => call('POST', '/api/meetings', fields)
+export const updateMeeting = (id, fields) => call('PATCH', `/api/meetings/${seg(id)}`, fields)
+export const setStatus = (id, to) => call('POST', `/api/meetings/${seg(id)}/status`, { to })
+export const addItem = (id, fields) => call('POST', `/api/meetings/${seg(id)}/agenda`, fields)
+export const updateItem = (id, item, fields) =>
+  call('PATCH', `/api/meetings/${seg(id)}/agenda/${seg(item)}`, fields)
+export const removeItem = (id, item) => call('DELETE', `/api/meetings/${seg(id)}/agenda/${seg(item)}`)
+export const reorderItems = (id, order) => call('PUT', `/api/meetings/${seg(id)}/agenda/order`, { order })
+export const listParticipants = (id) => call('GET', `/api/meetings/${seg(id)}/participants`)
+export const addParticipant = (id, userId, role) =>
+  call('POST', `/api/meetings/${seg(id)}/participants`, { user_id: userId, role })
+export const updateParticipant = (id, userId, role) =>
+  call('PATCH', `/api/meetings/${seg(id)}/participants/${seg(userId)}`, { role })
+export const removeParticipant = (id, userId) =>
+  call('DELETE', `/api/meetings/${seg(id)}/participants/${seg(userId)}`)
+export const respond = (id, answer) => call('PUT', `/api/meetings/${seg(id)}/response`, answer)
+export const findUsers = (q) => call('GET', `/api/users${query({ q })}`)
+export const listRooms = () => call('GET', '/api/rooms')
+export const listDocuments = (id) => call('GET', `/api/meetings/${seg(id)}/documents`)
+export const uploadDocument = (id, file, params) =>
+  call('POST', `/api/meetings/${seg(id)}/documents${query({ filename: file.name, ...params })}`, file, { raw: true })
+export const updateDocument = (docId, fields) => call('PATCH', `/api/documents/${seg(docId)}`, fields)
+export const removeDocument = (docId) => call('DELETE', `/api/documents/${seg(docId)}`)
+export const documentOpens = (docId) => call('GET', `/api/documents/${seg(docId)}/opens`)
+
+// Reading.
+export const pageText = (docId, page) => call('GET', `/api/documents/${seg(docId)}/pages/${seg(page)}/text`)
+export const search = (q, meeting) => call('GET', `/api/search${query({ q, meeting })}`)

@@ -43,9 +43,18 @@ export class IntentError extends Error {
   }
 }
 
-export function websocketUrl(name, loc = globalThis.location) {
+export function websocketUrl(name, loc = globalThis.location, params = {}) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:'
-  return `${scheme}//${loc.host}/ws/${name}`
+  const query = new URLSearchParams(params).toString()
+  return `${scheme}//${loc.host}/ws/${name}${query ? `?${query}` : ''}`
+}
+
+// Every connection not yet destroyed, so logout can close them all.
+const open = new Set()
+
+/** Destroy every live connection of this page (logout). */
+export function closeAllConnections() {
+  for (const connection of [...open]) connection.destroy()
 }
 
 export class LiveConnection {
@@ -114,6 +123,7 @@ export class LiveConnection {
     this.doc.on('update', this._onDocUpdate)
     this.awareness.on('update', this._onAwarenessUpdate)
     globalThis.addEventListener?.('online', this._onOnline)
+    open.add(this)
     this._connect()
   }
 
@@ -154,6 +164,7 @@ export class LiveConnection {
 
   destroy() {
     if (this._destroyed) return
+    open.delete(this)
     // Tell the others we left while the socket can still carry it.
     this.awareness.setLocalState(null)
     this._destroyed = true

@@ -1,9 +1,20 @@
-// Reading the room document (docs/protocol.md, "The room document").
+// Reading the room document (docs/protocol.md "The room document",
+// docs/intents.md "The room document, during the session").
 // The server alone writes it; clients only read and observe.
 
 const plain = (value) => (value && typeof value.toJSON === 'function' ? value.toJSON() : value)
+const mapOf = (doc, name) => doc.getMap(name).toJSON()
 
-/** A plain snapshot of the room: {meeting, agenda, cursor, presenting}. */
+/** Ids arrive as floats from pycrdt and as ints or strings over HTTP. */
+export const sameId = (a, b) =>
+  a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b)
+
+const hasValue = (v) => v !== null && v !== undefined
+
+/**
+ * A plain snapshot of the room. Every root is always present (an empty map
+ * before the server wrote it), so screens never test for undefined.
+ */
 export function readRoom(doc) {
   const agenda = doc
     .getArray('agenda')
@@ -11,11 +22,29 @@ export function readRoom(doc) {
     .map(plain)
     .filter((item) => item && typeof item === 'object')
   agenda.sort((a, b) => (a.position ?? 0) - (b.position ?? 0))
+  const speakers = mapOf(doc, 'speakers')
+  const queue = Object.entries(speakers)
+    .map(([id, entry]) => ({ ...entry, id: Number(id) }))
+    .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0) || a.id - b.id)
+  const polls = Object.entries(mapOf(doc, 'polls'))
+    .map(([id, poll]) => ({ ...poll, id: poll?.id ?? Number(id) }))
+    .sort((a, b) => Number(a.id) - Number(b.id))
+  const floor = mapOf(doc, 'floor')
   return {
-    meeting: doc.getMap('meeting').toJSON(),
+    meeting: mapOf(doc, 'meeting'),
     agenda,
-    cursor: doc.getMap('cursor').toJSON(),
-    presenting: doc.getMap('presenting').toJSON(),
+    cursor: mapOf(doc, 'cursor'),
+    presenting: mapOf(doc, 'presenting'),
+    people: mapOf(doc, 'people'),
+    settings: mapOf(doc, 'settings'),
+    session: mapOf(doc, 'session'),
+    agendaTimes: mapOf(doc, 'agenda_times'),
+    attendance: mapOf(doc, 'attendance'),
+    quorum: mapOf(doc, 'quorum'),
+    queue,
+    floor: hasValue(floor.user) ? floor : null,
+    display: mapOf(doc, 'display'),
+    polls,
   }
 }
 
@@ -35,9 +64,39 @@ export function observeRoom(doc, fn) {
   return () => doc.off('update', onUpdate)
 }
 
-/** Ids arrive as floats from pycrdt and as ints or strings over HTTP. */
-export const sameId = (a, b) => a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b)
-
 export function currentIndex(room) {
   return room.agenda.findIndex((item) => sameId(item.id, room.cursor.item))
 }
+
+/** not_started, open, suspended or closed. */
+export const sessionState = (room) => room.session?.state || 'not_started'
+
+/** The open poll, if any (the newest, should there be several). */
+export const openPoll = (room) => [...room.polls].reverse().find((p) => p.status === 'open') ?? null
+
+/** The newest closed poll, if any. */
+export const lastClosedPoll = (room) =>
+  [...room.polls].reverse().find((p) => p.status === 'closed') ?? null
+
+/** The caller's own request in the queue and its place (1-based), or null. */
+export function ownRequest(room, userId) {
+  const index = room.queue.findIndex((entry) => sameId(entry.user, userId))
+  return index < 0 ? null : { ...room.queue[index], place: index + 1 }
+}
+
+export const isPresent = (room, userId) => Boolean(room.attendance[String(userId)]?.present)
+
+/** Who may change the presented page: the chair, or the named presenter. */
+export const mayPresentPage = (room, user, role) =>
+  role === 'chair' || sameId(room.presenting?.presenter, user?.id)
+
+/** Who may write the presenter ink now: the named presenter, else the chair. */
+export function mayPresent(room, user, role) {
+  const named = room.presenting?.presenter
+  if (hasValue(named)) return sameId(named, user?.id)
+  return role === 'chair'
+}
+
+/** A person's name from the room roster, or the fallback. */
+export const personName = (room, userId, fallback = '') =>
+  room.people[String(userId)]?.name ?? fallback

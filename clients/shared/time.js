@@ -56,3 +56,30 @@ export function formatDateTime(value) {
   if (!date) return ''
   return t('format.datetime', { time: formatTime(date), date: formatDate(date) })
 }
+
+/** The date part of a time as people write it here: "15/03/2027" (Vietnam time). */
+export function dateField(value) {
+  const date = toDate(value)
+  if (!date) return ''
+  const p = parts(date)
+  return `${two(p.day)}/${two(p.month)}/${p.year}`
+}
+
+/** The time part, 24-hour: "08:00" (Vietnam time). */
+export const timeField = (value) => formatTime(value)
+
+/**
+ * "15/03/2027" and "8:00" (or "08h00") typed by a person, read as Vietnam
+ * time, as ISO 8601 with its offset; null if either does not make sense.
+ */
+export function fromFields(dateText, timeText) {
+  const d = /^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$/.exec(String(dateText ?? ''))
+  const t = /^\s*(\d{1,2})\s*[:hg.]\s*(\d{2})?\s*$/i.exec(String(timeText ?? ''))
+  if (!d || !t) return null
+  const [day, month, year] = [Number(d[1]), Number(d[2]), Number(d[3])]
+  const [hour, minute] = [Number(t[1]), Number(t[2] ?? 0)]
+  if (hour > 23 || minute > 59) return null
+  const probe = new Date(Date.UTC(year, month - 1, day))
+  if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:00+07:00`
+}

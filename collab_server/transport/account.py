@@ -81,7 +81,9 @@ async def logout(request: Request) -> Response:
         await request.app.state.accounts.close_session(token)
         await audit(request.app.state.pool, user.id, "logout", f"user:{user.id}",
                     ip=client_ip(request))
-    response = JSONResponse({"ok": True})
+    # A shared laptop keeps nothing of the person: the browser drops this site's
+    # caches and storage too (the page clears what it can itself).
+    response = JSONResponse({"ok": True}, headers={"clear-site-data": '"cache", "storage"'})
     response.delete_cookie(COOKIE, path="/")
     return response
 

@@ -1,14 +1,25 @@
-// The projector view of one meeting: title, the item under discussion, the
-// next one, what is presented, a clock and the connection state.
+// The projector view of one meeting, readable from the back of the room:
+// the item under discussion, the presented page with the presenter's ink
+// and pointer, who speaks and for how long, who is next, quorum, votes and
+// their results, the chair's message and countdown, a clock, and a clear
+// sign when the screen is not live.
 
 import { h, replaceContent } from '../../shared/dom.js'
 import { getMeeting } from '../../shared/api.js'
 import { LiveConnection, Status, websocketUrl } from '../../shared/live.js'
-import { readRoom, observeRoom, currentIndex } from '../../shared/room.js'
+import { readRoom, observeRoom, currentIndex, sessionState, openPoll, lastClosedPoll } from '../../shared/room.js'
 import { describePresenting } from '../../shared/presenting.js'
 import { statusLabel, stopReason, badgeClass } from '../../shared/status.js'
-import { t, onLangChange } from '../../shared/i18n/index.js'
+import { countdown, formatSeconds } from '../../shared/timer.js'
+import { results, outcome, formatShare } from '../../shared/polls.js'
+import { t, getLang, onLangChange } from '../../shared/i18n/index.js'
 import { formatTime, formatDate } from '../../shared/time.js'
+import { createPageView } from './page-view.js'
+
+// A result stays on the projector this long after the close, unless the
+// chair presents or moves on sooner; an ended countdown shows 00:00 a minute.
+const RESULT_MS = 5 * 60 * 1000
+const ENDED_COUNTDOWN_MS = 60 * 1000
 
 const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1)
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
@@ -20,28 +31,31 @@ const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
  *   server refused the socket for good (44xx other than 4429)
  */
 export function mountStage(root, id, { onStopped }) {
-  const conn = new LiveConnection(websocketUrl(`meeting/${encodeURIComponent(id)}/room`), {
+  const conn = new LiveConnection(websocketUrl(`meeting/${encodeURIComponent(id)}/room`, location, { device: 'display' }), {
     readOnly: true,
     awareness: { client: 'display' },
   })
-  const state = { room: readRoom(conn.doc), info: null }
+  const page = createPageView(id)
+  const state = { room: readRoom(conn.doc), info: null, offlineSince: null, everLive: false, seenClosed: new Map(), loadedAt: Date.now() }
   let alive = true
+  let resultShown = null // id of the poll whose result is on screen
 
   const clock = h('div', { class: 'clock' })
   const badge = h('p', { class: 'badge', role: 'status' })
   const header = h('header', { class: 'stage-head' })
-  const body = h('div', { class: 'stage-body' })
-  const footer = h('footer', { class: 'stage-foot' })
-  root.replaceChildren(
-    header,
-    h('div', { class: 'stage-side' }, clock, badge),
-    body,
-    footer,
-  )
+  const main = h('div', { class: 'stage-main' })
+  const agendaView = h('div', { class: 'agenda-view' })
+  const panel = h('aside', { class: 'stage-panel' })
+  const timers = h('div', { class: 'timers' })
+  const banner = h('div', { class: 'message-banner', role: 'status', hidden: true })
+  const offline = h('div', { class: 'offline-banner', role: 'alert', hidden: true })
+  const result = h('div', { class: 'result-overlay', hidden: true })
+  main.append(page.el, agendaView, result)
+  root.replaceChildren(header, h('div', { class: 'stage-side' }, clock, badge), main, panel, banner, offline)
 
   const field = (key) => state.room.meeting[key] ?? state.info?.[key]
-  const agenda = () =>
-    state.room.agenda.length ? state.room.agenda : [...(state.info?.agenda ?? [])].sort(byPosition)
+  const agenda = () => (state.room.agenda.length ? state.room.agenda : [...(state.info?.agenda ?? [])].sort(byPosition))
+  const documents = () => state.info?.documents ?? []
 
   function itemLine(item, index, className) {
     const meta = [
@@ -61,14 +75,137 @@ export function mountStage(root, id, { onStopped }) {
     )
   }
 
-  function renderBadge() {
+  function renderLive() {
     const text = statusLabel(conn.status)
     if (badge.textContent !== text) badge.textContent = text
     badge.className = badgeClass(conn.status)
+    const down = state.everLive && conn.status !== Status.LIVE
+    root.classList.toggle('stale', down)
+    offline.hidden = !down
+    if (down) {
+      replaceContent(
+        offline,
+        h('p', { class: 'offline-title' }, conn.status === Status.STOPPED ? stopReason(conn.detail) : t('display.offline')),
+        h('p', { class: 'offline-since' }, t('display.offlineSince', { time: formatTime(state.offlineSince ?? Date.now()) })),
+      )
+    }
+  }
+
+  /** Which closed poll's result to show: the newest, until something newer happens. */
+  function shownResult() {
+    const room = state.room
+    if (openPoll(room)) return null
+    const poll = lastClosedPoll(room)
+    if (!poll) return null
+    if (!state.seenClosed.has(poll.id)) state.seenClosed.set(poll.id, Date.now())
+    const since = Number(poll.closed_at ?? poll.closed ?? state.seenClosed.get(poll.id)) || state.loadedAt
+    const presentedSince = Number(room.presenting?.since) || 0
+    const movedSince = Number(room.cursor?.since) || 0
+    if (presentedSince > since || movedSince > since || Date.now() - since > RESULT_MS) return null
+    return poll
+  }
+
+  function renderResult(poll) {
+    resultShown = poll?.id ?? null
+    result.hidden = !poll
+    if (!poll) return
+    const rows = results(poll)
+    const verdict = outcome(poll)
+    const max = Math.max(1, ...rows.map((r) => r.count))
+    replaceContent(
+      result,
+      h('p', { class: 'label' }, t('display.results')),
+      h('p', { class: 'result-question' }, poll.question),
+      h(
+        'div',
+        { class: 'chart', role: 'img', 'aria-label': rows.map((r) => `${r.label}: ${r.count}`).join(', ') },
+        rows.map((r) =>
+          h(
+            'div',
+            { class: 'chart-row' },
+            h('span', { class: 'chart-label' }, r.label),
+            h('span', { class: 'chart-track' }, h('span', { class: 'chart-bar', style: `width:${(r.count / max) * 100}%` })),
+            h('span', { class: 'chart-value' }, `${r.count}`, h('small', {}, ` (${formatShare(r.share, getLang())})`)),
+          ),
+        ),
+      ),
+      verdict ? h('p', { class: `verdict ${verdict}`, 'data-outcome': verdict }, t(`poll.${verdict}`)) : null,
+    )
+  }
+
+  function renderTimers() {
+    const room = state.room
+    const floor = room.floor
+    const d = room.display ?? {}
+    const parts = []
+    if (floor) {
+      const c = countdown(floor.started, floor.limit_s)
+      parts.push(
+        h(
+          'div',
+          { class: `speaker ${c.overrun ? 'overrun' : c.warn ? 'warn' : ''}` },
+          h('p', { class: 'label' }, t('display.speaker')),
+          h('p', { class: 'speaker-name' }, floor.name ?? ''),
+          h('p', { class: 'speaker-kind' }, t(`speak.kind.${floor.kind}`)),
+          h('p', { class: 'speaker-time', 'data-remaining': String(c.remaining) }, c.overrun ? `+${formatSeconds(-c.remaining)}` : formatSeconds(c.remaining)),
+        ),
+      )
+    }
+    const c = d.countdown_start && d.countdown_s ? countdown(d.countdown_start, d.countdown_s) : null
+    if (c && c.remaining * -1000 < ENDED_COUNTDOWN_MS) {
+      parts.push(
+        h(
+          'div',
+          { class: `countdown ${c.remaining <= 0 ? 'done' : c.warn ? 'warn' : ''}` },
+          h('p', { class: 'label' }, d.countdown_label || t('display.countdown')),
+          h('p', { class: 'countdown-time' }, formatSeconds(Math.max(0, c.remaining))),
+        ),
+      )
+    }
+    replaceContent(timers, parts)
+  }
+
+  function renderPanel(showingPage) {
+    const room = state.room
+    const items = agenda()
+    const index = currentIndex({ agenda: items, cursor: room.cursor })
+    const poll = openPoll(room)
+    const q = room.quorum ?? {}
+    const next = room.queue[0]
+    const s = sessionState(room)
+    replaceContent(
+      panel,
+      s === 'suspended' || s === 'closed' ? h('p', { class: `session-note ${s}` }, t(s === 'suspended' ? 'display.suspended' : 'display.closed')) : null,
+      showingPage && items[index] ? h('div', { class: 'panel-item' }, h('p', { class: 'label' }, t('display.current')), itemLine(items[index], index, 'side-item')) : null,
+      timers,
+      next
+        ? h(
+            'div',
+            { class: 'next-speaker' },
+            h('p', { class: 'label' }, t('display.nextSpeaker')),
+            h('p', { class: 'next-name' }, next.name, h('span', { class: 'next-kind' }, ` · ${t(`speak.kind.${next.kind}`)}`)),
+            room.queue.length > 1 ? h('p', { class: 'next-more' }, t('display.queueMore', { count: room.queue.length - 1 })) : null,
+          )
+        : null,
+      poll
+        ? h(
+            'div',
+            { class: 'poll-open' },
+            h('p', { class: 'label' }, t('display.pollOpen')),
+            h('p', { class: 'poll-question' }, poll.question),
+            h('p', { class: 'poll-cast' }, q.members ? t('display.pollCast', { count: poll.cast ?? 0, members: q.members }) : t('poll.castCount', { count: poll.cast ?? 0 })),
+          )
+        : null,
+      q.members !== undefined
+        ? h('p', { class: `quorum ${q.met ? 'met' : 'not-met'}`, 'data-met': String(Boolean(q.met)) }, t(q.met ? 'quorum.met' : 'quorum.notMet', { present: q.present ?? 0, members: q.members ?? 0, required: q.required ?? 0 }))
+        : null,
+    )
+    renderTimers()
   }
 
   function render() {
     if (!alive) return
+    const room = state.room
     const title = field('title') || ''
     document.title = title || t('app.name')
     replaceContent(
@@ -77,40 +214,36 @@ export function mountStage(root, id, { onStopped }) {
       h('h1', { class: 'title' }, title),
     )
 
+    const showingPage = page.update({ presenting: room.presenting, documents: documents() })
     const items = agenda()
-    const index = currentIndex({ agenda: items, cursor: state.room.cursor })
+    const index = currentIndex({ agenda: items, cursor: room.cursor })
     const current = items[index]
     const next = index < 0 ? items[0] : items[index + 1]
-    const nextIndex = index < 0 ? 0 : index + 1
-    replaceContent(
-      body,
-      current
-        ? [h('p', { class: 'label' }, t('display.current')), itemLine(current, index, 'current')]
-        : h('p', { class: 'current waiting' }, t('display.notStarted')),
-      next
-        ? h(
-            'div',
-            { class: 'next' },
-            h('p', { class: 'label' }, t('display.next')),
-            itemLine(next, nextIndex, 'next-item'),
-          )
-        : current
-          ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.lastItem')))
-          : null,
-    )
+    agendaView.hidden = showingPage
+    if (!showingPage) {
+      replaceContent(
+        agendaView,
+        current
+          ? [h('p', { class: 'label' }, t('display.current')), itemLine(current, index, 'current')]
+          : h('p', { class: 'current waiting' }, t('display.notStarted')),
+        next
+          ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.next')), itemLine(next, index < 0 ? 0 : index + 1, 'next-item'))
+          : current
+            ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.lastItem')))
+            : null,
+      )
+    } else {
+      const shown = describePresenting(room.presenting, documents())
+      page.el.dataset.caption = shown ? `${shown.title} · ${shown.page}` : ''
+    }
+    renderResult(shownResult())
+    renderPanel(showingPage)
 
-    const shown = describePresenting(state.room.presenting, state.info?.documents ?? [])
-    replaceContent(
-      footer,
-      shown
-        ? [
-            h('span', { class: 'label' }, t('display.presenting')),
-            h('span', { class: 'doc' }, shown.title),
-            h('span', { class: 'page' }, shown.page),
-          ]
-        : null,
-    )
-    renderBadge()
+    const message = room.display?.message
+    banner.hidden = !message
+    root.classList.toggle('has-message', Boolean(message))
+    if (message && banner.textContent !== message) banner.textContent = message
+    renderLive()
     renderClock()
   }
 
@@ -125,22 +258,30 @@ export function mountStage(root, id, { onStopped }) {
   }
 
   const offStatus = conn.on('status', (event) => {
-    renderBadge()
-    if (event.status === Status.STOPPED) {
-      replaceContent(
-        body,
-        h('p', { class: 'current waiting' }, stopReason(event)),
-        h('p', { class: 'next-item-meta' }, t('display.willRetry')),
-      )
-      onStopped(event)
+    if (event.status === Status.LIVE) {
+      state.everLive = true
+      state.offlineSince = null
+      // What changed while we were away (documents, agenda) comes again.
+      loadInfo()
+    } else if (state.offlineSince === null) {
+      state.offlineSince = Date.now()
     }
+    renderLive()
+    if (event.status === Status.STOPPED) onStopped(event)
   })
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room
     render()
   })
   const offLang = onLangChange(render)
-  const ticker = setInterval(renderClock, 1000)
+  const ticker = setInterval(() => {
+    renderClock()
+    renderTimers()
+    const poll = shownResult()
+    if ((poll?.id ?? null) !== resultShown) renderResult(poll)
+  }, 1000)
+  const onResize = () => render()
+  window.addEventListener('resize', onResize)
 
   render()
   loadInfo()
@@ -149,11 +290,12 @@ export function mountStage(root, id, { onStopped }) {
     destroy() {
       alive = false
       clearInterval(ticker)
+      window.removeEventListener('resize', onResize)
       offStatus()
       offRoom()
       offLang()
+      page.destroy()
       conn.destroy()
     },
   }
 }
-

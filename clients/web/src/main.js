@@ -1,6 +1,7 @@
 // The laptop client: session, header and hash routes.
-//   #/             the caller's meetings
-//   #/meeting/ID   one meeting, live
+//   #/                         the caller's meetings
+//   #/meeting/ID[?tab=console] one meeting, live
+//   #/prepare/new, #/prepare/ID preparing a meeting
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -10,6 +11,7 @@ import { mountLogin } from '../../shared/login.js'
 import { t, errorMessage, getLang, setLang, otherLang, onLangChange } from '../../shared/i18n/index.js'
 import { mountMeetings } from './screens/meetings.js'
 import { mountMeeting } from './screens/meeting.js'
+import { mountPrepare } from './screens/prepare.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -120,8 +122,11 @@ async function route() {
   }
   renderHeader()
   const ctx = { user: app.user, unauthorized: sessionExpired }
-  const match = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
-  setScreen(match ? mountMeeting(main, decodeURIComponent(match[1]), ctx) : mountMeetings(main, ctx))
+  const live = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
+  const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
+  if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
+  else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
+  else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }
 

@@ -1,64 +1,52 @@
-// One meeting, live: title, agenda with the current item, what is presented,
-// and for the chair the controls that send intents.
+// One meeting, live. Everyone: the agenda with the current item, the
+// document reader following the presenter, attendance, asking to speak, the
+// ballot, messages. The chair and the secretary also get the console.
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { getMeeting } from '../../../shared/api.js'
 import { LiveConnection, Status, websocketUrl } from '../../../shared/live.js'
-import { readRoom, observeRoom, currentIndex, sameId } from '../../../shared/room.js'
-import { describePresenting } from '../../../shared/presenting.js'
+import { readRoom, observeRoom, currentIndex, sessionState, isPresent, sameId } from '../../../shared/room.js'
 import { statusLabel, stopReason, badgeClass } from '../../../shared/status.js'
+import { deviceName } from '../../../shared/device.js'
 import { t, errorMessage, label, onLangChange } from '../../../shared/i18n/index.js'
-import { formatDateTime } from '../../../shared/time.js'
+import { formatDateTime, formatTime } from '../../../shared/time.js'
 import { CloseCode } from '../../../shared/messages.js'
+import { clearImages } from '../../../shared/images.js'
 import { agendaList } from '../parts/agenda.js'
-import { presentControl, clampPage } from '../parts/present.js'
+import { createReader } from '../parts/reader.js'
+import { createSpeak } from '../parts/speak.js'
+import { createBallot } from '../parts/ballot.js'
+import { openInbox, createMessages, createDesk } from '../parts/messages.js'
+import { createConsole, quorumLine } from '../parts/console.js'
 
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
+const CONSOLE_ROLES = new Set(['chair', 'secretary'])
 
 export function mountMeeting(root, id, ctx) {
-  const conn = new LiveConnection(websocketUrl(`meeting/${encodeURIComponent(id)}/room`), {
-    readOnly: true,
-    awareness: { client: 'web' },
-  })
+  const conn = new LiveConnection(
+    websocketUrl(`meeting/${encodeURIComponent(id)}/room`, location, { device: deviceName() }),
+    { readOnly: true, awareness: { client: 'web' } },
+  )
   const state = {
     info: null, // GET /api/meetings/{id}
     infoError: null,
     room: readRoom(conn.doc),
-    busy: false,
+    busy: 0,
     intentError: '',
-    selection: { document: null, page: 1, edited: false },
+    tab: 'reader',
+    checkIn: 'idle', // idle | sending | done | failed
+    checkInError: '',
   }
   let alive = true
   let announcedItem
 
-  // Parts that persist across renders, so assistive technology hears changes
-  // instead of a new region each time.
-  const head = h('div', { class: 'meeting-head' })
-  const badge = h('p', { class: 'badge', role: 'status' })
-  const alert = h('div', { class: 'alert-slot', role: 'alert' })
-  const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' })
-  const content = h('div', { class: 'meeting-body' })
-  root.replaceChildren(
-    head,
-    badge,
-    alert,
-    announcer,
-    content,
-  )
-
-  const meetingField = (key) => state.room.meeting[key] ?? state.info?.[key]
-  const agenda = () =>
-    state.room.agenda.length ? state.room.agenda : [...(state.info?.agenda ?? [])].sort(byPosition)
+  const role = () => state.info?.role ?? ''
   const documents = () => state.info?.documents ?? []
-  const canPresent = () =>
-    state.info?.role === 'chair' ||
-    (ctx.user?.id !== undefined && sameId(state.room.presenting.presenter, ctx.user.id))
 
   async function act(type, args) {
-    if (state.busy) return false
-    state.busy = true
+    state.busy += 1
     state.intentError = ''
-    render()
+    renderAlert()
     let ok = false
     try {
       await conn.sendIntent(type, args)
@@ -66,51 +54,91 @@ export function mountMeeting(root, id, ctx) {
     } catch (err) {
       state.intentError = errorMessage(err)
     }
-    state.busy = false
-    if (alive) render()
+    state.busy -= 1
+    if (alive) renderAlert()
     return ok
   }
+  const sendIntent = (type, args) => conn.sendIntent(type, args)
 
-  async function present(document, page) {
-    state.selection = { document, page, edited: true }
-    if (await act('present.page', { document, page })) state.selection.edited = false
+  // Parts that persist across renders.
+  const head = h('div', { class: 'meeting-head' })
+  const statusRow = h('div', { class: 'status-row' })
+  const badge = h('p', { class: 'badge', role: 'status' })
+  const alert = h('div', { class: 'alert-slot', role: 'alert' })
+  const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' })
+  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('meeting.views') })
+  const agendaPanel = h('section', { class: 'panel agenda-panel', 'aria-labelledby': 'agenda-title' })
+  const reader = createReader({ meetingId: id, user: ctx.user, role, act, onError: (m) => { state.intentError = m; renderAlert() } })
+  const speak = createSpeak({ user: ctx.user, role, act })
+  const ballot = createBallot({ role, sendIntent })
+  const inbox = openInbox(id)
+  const messages = createMessages({ user: ctx.user, inbox, sendIntent })
+  let desk = null
+  let console_ = null
+  const consolePane = h('div', { class: 'console-pane', id: 'pane-console', role: 'tabpanel', 'aria-labelledby': 'tab-console', hidden: true })
+  const readerPane = h('div', { class: 'reader-pane', id: 'pane-reader', role: 'tabpanel', 'aria-labelledby': 'tab-reader' }, reader.el)
+  const side = h('div', { class: 'side' }, agendaPanel, speak.el, messages.el)
+  const mainCol = h('div', { class: 'main-col' }, ballot.el, tabs, readerPane, consolePane)
+  root.replaceChildren(head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
+
+  function setupRole() {
+    if (!CONSOLE_ROLES.has(role()) || console_) return
+    console_ = createConsole({ role, act, documents })
+    desk = createDesk({ inbox, role, sendIntent })
+    console_.layout([desk.el])
+    consolePane.append(console_.el)
+    const params = new URLSearchParams(location.hash.split('?')[1] ?? '')
+    if (params.get('tab') === 'console') state.tab = 'console'
   }
 
-  function step(delta) {
-    const { selection } = state
-    const presented = state.room.presenting
-    const base = sameId(presented.document, selection.document) ? presented.page : selection.page
-    const doc = documents().find((d) => sameId(d.id, selection.document)) ?? documents()[0]
-    if (!doc) return
-    present(doc.id, clampPage((Number(base) || 1) + delta, doc.page_count))
-  }
-
-  /** Until the chair edits the form, it shows what is being presented. */
-  function followPresenting() {
-    const { presenting } = state.room
-    if (state.selection.edited) return
-    if (presenting.document !== null && presenting.document !== undefined) {
-      state.selection = { document: presenting.document, page: presenting.page ?? 1, edited: false }
-    } else if (state.selection.document === null && documents().length) {
-      state.selection = { document: documents()[0].id, page: 1, edited: false }
+  function renderTabs() {
+    if (!console_) {
+      tabs.hidden = true
+      return
     }
+    tabs.hidden = false
+    const tab = (key, text) =>
+      h('button', {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${key}`,
+        'data-key': `tab-${key}`,
+        'aria-selected': String(state.tab === key),
+        'aria-controls': `pane-${key}`,
+        tabindex: state.tab === key ? '0' : '-1',
+        onclick: () => {
+          state.tab = key
+          renderTabs()
+        },
+        onkeydown: (e) => {
+          if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+            state.tab = state.tab === 'reader' ? 'console' : 'reader'
+            renderTabs()
+            tabs.querySelector(`[data-key="tab-${state.tab}"]`)?.focus()
+          }
+        },
+      }, text)
+    replaceContent(tabs, tab('reader', t('meeting.tabReader')), tab('console', role() === 'chair' ? t('meeting.tabConsole') : t('meeting.tabDesk')))
+    readerPane.hidden = state.tab !== 'reader'
+    consolePane.hidden = state.tab !== 'console'
   }
 
   function renderHead() {
-    const title = meetingField('title') || ''
+    const title = state.room.meeting.title ?? state.info?.title ?? ''
     document.title = `${title || t('app.loading')} – ${t('app.name')}`
-    const meta = [formatDateTime(meetingField('starts_at')), meetingField('body'), meetingField('room')]
-    const role = state.info?.role
+    const meta = [formatDateTime(state.room.meeting.starts_at ?? state.info?.starts_at), state.info?.body ?? state.room.meeting.body, state.info?.room ?? state.room.meeting.room]
     replaceContent(
       head,
       h(
         'nav',
         { class: 'crumbs', 'aria-label': t('meeting.back') },
         h('a', { href: '#/', 'data-key': 'back' }, h('span', { 'aria-hidden': 'true' }, '← '), t('meeting.back')),
+        state.info?.can_prepare || role() === 'secretary'
+          ? h('a', { href: `#/prepare/${encodeURIComponent(id)}`, 'data-key': 'prepare' }, t('prepare.link'))
+          : null,
       ),
       h('h1', {}, title || t('app.loading')),
-      h('p', { class: 'meta' }, meta.filter(Boolean).join(' · ')),
-      role ? h('p', { class: 'meta' }, t('meeting.yourRole', { role: label('role', role) })) : null,
+      h('p', { class: 'meta' }, meta.filter(Boolean).join(' · '), role() ? ` · ${t('meeting.yourRole', { role: label('role', role()) })}` : ''),
     )
   }
 
@@ -118,41 +146,90 @@ export function mountMeeting(root, id, ctx) {
     const text = statusLabel(conn.status)
     if (badge.textContent !== text) badge.textContent = text
     badge.className = badgeClass(conn.status)
+    const s = sessionState(state.room)
+    const present = isPresent(state.room, ctx.user.id)
+    const at = state.room.attendance[String(ctx.user.id)]?.at
+    replaceContent(
+      statusRow,
+      h('span', { class: `tag session-${s}`, 'data-session': s }, label('session', s)),
+      quorumLine(state.room.quorum),
+      role() && role() !== 'display'
+        ? present
+          ? h('span', { class: 'ok-text checked-in', 'data-key': 'checked-in' }, '✓ ', t('attendance.done', { time: formatTime(at) }))
+          : s === 'closed'
+            ? null
+            : h('button', { type: 'button', 'data-key': 'check-in', disabled: state.checkIn === 'sending' || conn.status !== Status.LIVE, onclick: checkIn }, t('attendance.checkIn'))
+        : null,
+      state.checkInError ? h('span', { class: 'error' }, state.checkInError) : null,
+    )
+  }
+
+  async function checkIn() {
+    if (state.checkIn === 'sending') return
+    state.checkIn = 'sending'
+    state.checkInError = ''
+    renderStatus()
+    try {
+      await conn.sendIntent('attendance.check_in', {})
+      state.checkIn = 'done'
+    } catch (err) {
+      state.checkIn = 'failed'
+      state.checkInError = errorMessage(err)
+    }
+    if (alive) renderStatus()
+  }
+
+  /** Opening the meeting on a laptop in the room checks the person in, once. */
+  function autoCheckIn() {
+    if (state.checkIn !== 'idle' || !state.info || !conn.synced) return
+    if (role() === 'display' || sessionState(state.room) === 'closed') return
+    if (isPresent(state.room, ctx.user.id)) {
+      state.checkIn = 'done'
+      return
+    }
+    checkIn()
   }
 
   function renderAlert() {
-    const messages = []
-    if (state.infoError) messages.push(errorMessage(state.infoError))
-    if (conn.status === Status.STOPPED) messages.push(stopReason(conn.detail))
-    if (state.intentError) messages.push(state.intentError)
+    const messagesList = []
+    if (state.infoError) messagesList.push(errorMessage(state.infoError))
+    if (conn.status === Status.STOPPED) messagesList.push(stopReason(conn.detail))
+    if (state.intentError) messagesList.push(state.intentError)
     const retry =
       conn.status === Status.STOPPED && !state.infoError
         ? h('button', { type: 'button', 'data-key': 'reconnect', onclick: () => conn.reconnect() }, t('live.retry'))
         : null
     const dismiss = state.intentError
-      ? h(
-          'button',
-          {
-            type: 'button',
-            class: 'dismiss',
-            'data-key': 'dismiss',
-            'aria-label': t('error.dismiss'),
-            onclick: () => {
-              state.intentError = ''
-              render()
-            },
-          },
-          '×',
-        )
+      ? h('button', { type: 'button', class: 'dismiss', 'data-key': 'dismiss', 'aria-label': t('error.dismiss'), onclick: () => { state.intentError = ''; renderAlert() } }, '×')
       : null
+    replaceContent(alert, messagesList.length ? h('div', { class: 'alert' }, h('p', {}, messagesList.join(' ')), retry, dismiss) : null)
+  }
+
+  function agenda() {
+    return state.room.agenda.length ? state.room.agenda : [...(state.info?.agenda ?? [])].sort(byPosition)
+  }
+
+  function renderAgenda() {
+    const chair = role() === 'chair'
+    const items = agenda()
+    const index = currentIndex({ agenda: items, cursor: state.room.cursor })
     replaceContent(
-      alert,
-      messages.length ? h('div', { class: 'alert' }, h('p', {}, messages.join(' ')), retry, dismiss) : null,
+      agendaPanel,
+      h('h2', { id: 'agenda-title' }, t('meeting.agenda')),
+      index < 0 && items.length ? h('p', { class: 'meta' }, t('meeting.notStarted')) : null,
+      agendaList({
+        agenda: items,
+        cursorItem: state.room.cursor.item,
+        chair,
+        busy: conn.status !== Status.LIVE,
+        onGoto: (item) => act('agenda.goto', { item }),
+      }),
     )
   }
 
   function announceCurrent() {
-    const item = agenda()[currentIndex({ agenda: agenda(), cursor: state.room.cursor })]
+    const items = agenda()
+    const item = items[currentIndex({ agenda: items, cursor: state.room.cursor })]
     const itemId = item?.id ?? null
     if (announcedItem !== undefined && !sameId(itemId, announcedItem) && item) {
       announcer.textContent = `${t('meeting.current')}: ${item.title}`
@@ -160,93 +237,31 @@ export function mountMeeting(root, id, ctx) {
     announcedItem = itemId
   }
 
-  function renderContent() {
-    const chair = state.info?.role === 'chair'
-    // Controls wait while an intent is out or the socket is not live.
-    const blocked = state.busy || conn.status !== Status.LIVE
-    const items = agenda()
-    const index = currentIndex({ agenda: items, cursor: state.room.cursor })
-    const shown = describePresenting(state.room.presenting, documents())
-    const aria = state.busy ? 'true' : false
-
-    const agendaSection = h(
-      'section',
-      { class: 'panel', 'aria-labelledby': 'agenda-title' },
-      h('h2', { id: 'agenda-title' }, t('meeting.agenda')),
-      chair
-        ? h(
-            'div',
-            { class: 'row', role: 'group', 'aria-label': t('meeting.chairControls') },
-            h('button', {
-              type: 'button',
-              'data-key': 'prev',
-              'aria-disabled': blocked || index <= 0 ? 'true' : false,
-              onclick: () => !blocked && index > 0 && act('agenda.goto', { step: -1 }),
-            }, h('span', { 'aria-hidden': 'true' }, '← '), t('meeting.prev')),
-            h('button', {
-              type: 'button',
-              class: 'primary',
-              'data-key': 'next',
-              'aria-disabled': blocked || index >= items.length - 1 ? 'true' : false,
-              onclick: () => !blocked && index < items.length - 1 && act('agenda.goto', { step: 1 }),
-            }, t('meeting.next'), h('span', { 'aria-hidden': 'true' }, ' →')),
-            state.busy ? h('span', { class: 'sending' }, t('meeting.sending')) : null,
-          )
-        : null,
-      index < 0 && items.length ? h('p', { class: 'meta' }, t('meeting.notStarted')) : null,
-      agendaList({
-        agenda: items,
-        cursorItem: state.room.cursor.item,
-        chair,
-        busy: blocked,
-        onGoto: (item) => act('agenda.goto', { item }),
-      }),
-    )
-
-    const presentingSection = h(
-      'section',
-      { class: 'panel', 'aria-labelledby': 'presenting-title', 'aria-busy': aria },
-      h('h2', { id: 'presenting-title' }, t('meeting.presenting')),
-      shown
-        ? h('p', { class: 'presented' }, h('strong', {}, shown.title), h('span', {}, shown.page))
-        : h('p', { class: 'meta' }, t('meeting.presentingNone')),
-      canPresent() && state.info
-        ? presentControl({
-            documents: documents(),
-            selection: state.selection,
-            busy: blocked,
-            onEdit: (selection) => {
-              const changedDoc = !sameId(selection.document, state.selection.document)
-              state.selection = { ...selection, edited: true }
-              if (changedDoc) render()
-            },
-            onPresent: present,
-            onStep: step,
-          })
-        : null,
-    )
-
-    replaceContent(content, agendaSection, presentingSection)
-  }
-
   function render() {
     if (!alive) return
     renderHead()
     renderStatus()
     renderAlert()
-    renderContent()
+    renderTabs()
+    renderAgenda()
+    speak.update(state.room)
+    ballot.update(state.room)
+    if (conn.synced || state.everSynced) reader.update(state.room)
+    console_?.update(state.room)
   }
 
   async function loadInfo() {
     try {
       const data = await getMeeting(id)
       state.info = data.meeting ?? {}
-      followPresenting()
+      setupRole()
+      reader.setDocuments(state.info.documents ?? [])
     } catch (err) {
       if (err.status === 401) return alive && ctx.unauthorized()
       state.infoError = err
     }
     render()
+    autoCheckIn()
   }
 
   const offStatus = conn.on('status', ({ status, code }) => {
@@ -254,15 +269,26 @@ export function mountMeeting(root, id, ctx) {
       ctx.unauthorized()
       return
     }
+    renderStatus()
+    renderAlert()
+  })
+  const offSynced = conn.on('synced', () => {
+    state.everSynced = true
+    state.room = readRoom(conn.doc) // the observer's copy comes a frame later
     render()
+    autoCheckIn()
   })
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room
-    followPresenting()
     announceCurrent()
     render()
+    autoCheckIn()
   })
   const offLang = onLangChange(render)
+  const ticker = setInterval(() => {
+    speak.tick()
+    console_?.tick()
+  }, 1000)
 
   render()
   loadInfo()
@@ -270,10 +296,17 @@ export function mountMeeting(root, id, ctx) {
   return {
     destroy() {
       alive = false
+      clearInterval(ticker)
       offStatus()
+      offSynced()
       offRoom()
       offLang()
+      reader.destroy()
+      messages.destroy()
+      desk?.destroy()
+      inbox.conn.destroy()
       conn.destroy()
+      clearImages()
     },
   }
 }

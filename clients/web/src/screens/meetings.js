@@ -22,11 +22,13 @@ export function mountMeetings(root, ctx) {
     if (alive) render()
   }
 
+  const mayPrepare = (meeting) => ['secretary', 'chair'].includes(meeting.role) || ctx.user?.is_admin
+
   function card(meeting) {
     const where = [meeting.body, meeting.room].filter(Boolean).join(' · ')
     return h(
       'li',
-      {},
+      { class: 'meeting-item' },
       h(
         'a',
         {
@@ -44,6 +46,9 @@ export function mountMeetings(root, ctx) {
           meeting.role ? h('span', { class: 'tag' }, t('meetings.role', { role: label('role', meeting.role) })) : null,
         ),
       ),
+      mayPrepare(meeting)
+        ? h('a', { class: 'button prepare-link', href: `#/prepare/${encodeURIComponent(meeting.id)}`, 'data-key': `prepare-${meeting.id}` }, t('prepare.link'))
+        : null,
     )
   }
 
@@ -61,7 +66,18 @@ export function mountMeetings(root, ctx) {
 
   function render() {
     document.title = `${t('meetings.title')} – ${t('app.name')}`
-    replaceContent(root, h('h1', {}, t('meetings.title')), body())
+    replaceContent(
+      root,
+      h(
+        'div',
+        { class: 'title-row' },
+        h('h1', {}, t('meetings.title')),
+        ctx.user?.can_prepare || ctx.user?.is_admin
+          ? h('a', { class: 'button primary-link', href: '#/prepare/new', 'data-key': 'new-meeting' }, t('prepare.newMeeting'))
+          : null,
+      ),
+      body(),
+    )
   }
 
   const offLang = onLangChange(render)

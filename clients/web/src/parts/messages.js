@@ -1,0 +1,180 @@
+// Messages to the secretary or the chair (a document request, a technical
+// problem), and their answers. The inbox (meeting/{id}/inbox) is the
+// caller's own document, written by the server only.
+
+import { h, replaceContent } from '../../../shared/dom.js'
+import { LiveConnection, websocketUrl } from '../../../shared/live.js'
+import { sameId } from '../../../shared/room.js'
+import { t, errorMessage } from '../../../shared/i18n/index.js'
+import { formatTime } from '../../../shared/time.js'
+
+export const MESSAGE_KINDS = ['document_request', 'technical', 'other']
+export const RECIPIENTS = ['secretary', 'chair']
+
+export function openInbox(meetingId) {
+  const conn = new LiveConnection(websocketUrl(`meeting/${encodeURIComponent(meetingId)}/inbox`), {
+    readOnly: true,
+    awareness: null,
+  })
+  const read = () =>
+    Object.values(conn.doc.getMap('messages').toJSON())
+      .filter((m) => m && typeof m === 'object')
+      .sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || (a.id ?? 0) - (b.id ?? 0))
+  return { conn, read }
+}
+
+function thread(message) {
+  return [
+    h(
+      'p',
+      { class: 'msg-head' },
+      h('span', { class: 'tag' }, t(`message.kind.${message.kind}`)),
+      ' ',
+      h('span', { class: 'meta' }, `${message.from_name ?? ''} → ${t(`message.to.${message.to}`)} · ${formatTime(message.at)}`),
+    ),
+    h('p', { class: 'msg-text' }, message.text),
+    (message.replies ?? []).map((r) =>
+      h('p', { class: 'msg-reply' }, h('strong', {}, `${r.name ?? ''} (${formatTime(r.at)}): `), r.text),
+    ),
+  ]
+}
+
+/** For everyone: write to the secretary or the chair, see one's messages and answers. */
+export function createMessages({ user, inbox, sendIntent }) {
+  const state = { to: 'secretary', kind: 'document_request', busy: false, error: '', sent: false }
+  const el = h('section', { class: 'panel messages', 'aria-labelledby': 'messages-title' })
+  const text = h('textarea', { id: 'msg-text', 'data-key': 'msg-text', rows: 3, maxlength: 1000 })
+  const list = h('div', { class: 'msg-list', 'aria-live': 'polite' })
+  const formSlot = h('div', {})
+  el.append(h('h2', { id: 'messages-title' }, t('message.title')), formSlot, list)
+
+  async function send(e) {
+    e.preventDefault()
+    if (state.busy) return
+    if (!text.value.trim()) {
+      state.error = t('message.empty')
+      renderForm()
+      text.focus()
+      return
+    }
+    state.busy = true
+    state.error = ''
+    state.sent = false
+    renderForm()
+    try {
+      await sendIntent('message.send', { to: state.to, kind: state.kind, text: text.value.trim() })
+      text.value = ''
+      state.sent = true
+    } catch (err) {
+      state.error = errorMessage(err)
+    }
+    state.busy = false
+    renderForm()
+  }
+
+  const select = (id, value, options, prefix, onchange) =>
+    h(
+      'select',
+      { id, 'data-key': id, onchange: (e) => onchange(e.target.value) },
+      options.map((o) => h('option', { value: o, selected: o === value }, t(`${prefix}.${o}`))),
+    )
+
+  function renderForm() {
+    replaceContent(
+      formSlot,
+      h(
+        'form',
+        { class: 'msg-form', onsubmit: send },
+        h('div', { class: 'field' }, h('label', { for: 'msg-to' }, t('message.toLabel')), select('msg-to', state.to, RECIPIENTS, 'message.to', (v) => { state.to = v })),
+        h('div', { class: 'field' }, h('label', { for: 'msg-kind' }, t('message.kindLabel')), select('msg-kind', state.kind, MESSAGE_KINDS, 'message.kind', (v) => { state.kind = v })),
+        h('div', { class: 'field' }, h('label', { for: 'msg-text' }, t('message.textLabel')), text),
+        state.error ? h('p', { class: 'error', role: 'alert' }, state.error) : null,
+        state.sent ? h('p', { class: 'ok-text', role: 'status' }, t('message.sent')) : null,
+        h('button', { type: 'submit', class: 'primary', 'data-key': 'msg-send', disabled: state.busy }, state.busy ? t('meeting.sending') : t('message.send')),
+      ),
+    )
+  }
+
+  function renderList() {
+    const mine = inbox.read().filter((m) => sameId(m.from, user.id))
+    replaceContent(
+      list,
+      mine.length
+        ? h('ol', { class: 'msgs' }, mine.reverse().map((m) => h('li', { 'data-message': m.id }, thread(m))))
+        : null,
+    )
+  }
+
+  renderForm()
+  renderList()
+  const off = () => inbox.conn.doc.off('update', renderList)
+  inbox.conn.doc.on('update', renderList)
+  return { el, destroy: off }
+}
+
+/** For the secretary and the chair: messages to their desk, with replies. */
+export function createDesk({ inbox, role, sendIntent }) {
+  const drafts = new Map() // message id -> textarea
+  const errors = new Map()
+  const el = h('section', { class: 'panel desk', 'aria-labelledby': 'desk-title' })
+  const list = h('div', {})
+  el.append(h('h2', { id: 'desk-title' }, t('message.desk')), list)
+
+  async function reply(id) {
+    const area = drafts.get(id)
+    if (!area?.value.trim()) return
+    errors.delete(id)
+    try {
+      await sendIntent('message.reply', { message: Number(id), text: area.value.trim() })
+      area.value = ''
+    } catch (err) {
+      errors.set(id, errorMessage(err))
+    }
+    render()
+  }
+
+  function render() {
+    const incoming = inbox.read().filter((m) => m.to === role())
+    if (!incoming.length) {
+      replaceContent(list, h('p', { class: 'meta' }, t('message.none')))
+      return
+    }
+    replaceContent(
+      list,
+      h(
+        'ol',
+        { class: 'msgs' },
+        incoming.reverse().map((m) => {
+          let area = drafts.get(m.id)
+          if (!area) {
+            area = h('textarea', { id: `reply-${m.id}`, 'data-key': `reply-${m.id}`, rows: 2, maxlength: 1000 })
+            drafts.set(m.id, area)
+          }
+          return h(
+            'li',
+            { 'data-message': m.id, class: (m.replies ?? []).length ? 'answered' : 'unanswered' },
+            thread(m),
+            h(
+              'form',
+              {
+                class: 'reply-form',
+                onsubmit: (e) => {
+                  e.preventDefault()
+                  reply(m.id)
+                },
+              },
+              h('label', { for: `reply-${m.id}` }, t('message.replyLabel')),
+              area,
+              errors.get(m.id) ? h('p', { class: 'error', role: 'alert' }, errors.get(m.id)) : null,
+              h('button', { type: 'submit', 'data-key': `reply-send-${m.id}` }, t('message.reply')),
+            ),
+          )
+        }),
+      ),
+    )
+  }
+
+  render()
+  inbox.conn.doc.on('update', render)
+  return { el, destroy: () => inbox.conn.doc.off('update', render), update: render }
+}

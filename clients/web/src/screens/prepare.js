@@ -1,0 +1,244 @@
+// Preparing a meeting (secretary, or anyone who may prepare): the meeting
+// itself, its status and invitations, the agenda, documents and people.
+//   #/prepare/new   a new meeting
+//   #/prepare/ID    an existing one
+
+import { h, replaceContent } from '../../../shared/dom.js'
+import { getMeeting, createMeeting, updateMeeting, setStatus, listRooms } from '../../../shared/api.js'
+import { t, has, errorMessage, label, onLangChange } from '../../../shared/i18n/index.js'
+import { dateField, timeField, fromFields, formatDateTime } from '../../../shared/time.js'
+import { createAgendaEditor } from '../parts/prep-agenda.js'
+import { createDocumentsEditor } from '../parts/prep-documents.js'
+import { createPeopleEditor } from '../parts/prep-people.js'
+
+export const KINDS = ['regular', 'thematic', 'extraordinary', 'briefing', 'review', 'consultation', 'other']
+export const CONFIDENTIALITY = ['public', 'internal', 'confidential']
+const QUORUM_RULES = ['half', 'two_thirds', 'none']
+// Which status may follow which (docs/api.md, Lifecycle).
+const NEXT = { draft: ['invited'], invited: ['draft', 'in_session'], in_session: ['ended'], ended: ['archived'] }
+export const PREPARABLE = new Set(['draft', 'invited'])
+
+/** A small notice line: {kind: 'ok'|'error'|'warn', text}. */
+export const notice = (n) =>
+  n ? h('p', { class: n.kind === 'error' ? 'error' : n.kind === 'warn' ? 'callout warn' : 'ok-text', role: n.kind === 'error' ? 'alert' : 'status' }, n.text) : null
+
+export function mountPrepare(root, id, ctx) {
+  const isNew = id === 'new'
+  const state = { meeting: null, error: null, rooms: [], formNotice: null, statusNotice: null, warnings: [] }
+  let alive = true
+  const head = h('div', { class: 'meeting-head' })
+  const formPanel = h('section', { class: 'panel', 'aria-labelledby': 'p-meeting' })
+  const statusPanel = h('section', { class: 'panel', 'aria-labelledby': 'p-status' })
+  const rest = h('div', { class: 'prep-rest' })
+  root.replaceChildren(head, h('div', { class: 'prep-grid' }, formPanel, statusPanel), rest)
+
+  const editors = []
+  const editable = () => isNew || PREPARABLE.has(state.meeting?.status)
+
+  // -- the meeting form --------------------------------------------------------
+
+  const input = (name, attrs = {}) => h('input', { id: `m-${name}`, name, 'data-key': `m-${name}`, ...attrs })
+  const fields = {
+    title: input('title', { required: true, maxlength: 300 }),
+    starts_date: input('starts_date', { required: true, inputmode: 'numeric', placeholder: 'dd/mm/yyyy', autocomplete: 'off', size: 10 }),
+    starts_time: input('starts_time', { required: true, inputmode: 'numeric', placeholder: 'hh:mm', autocomplete: 'off', size: 5 }),
+    ends_time: input('ends_time', { inputmode: 'numeric', placeholder: 'hh:mm', autocomplete: 'off', size: 5 }),
+    kind: h('select', { id: 'm-kind', name: 'kind', 'data-key': 'm-kind' }),
+    confidentiality: h('select', { id: 'm-confidentiality', name: 'confidentiality', 'data-key': 'm-confidentiality' }),
+    quorum_rule: h('select', { id: 'm-quorum_rule', name: 'quorum_rule', 'data-key': 'm-quorum_rule' }),
+    room_id: h('select', { id: 'm-room_id', name: 'room_id', 'data-key': 'm-room_id' }),
+  }
+
+  function fillForm() {
+    const m = state.meeting ?? {}
+    fields.title.value = m.title ?? ''
+    fields.starts_date.value = dateField(m.starts_at)
+    fields.starts_time.value = timeField(m.starts_at)
+    fields.ends_time.value = timeField(m.ends_at)
+    const options = (select, values, prefix, current) =>
+      select.replaceChildren(...values.map((v) => h('option', { value: v, selected: v === current }, label(prefix, v))))
+    options(fields.kind, KINDS, 'kind', m.kind ?? 'regular')
+    options(fields.confidentiality, CONFIDENTIALITY, 'confidentiality', m.confidentiality ?? 'internal')
+    options(fields.quorum_rule, QUORUM_RULES, 'quorumRule', m.quorum_rule ?? 'half')
+    fields.room_id.replaceChildren(
+      h('option', { value: '' }, t('prepare.noRoom')),
+      ...state.rooms.map((r) => h('option', { value: String(r.id), selected: String(r.id) === String(m.room_id) }, r.name)),
+    )
+  }
+
+  async function save(e) {
+    e.preventDefault()
+    const starts = fromFields(fields.starts_date.value, fields.starts_time.value)
+    const ends = fields.ends_time.value.trim() ? fromFields(fields.starts_date.value, fields.ends_time.value) : null
+    if (!fields.title.value.trim() || !starts || (fields.ends_time.value.trim() && !ends)) {
+      state.formNotice = { kind: 'error', text: t('prepare.required') }
+      renderForm()
+      return
+    }
+    const body = {
+      title: fields.title.value.trim(),
+      starts_at: starts,
+      kind: fields.kind.value,
+      confidentiality: fields.confidentiality.value,
+    }
+    if (ends) body.ends_at = ends
+    if (fields.room_id.value) body.room_id = Number(fields.room_id.value)
+    state.formNotice = { kind: 'ok', text: t('meeting.sending') }
+    renderForm()
+    try {
+      if (isNew) {
+        const { meeting } = await createMeeting(body)
+        location.hash = `#/prepare/${meeting.id}`
+        return
+      }
+      body.quorum_rule = fields.quorum_rule.value
+      const { meeting } = await updateMeeting(id, body)
+      state.meeting = { ...state.meeting, ...meeting }
+      state.formNotice = { kind: 'ok', text: t('prepare.saved') }
+    } catch (err) {
+      if (err.status === 401) return ctx.unauthorized()
+      state.formNotice = { kind: 'error', text: errorMessage(err) }
+    }
+    renderHead()
+    renderForm()
+  }
+
+  function renderForm() {
+    const field = (name, text, hint) =>
+      h('div', { class: 'field' }, h('label', { for: `m-${name}` }, text), fields[name], hint ? h('p', { class: 'meta small' }, hint) : null)
+    const disabled = !editable()
+    for (const f of Object.values(fields)) f.disabled = disabled
+    replaceContent(
+      formPanel,
+      h('h2', { id: 'p-meeting' }, isNew ? t('prepare.newMeeting') : t('prepare.meeting')),
+      h(
+        'form',
+        { class: 'prep-form', onsubmit: save, novalidate: true },
+        field('title', t('prepare.title')),
+        h(
+          'div',
+          { class: 'row' },
+          field('starts_date', t('prepare.date'), t('prepare.dateHint')),
+          field('starts_time', t('prepare.startsAt'), t('prepare.timeHint')),
+          field('ends_time', t('prepare.endsAt'), t('prepare.timeHint')),
+        ),
+        h('div', { class: 'row' }, field('kind', t('prepare.kind')), field('confidentiality', t('prepare.confidentiality'))),
+        h('div', { class: 'row' }, field('room_id', t('prepare.room')), isNew ? null : field('quorum_rule', t('prepare.quorumRule'))),
+        notice(state.formNotice),
+        editable() ? h('button', { type: 'submit', class: 'primary', 'data-key': 'm-save' }, isNew ? t('prepare.create') : t('prepare.save')) : h('p', { class: 'meta' }, t('prepare.locked')),
+      ),
+    )
+  }
+
+  // -- status and invitations --------------------------------------------------------
+
+  async function move(to) {
+    state.statusNotice = null
+    state.warnings = []
+    try {
+      const result = await setStatus(id, to)
+      state.meeting.status = result.status
+      state.warnings = result.warnings ?? []
+      state.statusNotice = { kind: 'ok', text: t(`prepare.moved.${to}`) }
+      await reload()
+      renderHead()
+      renderForm()
+    } catch (err) {
+      if (err.status === 401) return ctx.unauthorized()
+      state.statusNotice = { kind: 'error', text: errorMessage(err) }
+    }
+    renderStatus()
+  }
+
+  function renderStatus() {
+    if (isNew) {
+      statusPanel.hidden = true
+      return
+    }
+    const m = state.meeting
+    const next = NEXT[m.status] ?? []
+    replaceContent(
+      statusPanel,
+      h('h2', { id: 'p-status' }, t('prepare.status')),
+      h('p', { class: 'state', 'data-status': m.status }, label('status', m.status)),
+      h(
+        'div',
+        { class: 'row' },
+        next.map((to) =>
+          h('button', { type: 'button', class: to === 'invited' ? 'primary' : '', 'data-key': `to-${to}`, onclick: () => move(to) }, t(`prepare.to.${to}`)),
+        ),
+      ),
+      notice(state.statusNotice),
+      state.warnings.map((w) => h('p', { class: 'callout warn', role: 'alert', 'data-warning': w.code }, has(`warning.${w.code}`) ? t(`warning.${w.code}`, { days: w.working_days ?? '' }) : w.message)),
+      h('p', {}, h('a', { href: `#/meeting/${encodeURIComponent(id)}?tab=console`, 'data-key': 'open-live' }, t('prepare.openLive'))),
+      (m.transitions ?? []).length
+        ? h('details', {}, h('summary', {}, t('prepare.history')), h('ul', {}, m.transitions.map((tr) => h('li', {}, `${formatDateTime(tr.at)}: ${label('status', tr.from)} → ${label('status', tr.to)}`))))
+        : null,
+    )
+  }
+
+  function renderHead() {
+    const title = isNew ? t('prepare.newMeeting') : state.meeting?.title ?? t('app.loading')
+    document.title = `${title} – ${t('app.name')}`
+    replaceContent(
+      head,
+      h('nav', { class: 'crumbs', 'aria-label': t('meeting.back') }, h('a', { href: '#/', 'data-key': 'back' }, '← ', t('meeting.back'))),
+      h('h1', {}, isNew ? t('prepare.newMeeting') : t('prepare.heading', { title })),
+      state.meeting ? h('p', { class: 'meta' }, formatDateTime(state.meeting.starts_at), ' · ', label('status', state.meeting.status)) : null,
+      state.error ? h('p', { class: 'error', role: 'alert' }, errorMessage(state.error)) : null,
+    )
+  }
+
+  async function reload() {
+    const { meeting } = await getMeeting(id)
+    state.meeting = meeting
+    for (const e of editors) e.setMeeting(meeting, editable())
+  }
+
+  async function load() {
+    try {
+      state.rooms = (await listRooms()).rooms ?? []
+    } catch {
+      state.rooms = [] // a meeting needs no room
+    }
+    if (!isNew) {
+      try {
+        await reload()
+      } catch (err) {
+        if (err.status === 401) return ctx.unauthorized()
+        state.error = err
+        renderHead()
+        return
+      }
+    }
+    if (!alive) return
+    if (!isNew && !editors.length) {
+      const api = { meetingId: id, reload: async () => { await reload(); renderAll() }, unauthorized: ctx.unauthorized }
+      editors.push(createAgendaEditor(api), createDocumentsEditor(api), createPeopleEditor(api))
+      rest.replaceChildren(...editors.map((e) => e.el))
+      for (const e of editors) e.setMeeting(state.meeting, editable())
+    }
+    fillForm()
+    renderAll()
+  }
+
+  function renderAll() {
+    renderHead()
+    renderForm()
+    renderStatus()
+  }
+
+  const offLang = onLangChange(() => {
+    fillForm()
+    renderAll()
+    for (const e of editors) e.render()
+  })
+  renderHead()
+  load()
+  return {
+    destroy() {
+      alive = false
+      offLang()
+    },
+  }
+}
