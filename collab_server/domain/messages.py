@@ -19,6 +19,7 @@ from collab_server.domain.intents import (
     choice_arg,
     int_arg,
     intent,
+    require_session,
     text_arg,
 )
 from collab_server.domain.roles import Role
@@ -43,6 +44,7 @@ def _desk(ctx: Context, role: str) -> list[int]:
 async def send(ctx: Context, args: dict[str, Any]) -> Change:
     if ctx.identity.role == Role.DISPLAY:
         raise Forbidden()
+    require_session(ctx, "not_started", "open", "suspended")
     to = choice_arg(args, "to", RECIPIENTS, "secretary")
     kind = choice_arg(args, "kind", KINDS, "other")
     text = text_arg(args, "text", limit=1000)

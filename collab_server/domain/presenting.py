@@ -7,7 +7,7 @@ from typing import Any
 import pycrdt
 
 from collab_server.domain import room
-from collab_server.domain.intents import Change, Context, int_arg, intent
+from collab_server.domain.intents import Change, Context, int_arg, intent, require_session
 from collab_server.domain.roles import Role
 from collab_server.errors import BadIntent, Forbidden, NotFound
 from collab_server.live.ports import YDoc
@@ -16,6 +16,7 @@ from collab_server.live.ports import YDoc
 @intent("presenter.set")
 async def presenter_set(ctx: Context, args: dict[str, Any]) -> Change:
     ctx.require(Role.CHAIR)
+    require_session(ctx, "not_started", "open", "suspended")
     user = args.get("user")
     if user is not None:
         user = int_arg(args, "user")
@@ -31,6 +32,7 @@ async def presenter_set(ctx: Context, args: dict[str, Any]) -> Change:
 
 @intent("present.page")
 async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
+    require_session(ctx, "not_started", "open", "suspended")
     current = room.presenter(ctx.doc)
     if ctx.identity.role != Role.CHAIR and ctx.identity.user_id != current:
         raise Forbidden("Chỉ chủ tọa hoặc người trình bày được chuyển trang.", "Not the presenter.")

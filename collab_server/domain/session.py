@@ -21,6 +21,9 @@ from collab_server.domain.speakers import end_floor
 from collab_server.errors import BadIntent, Conflict, NotFound
 from collab_server.live.ports import YDoc
 
+# Every state but closed: a closed meeting is read-only.
+LIVE = ("not_started", "open", "suspended")
+
 
 @intent("session.open")
 async def session_open(ctx: Context, args: dict[str, Any]) -> Change:
@@ -140,6 +143,7 @@ async def agenda_goto(ctx: Context, args: dict[str, Any]) -> Change:
 async def display_message(ctx: Context, args: dict[str, Any]) -> Change:
     """A message on the projector; `text` null clears it."""
     ctx.require(Role.CHAIR, Role.SECRETARY)
+    require_session(ctx, *LIVE)
     text = None if args.get("text") is None else text_arg(args, "text", limit=500)
 
     def apply(doc: YDoc) -> None:
@@ -153,6 +157,7 @@ async def display_countdown(ctx: Context, args: dict[str, Any]) -> Change:
     """A countdown on the projector, sent as start plus duration (never a
     ticking value); `seconds` null clears it."""
     ctx.require(Role.CHAIR, Role.SECRETARY)
+    require_session(ctx, *LIVE)
     seconds = None if args.get("seconds") is None else int_arg(args, "seconds", maximum=86400)
     label = text_arg(args, "label", limit=200, required=False) if seconds else ""
 

@@ -131,6 +131,7 @@ async def withdraw(ctx: Context, args: dict[str, Any]) -> Change:
 @intent("speaker.reorder")
 async def reorder(ctx: Context, args: dict[str, Any]) -> Change:
     ctx.require(Role.CHAIR)
+    require_session(ctx, "open", "suspended")
     order = args.get("order")
     queued = {rid for rid, _ in room.queue(ctx.doc)}
     if not isinstance(order, list) or not all(isinstance(i, int) and not isinstance(i, bool)

@@ -54,6 +54,12 @@ from collab_server.status import Close
 
 log = logging.getLogger(__name__)
 
+# The draft minutes (meeting/{id}/minutes): written by the secretary and the
+# chair, read by them and by the admins of the meeting's body.
+BODY_ADMIN = "body_admin"  # the role on the socket of a body admin who takes no part
+MINUTES_WRITERS = frozenset({Role.SECRETARY, Role.CHAIR})
+MINUTES_READERS = MINUTES_WRITERS | {BODY_ADMIN}
+
 
 @dataclass(frozen=True, slots=True)
 class LiveSettings:
@@ -224,6 +230,10 @@ class Hub:
         if key.kind in (DocKind.NOTES, DocKind.INBOX) and identity.role == Role.DISPLAY:
             raise Forbidden("Màn hình trình chiếu không có tài liệu riêng.",
                             "A display has no personal documents.")
+        if key.kind is DocKind.MINUTES and identity.role not in MINUTES_READERS:
+            raise Forbidden("Chỉ thư ký, chủ tọa và quản trị cơ quan mở được dự thảo biên bản.",
+                            "Only the secretary, the chair and body admins open the draft "
+                            "minutes.")
         live = await self.open(key)
         conn = Connection(socket, identity, self.settings.limits)
         conn.start()
@@ -293,6 +303,13 @@ class Hub:
         kind = live.key.kind
         if kind is DocKind.NOTES:
             return live.key.owner_id == conn.identity.user_id
+        if kind is DocKind.MINUTES:
+            # Drafted by the secretary and the chair until the meeting is archived.
+            if conn.identity.role not in MINUTES_WRITERS:
+                return False
+            room_doc = await self.open(live.key.room)
+            status = room_doc.doc.get(room.MEETING, type=pycrdt.Map).get("status")
+            return bool(status != "archived")
         if kind is DocKind.INK:
             room_doc = await self.open(live.key.room)
             current = room.presenter(room_doc.doc)

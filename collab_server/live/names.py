@@ -14,6 +14,7 @@ class DocKind(StrEnum):
     NOTES = "notes"
     INK = "ink"
     INBOX = "inbox"
+    MINUTES = "minutes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,8 @@ class DocKey:
         return DocKey(self.meeting_id, DocKind.ROOM)
 
 
-_PATH = re.compile(r"meeting/([1-9][0-9]{0,17})/(room|ink|inbox|notes/([1-9][0-9]{0,17}))")
+_PATH = re.compile(
+    r"meeting/([1-9][0-9]{0,17})/(room|ink|inbox|minutes|notes/([1-9][0-9]{0,17}))")
 
 
 def parse_path(path: str, user_id: int) -> DocKey:

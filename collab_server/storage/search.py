@@ -44,6 +44,14 @@ SELECT * FROM (
     FROM document_pages p JOIN documents d ON d.id = p.document_id
     JOIN visible v ON v.id = d.meeting_id, q
    WHERE p.search @@ q.q
+  UNION ALL
+  SELECT 'minutes', n.meeting_id, NULL, NULL, NULL, mt.title, n.text,
+         ts_rank(n.search, q.q) * 1.2
+    FROM minutes_versions n JOIN meetings mt ON mt.id = n.meeting_id
+    JOIN visible v ON v.id = n.meeting_id, q
+   WHERE n.search @@ q.q
+     AND n.version = (SELECT max(l.version) FROM minutes_versions l
+                       WHERE l.meeting_id = n.meeting_id)
 ) hits
 WHERE $3::bigint IS NULL OR meeting_id = $3
 ORDER BY rank DESC, meeting_id DESC, document_id, page

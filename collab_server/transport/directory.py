@@ -127,7 +127,8 @@ async def get_body(request: Request) -> Response:
     user = await current_user(request)
     async with request.app.state.pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT id, code, name, allow_secret_distribution FROM bodies WHERE id = $1",
+            "SELECT id, code, name, place, retention_years, allow_secret_distribution"
+            " FROM bodies WHERE id = $1",
             user.body_id)
     return JSONResponse({"body": dict(row)})
 
@@ -139,13 +140,16 @@ async def update_body(request: Request) -> Response:
     _require_admin(user)
     fields = Fields(await read_json(request))
     name = fields.text("name", limit=300) if fields.has("name") else None
+    place = fields.text("place", limit=100, empty=True) if fields.has("place") else None
     secret = (fields.boolean("allow_secret_distribution")
               if fields.has("allow_secret_distribution") else None)
+    retention = fields.integer("retention_years", minimum=1, maximum=100, required=False)
     async with request.app.state.pool.acquire() as conn:
         await conn.execute(
-            "UPDATE bodies SET name = coalesce($2, name),"
-            " allow_secret_distribution = coalesce($3, allow_secret_distribution) WHERE id = $1",
-            user.body_id, name, secret)
-    await record(request, user, "body.update", f"body:{user.body_id}", name=name,
-                 allow_secret_distribution=secret)
+            "UPDATE bodies SET name = coalesce($2, name), place = coalesce($3, place),"
+            " allow_secret_distribution = coalesce($4, allow_secret_distribution),"
+            " retention_years = CASE WHEN $6 THEN $5 ELSE retention_years END WHERE id = $1",
+            user.body_id, name, place, secret, retention, fields.has("retention_years"))
+    await record(request, user, "body.update", f"body:{user.body_id}", name=name, place=place,
+                 allow_secret_distribution=secret, retention_years=retention)
     return await get_body(request)

@@ -9,8 +9,8 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from collab_server.errors import AppError, Forbidden, NotFound, ProtocolError
 from collab_server.live.connection import Identity
-from collab_server.live.hub import Hub
-from collab_server.live.names import parse_path
+from collab_server.live.hub import BODY_ADMIN, Hub
+from collab_server.live.names import DocKind, parse_path
 from collab_server.status import Close
 from collab_server.storage.meetings import PgMeetings
 from collab_server.transport.auth import current_user
@@ -48,6 +48,10 @@ async def live_socket(websocket: WebSocket) -> None:
         user = await current_user(websocket, allow_query=True)
         key = parse_path(websocket.path_params["path"], user.id)
         role = await meetings.role_of(key.meeting_id, user.id)
+        if role is None and key.kind is DocKind.MINUTES:
+            # Body admins read the draft minutes of their body's meetings.
+            access = await meetings.access(key.meeting_id, user.id)
+            role = BODY_ADMIN if access is not None and access.body_admin else None
         if role is None:
             raise Forbidden("Bạn không tham dự cuộc họp này.", "You take no part in this meeting.")
         if key.document_id is not None:
