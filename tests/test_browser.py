@@ -8,15 +8,18 @@ Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pymupdf
 import pytest
-from playwright.async_api import Browser, FilePayload, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, Route, expect
 
 from tests.browser_support import (
     DEVICE_KEYS,
@@ -264,6 +267,122 @@ async def test_a_secret_vote_with_the_result_on_the_projector(
     await shot(chair, "chair-result")
 
 
+async def test_voters_check_their_receipts_after_the_close(
+        browser: Browser, server: Server, stage: Stage, people: dict[str, Person]) -> None:
+    page = people["delegate01"].page
+    ballot = page.locator(".ballot")
+    mine = await ballot.locator('[data-key="receipt"]').inner_text()
+    other = await people["delegate04"].page.locator('.ballot [data-key="receipt"]').inner_text()
+    # Keyboard: the button, Enter, and the dialog with the voter's own ballot checked.
+    button = ballot.locator('[data-key="check-receipts"]')
+    await button.focus()
+    await page.keyboard.press("Enter")
+    dialog = page.locator("dialog.receipt-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.locator("tbody tr")).to_have_count(4)
+    own_row = dialog.locator("tr.mine")
+    await expect(own_row).to_have_count(1)
+    await expect(own_row).to_have_attribute("data-receipt", mine)
+    await expect(own_row).to_contain_text("Đồng ý")
+    verdict = dialog.locator('[data-key="own-checks"] [data-verdict]')
+    await expect(verdict).to_have_attribute("data-verdict", "ok")
+    await expect(verdict).to_contain_text(f"{mine} đã được tính đúng như bạn đã bỏ: Đồng ý")
+    await shot(page, "receipts-check")
+
+    # Someone else's code, typed loosely: found, with its choice, and marked in the list.
+    code = dialog.locator("#receipt-input")
+    await code.fill(f"{other[:5].lower()}-{other[5:]}")
+    await code.press("Enter")
+    typed = dialog.locator("[data-typed] [data-verdict]")
+    await expect(typed).to_have_attribute("data-verdict", "ok")
+    await expect(typed).to_contain_text("Không đồng ý")
+    await expect(dialog.locator("tr.found")).to_have_attribute("data-receipt", other)
+    nobody = next(c for c in ("0000000000", "1111111111") if c not in (mine, other))
+    await code.fill(nobody)
+    await code.press("Enter")
+    await expect(typed).to_have_attribute("data-verdict", "missing")
+    await expect(typed).to_contain_text("Không có phiếu nào")
+    await code.fill("ILOU")
+    await code.press("Enter")
+    await expect(typed).to_have_attribute("data-verdict", "invalid")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+    await expect(button).to_be_focused()
+
+    # Without the receipt in memory (the secretary, or after a reload): type it.
+    secretary = await Person.open(browser, server.http)
+    try:
+        await secretary.login_api(stage.username("secretary"), PASSWORD)
+        await secretary.goto(f"/#/meeting/{stage.meeting}")
+        spage = secretary.page
+        ended = spage.locator(".results-panel .ended-poll").first
+        await expect(ended).to_have_attribute("data-status", "closed")
+        await ended.locator("summary").click()
+        await ended.locator('[data-key^="check-receipts-"]').click()
+        sdialog = spage.locator("dialog.receipt-dialog")
+        await expect(sdialog).to_contain_text("không còn giữ mã biên nhận")
+        await expect(sdialog.locator("tr.mine")).to_have_count(0)
+        await sdialog.locator("#receipt-input").fill(mine)
+        await sdialog.locator('[data-key="receipt-check"]').click()
+        await expect(sdialog.locator("[data-typed] [data-verdict]")).to_have_attribute(
+            "data-verdict", "ok")
+        await sdialog.locator('[data-key="receipt-close"]').click()
+        await expect(sdialog).to_have_count(0)
+        assert not secretary.errors, secretary.errors
+    finally:
+        await secretary.close()
+
+
+async def fulfil(route: Route, status: int, body: str = "") -> None:
+    await route.fulfill(status=status, content_type="text/csv; charset=utf-8", body=body)
+
+
+async def test_poll_results_are_offered_for_download_only_when_the_server_has_them(
+        browser: Browser, server: Server, stage: Stage, people: dict[str, Person]) -> None:
+    person = people["delegate02"]
+    ended = person.page.locator(".results-panel .ended-poll").first
+    poll = await ended.get_attribute("data-poll")
+    await ended.locator("summary").click()
+    exports = ended.locator(".exports")
+    await expect(exports).to_have_attribute("data-exports", re.compile(r"^(none|ready)$"))
+    # Whatever this server offers, and only that, is linked.
+    for fmt in ("csv", "pdf"):
+        answer = await person.context.request.head(f"{server.http}/api/polls/{poll}/result.{fmt}")
+        link = ended.locator(f'[data-key="export-{fmt}-{poll}"]')
+        if answer.status == 200:
+            await expect(link).to_have_attribute("href", f"/api/polls/{poll}/result.{fmt}")
+        else:
+            await expect(link).to_have_count(0)
+
+    # A server with the CSV but not the PDF: one link.
+    other = await Person.open(browser, server.http)
+    try:
+        page = other.page
+        await page.route(re.compile(r".*/api/polls/\d+/result\.csv$"),
+                         lambda route: fulfil(route, 200, "Phương án,Số phiếu\r\n"))
+        await page.route(re.compile(r".*/api/polls/\d+/result\.pdf$"),
+                         lambda route: fulfil(route, 404))
+        await other.login_api(stage.username("delegate03"), PASSWORD)
+        await other.goto(f"/#/meeting/{stage.meeting}")
+        ended = page.locator(f'.results-panel .ended-poll[data-poll="{poll}"]')
+        await ended.locator("summary").click()
+        csv = ended.locator(f'[data-key="export-csv-{poll}"]')
+        await expect(csv).to_have_attribute("href", f"/api/polls/{poll}/result.csv")
+        await expect(csv).to_have_attribute("download", "")
+        await expect(ended.locator(f'[data-key="export-pdf-{poll}"]')).to_have_count(0)
+        await shot(page, "poll-exports")
+        # The poll itself does not answer: no links at all, even with the files there.
+        await page.route(re.compile(r".*/api/polls/\d+$"), lambda route: fulfil(route, 404))
+        await page.reload()
+        ended = page.locator(f'.results-panel .ended-poll[data-poll="{poll}"]')
+        await ended.locator("summary").click()
+        await expect(ended.locator(".exports")).to_have_attribute("data-exports", "none")
+        await expect(ended.locator("a[href*='/result.']")).to_have_count(0)
+        assert not other.errors, other.errors
+    finally:
+        await other.close()
+
+
 async def test_annotations_survive_reload_and_follow_the_person(
         browser: Browser, server: Server, stage: Stage, people: dict[str, Person]) -> None:
     first = await laptop(browser, server, stage, people, "delegate05")
@@ -323,6 +442,31 @@ async def test_annotations_survive_reload_and_follow_the_person(
         assert not second.errors, second.errors
     finally:
         await second.close()
+
+
+async def test_a_delegate_downloads_their_own_annotated_copy(
+        browser: Browser, server: Server, stage: Stage, people: dict[str, Person]) -> None:
+    page = people["delegate05"].page
+    frame = page.locator(".page-frame")
+    await expect(frame).to_have_attribute("data-strokes", "1")
+    await expect(frame).to_have_attribute("data-notes", "1")
+    link = page.locator('[data-key="annotated"]')
+    await expect(link).to_have_attribute("href", f"/api/documents/{stage.doc}/annotated")
+    await link.focus()
+    async with page.expect_download() as info:
+        await page.keyboard.press("Enter")
+    download = await info.value
+    assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
+    assert "ghi chú" in download.suggested_filename, download.suggested_filename
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    assert data.startswith(b"%PDF")
+    pdf = pymupdf.open(stream=data, filetype="pdf")
+    try:
+        kinds = sorted(a.type[1] for a in pdf[1].annots())  # page 2: the stroke and the note
+        assert kinds == ["FreeText", "Ink"], kinds
+        assert "Hỏi Sở Tài chính" in "".join(a.info.get("content", "") for a in pdf[1].annots())
+    finally:
+        pdf.close()
 
 
 async def test_the_secretary_prepares_a_meeting(browser: Browser, server: Server,
@@ -440,3 +584,189 @@ async def test_the_projector_reconnects_after_a_restart_and_notes_made_offline_a
         await expect(again.page.locator(".page-frame")).to_have_attribute("data-strokes", "2")
     finally:
         await again.close()
+
+
+# -- a second meeting: voting by proxy, and a vote cancelled ------------------------------
+
+
+@pytest.fixture(scope="module")
+async def proxy_stage(server: Server) -> Stage:
+    code = f"p{uuid.uuid4().hex[:6]}"
+    world = await build_world(server.database_url, delegates=3, code=code)
+    return Stage(world, code, {}, {})
+
+
+@pytest.fixture(scope="module")
+async def proxy_people(browser: Browser, server: Server,
+                       proxy_stage: Stage) -> AsyncIterator[dict[str, Person]]:
+    opened: dict[str, Person] = {}
+    yield opened
+    for person in opened.values():
+        assert not person.errors, person.errors
+        await person.close()
+
+
+async def test_the_secretary_allows_voting_by_proxy(
+        browser: Browser, server: Server, proxy_stage: Stage,
+        proxy_people: dict[str, Person]) -> None:
+    meeting = proxy_stage.meeting
+    secretary = await laptop(browser, server, proxy_stage, proxy_people, "secretary",
+                             path=f"/#/prepare/{meeting}")
+    page = secretary.page
+    await expect(page.locator("#m-title")).to_have_value("Họp giao ban tuần")
+    box = page.locator("#m-allow_proxy")
+    await expect(box).not_to_be_checked()
+    await box.focus()
+    await page.keyboard.press("Space")
+    await expect(box).to_be_checked()
+    await page.click('[data-key="m-save"]')
+    await expect(page.locator(".prep-form [role=status]")).to_have_text("Đã lưu.")
+    answer = await secretary.context.request.get(f"{server.http}/api/meetings/{meeting}")
+    assert (await answer.json())["meeting"]["allow_proxy"] is True
+    await page.reload()
+    await expect(page.locator("#m-title")).to_have_value("Họp giao ban tuần")
+    await expect(box).to_be_checked()
+
+
+async def test_a_member_hands_their_vote_over_and_the_holder_casts_both_ballots(
+        browser: Browser, server: Server, proxy_stage: Stage,
+        proxy_people: dict[str, Person]) -> None:
+    s = proxy_stage
+    chair = (await laptop(browser, server, s, proxy_people, "chair",
+                          path=f"/#/meeting/{s.meeting}?tab=console")).page
+    await chair.click('[data-key="session.open"]')
+    await expect(chair.locator('[data-session="open"]')).to_be_visible()
+    holder, giver, third = [
+        (await laptop(browser, server, s, proxy_people, who)).page
+        for who in ("delegate01", "delegate02", "delegate03")]
+    for page in (holder, giver, third):
+        await expect(page.locator('[data-key="checked-in"]')).to_be_visible()
+    holder_id, giver_id, third_id = (
+        s.world.users[who] for who in ("delegate01", "delegate02", "delegate03"))
+    requests = chair.locator(".proxy-requests li")
+
+    # A request taken back before the chair decides.
+    await third.select_option("#proxy-to", str(holder_id))
+    await third.click('[data-key="proxy-request"]')
+    await expect(third.locator(".proxy-given")).to_have_attribute(
+        "data-proxy-status", "requested")
+    await expect(requests).to_have_count(1)
+    await expect(holder.locator(f'.proxy-held [data-proxy-from="{third_id}"]')).to_contain_text(
+        "đang chờ chủ tọa")
+    await third.click('[data-key="proxy-withdraw"]')
+    await expect(requests).to_have_count(0)
+    await expect(third.locator("#proxy-to")).to_be_visible()
+
+    # Refused, asked again, approved.
+    await giver.select_option("#proxy-to", str(holder_id))
+    await giver.click('[data-key="proxy-request"]')
+    pending = chair.locator(f'.proxy-requests [data-proxy-from="{giver_id}"]')
+    await expect(pending).to_contain_text(f"{s.name('delegate02')} ủy quyền cho "
+                                          f"{s.name('delegate01')}")
+    await shot(chair, "chair-proxies")
+    await pending.locator(f'[data-key="proxy-refuse-{giver_id}"]').click()
+    await expect(giver.locator(".proxy-given")).to_have_attribute("data-proxy-status", "rejected")
+    await expect(giver.locator(".proxy-given")).to_contain_text("không chấp thuận")
+    await giver.select_option("#proxy-to", str(holder_id))
+    await giver.click('[data-key="proxy-request"]')
+    await pending.locator(f'[data-key="proxy-approve-{giver_id}"]').click()
+    await expect(giver.locator(".proxy-given")).to_have_attribute("data-proxy-status", "approved")
+    await expect(holder.locator(f'.proxy-held [data-proxy-from="{giver_id}"]')).to_have_text(
+        f"Bạn biểu quyết thay cho {s.name('delegate02')}.")
+    await expect(chair.locator(".proxy-approved li")).to_have_count(1)
+    # The holder cannot hand their own vote on.
+    await expect(holder.locator("#proxy-to")).to_have_count(0)
+    await expect(holder.locator(".proxy-panel")).to_contain_text("không thể ủy quyền tiếp")
+
+    # A named vote: two ballots on the holder's laptop, none on the giver's.
+    await chair.fill("#poll-question", "Thông qua kế hoạch năm 2027")
+    await chair.click('[data-key="poll-open"]')
+    ballot = holder.locator(".ballot")
+    await expect(ballot.locator(".ballot-card")).to_have_count(2)
+    await expect(ballot.locator(f'[data-ballot="{giver_id}"] h3')).to_have_text(
+        f"Phiếu thay cho {s.name('delegate02')}")
+    await expect(giver.locator('.ballot [data-key="handed"]')).to_contain_text(
+        s.name("delegate01"))
+    await expect(giver.locator('.ballot [data-key^="cast"]')).to_have_count(0)
+    await holder.check('[data-key="choice-0"]')
+    await holder.click('[data-key="cast"]')
+    await expect(ballot.locator('[data-ballot="self"] [data-cast="true"]')).to_be_visible()
+    await holder.check(f'[data-key="choice-1-for-{giver_id}"]')
+    await shot(holder, "ballot-proxy")
+    await holder.click(f'[data-key="cast-for-{giver_id}"]')
+    await expect(ballot.locator(f'[data-ballot="{giver_id}"] [data-cast="true"]')).to_contain_text(
+        "Không đồng ý")
+    await expect(chair.locator(".cast-count")).to_contain_text("2/4")
+    await chair.click('[data-key="poll-close"]')
+    named = chair.locator(".closed-poll .named li")
+    await expect(named).to_have_count(2)
+    await expect(named.filter(has_text=s.name("delegate02"))).to_contain_text(
+        f"Không đồng ý ({s.name('delegate01')} bỏ thay)")
+
+    # A secret vote: the holder keeps two receipts and finds both after the close.
+    await chair.fill("#poll-question", "Bầu tổ trưởng tổ công tác")
+    await chair.select_option("#poll-kind", "secret")
+    await chair.click('[data-key="poll-open"]')
+    await expect(ballot.locator(".ballot-card")).to_have_count(2)
+    await holder.check('[data-key="choice-0"]')
+    await holder.click('[data-key="cast"]')
+    await holder.check(f'[data-key="choice-0-for-{giver_id}"]')
+    await holder.click(f'[data-key="cast-for-{giver_id}"]')
+    await expect(ballot.locator(f'[data-key="receipt-for-{giver_id}"]')).to_have_text(
+        re.compile(r"^[0-9A-Z]{10}$"))
+    await expect(chair.locator(".cast-count")).to_contain_text("2/4")
+    await chair.click('[data-key="poll-close"]')
+    await ballot.locator('[data-key="check-receipts"]').click()
+    dialog = holder.locator("dialog.receipt-dialog")
+    await expect(dialog.locator("tr.mine")).to_have_count(2)
+    await expect(dialog.locator('[data-key="own-checks"] [data-verdict="ok"]')).to_have_count(2)
+    await expect(dialog.locator('[data-key="own-checks"]')).to_contain_text(
+        f"Phiếu thay cho {s.name('delegate02')}")
+    await dialog.locator('[data-key="receipt-close"]').click()
+
+    # Taking the vote back.
+    await giver.click('[data-key="proxy-withdraw"]')
+    await expect(giver.locator(".proxy-given")).to_have_attribute(
+        "data-proxy-status", "withdrawn")
+    await expect(holder.locator(".proxy-held")).to_have_count(0)
+    await expect(chair.locator(".proxy-approved li")).to_have_count(0)
+
+
+async def test_the_chair_cancels_an_open_vote_after_confirming(
+        browser: Browser, server: Server, proxy_stage: Stage,
+        proxy_people: dict[str, Person]) -> None:
+    chair = proxy_people["chair"].page
+    voter = proxy_people["delegate03"].page
+    await chair.fill("#poll-question", "Điều chỉnh lịch họp tháng sau")
+    await chair.click('[data-key="poll-open"]')
+    await voter.check('[data-key="choice-0"]')
+    await voter.click('[data-key="cast"]')
+    await expect(voter.locator('.ballot [data-cast="true"]')).to_be_visible()
+
+    # Asked again first; the safe answer has the focus and keeps the vote.
+    cancel = chair.locator('[data-key="poll-cancel"]')
+    await cancel.focus()
+    await chair.keyboard.press("Enter")
+    confirm = chair.locator('.open-poll [role="alertdialog"]')
+    await expect(confirm).to_contain_text("Hủy cuộc biểu quyết này?")
+    await expect(chair.locator('[data-key="poll-cancel-no"]')).to_be_focused()
+    await shot(chair, "chair-cancel-poll")
+    await chair.keyboard.press("Enter")
+    await expect(confirm).to_have_count(0)
+    await expect(chair.locator(".open-poll")).to_be_visible()
+    await expect(cancel).to_be_focused()
+
+    await cancel.click()
+    await chair.click('[data-key="poll-cancel-yes"]')
+    await expect(chair.locator(".open-poll")).to_have_count(0)
+    await expect(chair.locator('[data-key="poll-open"]')).to_be_visible()
+    await expect(voter.locator(".ballot h2")).to_have_text("Biểu quyết đã bị hủy")
+    await expect(voter.locator('.ballot [data-key="poll-cancelled"]')).to_be_visible()
+    await expect(voter.locator(".ballot .result-view")).to_have_count(0)
+    ended = voter.locator(".results-panel .ended-poll").first
+    await expect(ended).to_have_attribute("data-status", "cancelled")
+    await expect(ended.locator("summary")).to_contain_text("Đã hủy")
+    polls = await proxy_people["chair"].context.request.get(
+        f"{server.http}/api/meetings/{proxy_stage.meeting}/polls")
+    statuses = [p["status"] for p in (await polls.json())["polls"]]
+    assert statuses[-1] == "cancelled", statuses

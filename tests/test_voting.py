@@ -177,7 +177,7 @@ async def test_roles_and_states_are_enforced(server: Server) -> None:
 
         await ok(c["delegate01"], "vote.cast", {"poll": poll, "choice": "Đồng ý"})
         await ok(c["chair"], "vote.cast", {"poll": poll, "choice": 0})
-        await refused(c["delegate01"], "vote.cast", {"poll": poll, "choice": 1}, "conflict")
+        await refused(c["delegate01"], "vote.cast", {"poll": poll, "choice": 1}, "already_voted")
         # A member who leaves the room no longer votes.
         await ok(c["secretary"], "attendance.mark",
                  {"user": world.users["delegate02"], "present": False, "reason": "Ra ngoài"})
@@ -320,7 +320,7 @@ async def test_secret_receipts_verify_after_close(server: Server, room: Room) ->
         receipts[who] = (await ok(c[who], "vote.cast", {"poll": poll, "choice": choice}))[
             "receipt"]
     # A second ballot needs the receipt; with it, the choice is replaced.
-    await refused(c["delegate04"], "vote.cast", {"poll": poll, "choice": 0}, "conflict")
+    await refused(c["delegate04"], "vote.cast", {"poll": poll, "choice": 0}, "already_voted")
     await refused(c["delegate04"], "vote.cast",
                   {"poll": poll, "choice": 0, "receipt": "0000000000"}, "not_found")
     await refused(c["delegate05"], "vote.cast",
@@ -542,7 +542,8 @@ async def test_proxies_and_deputies_count_each_member_once(server: Server) -> No
         await ok(c["delegate02"], "vote.cast",
                  {"poll": poll, "choice": 1, "for_user": u["delegate01"]})
         await refused(c["delegate02"], "vote.cast",
-                      {"poll": poll, "choice": 0, "for_user": u["delegate01"]}, "conflict")
+                      {"poll": poll, "choice": 0, "for_user": u["delegate01"]},
+                      "already_voted")
         await refused(c["delegate03"], "vote.cast",
                       {"poll": poll, "choice": 0, "for_user": u["delegate01"]}, "forbidden")
         await refused(c["delegate02"], "vote.cast",
@@ -551,7 +552,7 @@ async def test_proxies_and_deputies_count_each_member_once(server: Server) -> No
         await refused(c["delegate01"], "vote.cast", {"poll": poll, "choice": 0}, "conflict")
         # The deputy votes for delegate05; delegate05 then has no second ballot.
         await ok(c["guest"], "vote.cast", {"poll": poll, "choice": 0})
-        await refused(c["delegate05"], "vote.cast", {"poll": poll, "choice": 1}, "conflict")
+        await refused(c["delegate05"], "vote.cast", {"poll": poll, "choice": 1}, "already_voted")
         await ok(c["chair"], "vote.cast", {"poll": poll, "choice": 0})
         closed = await ok(c["chair"], "poll.close", {"poll": poll})
         assert closed["counts"] == [3, 1, 0]
@@ -596,7 +597,8 @@ async def test_91_members_at_once_one_ballot_each(server: Server) -> None:
         accepted = [r for r in replies if r["ok"]]
         rejected = [r for r in replies if not r["ok"]]
         assert len(accepted) == 91
-        assert len(rejected) == 25 and all(r["error"]["code"] == "conflict" for r in rejected)
+        assert len(rejected) == 25
+        assert all(r["error"]["code"] == "already_voted" for r in rejected)
         for replica in [*c.values(), *extra.values()]:
             await wait_until(lambda r=replica: poll_of(r, poll).get("cast") == 91, 15)
         counted = await db(world, "SELECT member_id, count(*) AS n FROM poll_ballots"

@@ -91,3 +91,52 @@ export const documentOpens = (docId) => call('GET', `/api/documents/${seg(docId)
 // Reading.
 export const pageText = (docId, page) => call('GET', `/api/documents/${seg(docId)}/pages/${seg(page)}/text`)
 export const search = (q, meeting) => call('GET', `/api/search${query({ q, meeting })}`)
+
+// Polls (docs/protocol.md "Voting", HTTP).
+export const getPoll = (id) => call('GET', `/api/polls/${seg(id)}`)
+export const pollReceipts = (id) => call('GET', `/api/polls/${seg(id)}/receipts`)
+export const pollExportUrl = (id, format) => `/api/polls/${seg(id)}/result.${format}`
+
+// Downloads are plain links (the session cookie goes along).
+export const annotatedUrl = (docId) => `/api/documents/${seg(docId)}/annotated`
+
+/**
+ * Whether a download is there (200), asked with HEAD so nothing is sent;
+ * a server that refuses HEAD is asked with GET and the body dropped.
+ * Any failure counts as "not there": no link rather than a broken one.
+ */
+export async function downloadable(path) {
+  const ask = (method) => fetch(path, { method, credentials: 'same-origin', cache: 'no-store' })
+  try {
+    let response = await ask('HEAD')
+    if (response.status === 405 || response.status === 501) {
+      response = await ask('GET')
+      response.body?.cancel().catch(() => {})
+    }
+    return response.status === 200
+  } catch {
+    return false
+  }
+}
+
+export const EXPORT_FORMATS = ['csv', 'pdf']
+
+/**
+ * Which exports of a poll may be linked: {csv: bool, pdf: bool}. The poll must
+ * answer 200; if it lists its `exports`, that list is believed, otherwise each
+ * file is asked for.
+ */
+export async function availableExports(pollId, { fetchPoll = getPoll, probe = downloadable } = {}) {
+  const none = Object.fromEntries(EXPORT_FORMATS.map((f) => [f, false]))
+  let data
+  try {
+    data = await fetchPoll(pollId)
+  } catch {
+    return none
+  }
+  const listed = data?.poll?.exports
+  const found = await Promise.all(
+    EXPORT_FORMATS.map((f) => (Array.isArray(listed) && !listed.includes(f) ? false : probe(pollExportUrl(pollId, f)))),
+  )
+  return Object.fromEntries(EXPORT_FORMATS.map((f, i) => [f, Boolean(found[i])]))
+}

@@ -3,7 +3,8 @@
 /**
  * h('button', {class: 'x', onclick: fn, 'aria-label': '...'}, 'text', child)
  * Attributes whose value is false, null or undefined are left out; `on*`
- * functions become listeners. Text is always set as text, never as HTML.
+ * functions become listeners; `style` goes through the CSSOM. Text is always
+ * set as text, never as HTML.
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag)
@@ -13,6 +14,9 @@ export function h(tag, attrs = {}, ...children) {
       el.addEventListener(name.slice(2), value)
     } else if (name === 'value' || name === 'checked' || name === 'disabled') {
       el[name] = value
+    } else if (name === 'style') {
+      // Through the CSSOM: the server's CSP (style-src 'self') drops style attributes.
+      el.style.cssText = String(value)
     } else {
       el.setAttribute(name, value === true ? '' : String(value))
     }

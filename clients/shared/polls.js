@@ -49,3 +49,30 @@ export function formatShare(share, lang = 'vi') {
   const text = Number.isInteger(pct) ? String(pct) : pct.toFixed(1)
   return `${lang === 'vi' ? text.replace('.', ',') : text}%`
 }
+
+// Receipts of secret ballots: 10 characters of Crockford base32; dashes,
+// spaces and case do not matter (docs/protocol.md "Secret ballots and receipts").
+const RECEIPT = /^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{10}$/
+
+/** The receipt as the server keeps it ("abcd-efgh 23" -> "ABCDEFGH23"), or '' when it cannot be one. */
+export function normalizeReceipt(code) {
+  const text = String(code ?? '').toUpperCase().replace(/[\s-]/g, '')
+  return RECEIPT.test(text) ? text : ''
+}
+
+/**
+ * The verdict for one receipt against the published list:
+ * {state: 'ok' | 'differs' | 'missing' | 'invalid', code, option, mine}.
+ * `cast` is the choice the voter sent (index), or undefined for a typed code.
+ */
+export function checkReceipt(list, labels, code, cast) {
+  const wanted = normalizeReceipt(code)
+  if (!wanted) return { state: 'invalid', code: String(code ?? '').trim() }
+  const found = list.find((r) => r.receipt === wanted)
+  if (!found) return { state: 'missing', code: wanted }
+  const option = labels[found.choice] ?? String(found.choice)
+  if (cast !== undefined && cast !== null && Number(found.choice) !== Number(cast)) {
+    return { state: 'differs', code: wanted, option, mine: labels[cast] ?? String(cast) }
+  }
+  return { state: 'ok', code: wanted, option }
+}

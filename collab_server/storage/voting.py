@@ -22,12 +22,19 @@ ONE_BALLOT = "poll_ballots_one_per_member"
 ONE_OPEN = "polls_one_open_idx"
 
 
+class AlreadyVoted(Conflict):
+    """One ballot per member: told apart from other conflicts, so a client can
+    say "your ballot is already counted" without reading the message."""
+
+    code = "already_voted"
+
+
 def _at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _already_voted() -> Conflict:
-    return Conflict(
+    return AlreadyVoted(
         "Bạn đã biểu quyết (hoặc thành viên này đã có phiếu); mỗi thành viên chỉ có một phiếu.",
         "A ballot is already counted for this member; one ballot per member.",
     )

@@ -46,7 +46,10 @@ async def meeting_polls(request: Request) -> Response:
 
 
 async def get_poll(request: Request) -> Response:
-    return JSONResponse({"poll": await _poll(request)})
+    poll = await _poll(request)
+    # Offered once the result is final (clients show the links without probing).
+    poll["exports"] = ["csv", "pdf"] if poll["status"] == "closed" else []
+    return JSONResponse({"poll": poll})
 
 
 async def receipts(request: Request) -> Response:

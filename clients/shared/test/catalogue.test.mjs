@@ -54,6 +54,8 @@ test('keys built from values exist for every value', () => {
     role: ['chair', 'secretary', 'delegate', 'guest', 'display'],
     'annotate.color.pen': ['0', '1', '2', '3'],
     'annotate.color.highlighter': ['0', '1', '2'],
+    proxy: ['requested', 'approved', 'rejected', 'withdrawn'],
+    'results.export': ['csv', 'pdf'],
   }
   const missing = []
   for (const [prefix, values] of Object.entries(families)) {

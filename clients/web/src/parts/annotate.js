@@ -31,6 +31,7 @@ import {
 } from '../../../shared/annotations.js'
 import { makeLayer, drawStrokes, strokeElement } from '../../../shared/ink-svg.js'
 import { t, onLangChange } from '../../../shared/i18n/index.js'
+import { annotatedUrl } from '../../../shared/api.js'
 
 const TOOLS = ['read', 'pen', 'highlighter', 'note', 'eraser']
 const ERASE_RADIUS = 0.012
@@ -409,6 +410,7 @@ export function createAnnotator({ meetingId, user, role, frame, getView, onError
     const offline = entry && entry.everSynced && entry.conn.status !== Status.LIVE
     const colors = state.tool === 'highlighter' ? HIGHLIGHT_COLORS : PEN_COLORS
     const showColors = state.tool === 'pen' || state.tool === 'highlighter'
+    const documentId = getView().document
     replaceContent(
       toolbar,
       h(
@@ -478,6 +480,19 @@ export function createAnnotator({ meetingId, user, role, frame, getView, onError
       notReady ? h('span', { class: 'meta', role: 'status' }, t('annotate.loading')) : null,
       offline ? h('span', { class: 'warn-text', role: 'status' }, t('annotate.offline')) : null,
       canNote() ? noteList : null,
+      canNote() && documentId !== null && documentId !== undefined
+        ? h(
+            'a',
+            {
+              class: 'button',
+              href: annotatedUrl(documentId),
+              download: '',
+              'data-key': 'annotated',
+              title: t('annotate.downloadHint'),
+            },
+            t('annotate.download'),
+          )
+        : null,
     )
     frame.dataset.target = target()
   }

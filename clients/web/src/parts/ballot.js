@@ -1,14 +1,29 @@
 // The ballot, when the chair opens a poll: choose, cast, and a clear
 // confirmation. A secret poll's receipt is shown and kept in memory only
 // (never in storage): it is gone with the page.
+//
+// Someone who holds an approved proxy (ủy quyền) gets a second ballot, "for"
+// the member who handed their vote over (`vote.cast` with `for_user`); the
+// member who handed it over gets none. After the close, a secret poll's
+// receipts can be checked ("Kiểm tra phiếu", receipts.js).
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { openPoll, lastClosedPoll } from '../../../shared/room.js'
+import { openPoll, lastEndedPoll, ownProxy, proxyBallots, personName } from '../../../shared/room.js'
 import { optionLabels, results, outcome, formatShare } from '../../../shared/polls.js'
 import { t, getLang, errorMessage } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
+import { openReceiptCheck } from './receipts.js'
 
 export const VOTERS = new Set(['chair', 'delegate'])
+const SELF = 'self'
+
+/**
+ * The server answers a second ballot with `conflict`, as it does a voter not
+ * checked in or a vote handed over; only its message tells them apart. Any
+ * other conflict keeps the form, with the server's message.
+ */
+const alreadyVoted = (err) =>
+  err?.code === 'already_voted' || (err?.code === 'conflict' && /already counted|đã có phiếu/i.test(`${err.serverMessageEn ?? ''} ${err.serverMessage ?? ''}`))
 
 /** The result of a closed poll as bars, for the laptop and the console. */
 export function resultView(poll) {
@@ -37,61 +52,74 @@ export function resultView(poll) {
   )
 }
 
-export function createBallot({ role, sendIntent }) {
-  const state = { room: null, choice: new Map(), cast: new Map(), busy: false, error: '' }
+/**
+ * @param {object} o
+ * @param {() => string} o.role
+ * @param {object} o.user the caller
+ * @param {(type, args) => Promise<object>} o.sendIntent
+ */
+export function createBallot({ role, user, sendIntent }) {
+  // Keys "poll:self" or "poll:member" (a ballot cast for someone through a proxy).
+  const state = { room: null, choice: new Map(), cast: new Map(), busy: new Set(), errors: new Map() }
   const el = h('section', { class: 'panel ballot', 'aria-labelledby': 'ballot-title', hidden: true })
+  const keyOf = (poll, forUser) => `${poll.id}:${forUser ?? SELF}`
+  const suffix = (forUser) => (forUser === null ? '' : `-for-${forUser}`)
 
-  async function cast(poll) {
-    const choice = state.choice.get(poll.id)
-    if (choice === undefined || state.busy) return
-    state.busy = true
-    state.error = ''
+  async function cast(poll, forUser) {
+    const key = keyOf(poll, forUser)
+    const choice = state.choice.get(key)
+    if (choice === undefined || state.busy.has(key)) return
+    state.busy.add(key)
+    state.errors.delete(key)
     render()
     try {
       const args = { poll: Number(poll.id), choice }
+      if (forUser !== null) args.for_user = Number(forUser)
       // Changing a secret ballot: the receipt names it (the server does not know whose it is).
-      const before = state.cast.get(poll.id)
+      const before = state.cast.get(key)
       if (poll.kind === 'secret' && before?.receipt) args.receipt = before.receipt
       const result = await sendIntent('vote.cast', args)
-      state.cast.set(poll.id, { choice, receipt: result?.receipt ?? before?.receipt ?? null, at: Date.now() })
+      state.cast.set(key, { choice, receipt: result?.receipt ?? before?.receipt ?? null, at: Date.now() })
     } catch (err) {
-      if (err.code === 'conflict' && !poll.allow_change) {
-        state.cast.set(poll.id, { choice: null, receipt: null, at: null, already: true })
+      if (!poll.allow_change && alreadyVoted(err)) {
+        state.cast.set(key, { choice: null, receipt: null, at: null, already: true })
       }
-      state.error = errorMessage(err)
+      state.errors.set(key, errorMessage(err))
     }
-    state.busy = false
+    state.busy.delete(key)
     render()
-    el.querySelector('.confirmation, .error')?.focus?.()
+    el.querySelector(`[data-ballot="${forUser ?? SELF}"] :is(.confirmation, .error)`)?.focus?.()
   }
 
-  function ballotForm(poll, labels) {
-    const chosen = state.choice.get(poll.id)
+  function ballotForm(poll, labels, forUser) {
+    const key = keyOf(poll, forUser)
+    const chosen = state.choice.get(key)
+    const busy = state.busy.has(key)
     return h(
       'form',
       {
         class: 'ballot-form',
         onsubmit: (e) => {
           e.preventDefault()
-          cast(poll)
+          cast(poll, forUser)
         },
       },
       h(
         'fieldset',
         {},
-        h('legend', { class: 'visually-hidden' }, poll.question),
+        h('legend', { class: 'visually-hidden' }, forUser === null ? poll.question : t('poll.forLegend', { name: personName(state.room, forUser), question: poll.question })),
         labels.map((label, i) =>
           h(
             'label',
             { class: chosen === i ? 'choice on' : 'choice' },
             h('input', {
               type: 'radio',
-              name: `poll-${poll.id}`,
+              name: `poll-${poll.id}${suffix(forUser)}`,
               value: String(i),
-              'data-key': `choice-${i}`,
+              'data-key': `choice-${i}${suffix(forUser)}`,
               checked: chosen === i,
               onchange: () => {
-                state.choice.set(poll.id, i)
+                state.choice.set(key, i)
                 render()
               },
             }),
@@ -101,50 +129,110 @@ export function createBallot({ role, sendIntent }) {
       ),
       h(
         'button',
-        { type: 'submit', class: 'primary big', 'data-key': 'cast', disabled: chosen === undefined || state.busy },
-        state.busy ? t('meeting.sending') : t('poll.cast'),
+        { type: 'submit', class: 'primary big', 'data-key': `cast${suffix(forUser)}`, disabled: chosen === undefined || busy },
+        busy ? t('meeting.sending') : forUser === null ? t('poll.cast') : t('poll.castFor', { name: personName(state.room, forUser) }),
       ),
     )
   }
 
-  function confirmation(poll, mine, labels) {
-    if (mine.already) return h('p', { class: 'confirmation callout ok', tabindex: '-1', role: 'status' }, t('poll.alreadyCast'))
+  function confirmation(mine, labels, forUser) {
+    if (mine.already) return h('p', { class: 'confirmation callout ok', tabindex: '-1', role: 'status' }, t(forUser === null ? 'poll.alreadyCast' : 'poll.alreadyCastFor', { name: personName(state.room, forUser) }))
     return h(
       'div',
       { class: 'confirmation callout ok', tabindex: '-1', role: 'status', 'data-cast': 'true' },
-      h('p', { class: 'big-text' }, '✓ ', t('poll.castDone', { choice: labels[mine.choice] ?? '', time: formatTime(mine.at) })),
+      h(
+        'p',
+        { class: 'big-text' },
+        '✓ ',
+        forUser === null
+          ? t('poll.castDone', { choice: labels[mine.choice] ?? '', time: formatTime(mine.at) })
+          : t('poll.castDoneFor', { name: personName(state.room, forUser), choice: labels[mine.choice] ?? '', time: formatTime(mine.at) }),
+      ),
       mine.receipt
         ? h(
             'div',
             { class: 'receipt' },
-            h('p', {}, t('poll.receiptLabel')),
-            h('p', { class: 'receipt-code', 'data-key': 'receipt' }, String(mine.receipt)),
+            h('p', {}, forUser === null ? t('poll.receiptLabel') : t('poll.receiptLabelFor', { name: personName(state.room, forUser) })),
+            h('p', { class: 'receipt-code', 'data-key': `receipt${suffix(forUser)}`, 'data-receipt': mine.receipt }, String(mine.receipt)),
             h('p', { class: 'meta' }, t('poll.receiptHint')),
           )
         : null,
     )
   }
 
+  /** The ballots this person casts in the poll: their own (unless handed over) and one per proxy held. */
+  function ballotsFor(poll) {
+    const me = user?.id
+    // Handed over: the server takes this member's ballot only from the holder.
+    const handed = ownProxy(state.room, me)?.status === 'approved'
+    const list = handed ? [] : [null]
+    for (const p of proxyBallots(state.room, me)) list.push(p.member)
+    // A ballot already cast stays visible even if the proxy was withdrawn since.
+    for (const key of state.cast.keys()) {
+      const [pollId, who] = key.split(':')
+      if (pollId === String(poll.id) && who !== SELF && !list.includes(Number(who))) list.push(Number(who))
+    }
+    return list
+  }
+
+  function oneBallot(poll, labels, forUser, several) {
+    const key = keyOf(poll, forUser)
+    const mine = state.cast.get(key)
+    const open = poll.status === 'open'
+    const changeable = open && poll.allow_change && mine && !mine.already
+    const error = state.errors.get(key)
+    return h(
+      'div',
+      { class: forUser === null ? 'ballot-card' : 'ballot-card proxy', 'data-ballot': forUser ?? SELF },
+      several
+        ? h('h3', {}, forUser === null ? t('poll.ownBallot') : t('poll.forBallot', { name: personName(state.room, forUser) }))
+        : null,
+      error ? h('p', { class: 'error', role: 'alert', tabindex: '-1' }, error) : null,
+      mine ? confirmation(mine, labels, forUser) : null,
+      open && (!mine || changeable)
+        ? [changeable ? h('p', { class: 'meta' }, t('poll.mayChange')) : null, ballotForm(poll, labels, forUser)]
+        : null,
+    )
+  }
+
+  /** What this person cast in a poll that is over: the receipts, for "Kiểm tra phiếu". */
+  function receiptsOf(poll) {
+    const labels = optionLabels(poll)
+    const out = []
+    for (const [key, mine] of state.cast) {
+      const [pollId, who] = key.split(':')
+      if (pollId !== String(poll.id) || !mine.receipt) continue
+      const forUser = who === SELF ? null : Number(who)
+      out.push({ receipt: mine.receipt, choice: mine.choice, option: labels[mine.choice] ?? '', forUser, name: forUser === null ? '' : personName(state.room, forUser) })
+    }
+    return out
+  }
+
+  const castIn = (poll) => [...state.cast.keys()].some((k) => k.startsWith(`${poll.id}:`))
+
   function render() {
     const room = state.room
     if (!room) return
     const poll = openPoll(room)
-    const closed = poll ? null : lastClosedPoll(room)
-    const mineClosed = closed && state.cast.get(closed.id)
+    const ended = poll ? null : lastEndedPoll(room)
     // After the close, the result stays for those who voted in it.
-    const shown = poll ?? (mineClosed ? closed : null)
+    const shown = poll ?? (ended && castIn(ended) ? ended : null)
     el.hidden = !shown
+    el.dataset.poll = shown ? String(shown.id) : ''
     if (!shown) {
       el.replaceChildren()
       return
     }
     const labels = optionLabels(shown)
-    const mine = state.cast.get(shown.id)
+    const open = shown.status === 'open'
     const mayVote = VOTERS.has(role())
-    const changeable = shown.status === 'open' && shown.allow_change && mine && !mine.already
+    const ballots = mayVote ? ballotsFor(shown) : []
+    const handedTo = ownProxy(room, user?.id)
+    const handed = mayVote && handedTo?.status === 'approved'
+    const title = open ? t('poll.openTitle') : shown.status === 'cancelled' ? t('poll.cancelledTitle') : t('poll.closedTitle')
     replaceContent(
       el,
-      h('h2', { id: 'ballot-title' }, shown.status === 'open' ? t('poll.openTitle') : t('poll.closedTitle')),
+      h('h2', { id: 'ballot-title' }, title),
       h('p', { class: 'question' }, shown.question),
       h(
         'p',
@@ -153,18 +241,29 @@ export function createBallot({ role, sendIntent }) {
         ' · ',
         t('poll.castCount', { count: shown.cast ?? 0 }),
       ),
-      state.error ? h('p', { class: 'error', role: 'alert', tabindex: '-1' }, state.error) : null,
-      mine ? confirmation(shown, mine, labels) : null,
-      shown.status === 'open' && mayVote && (!mine || changeable)
-        ? [changeable ? h('p', { class: 'meta' }, t('poll.mayChange')) : null, ballotForm(shown, labels)]
-        : null,
-      shown.status === 'open' && !mayVote ? h('p', { class: 'meta' }, t('poll.notVoter')) : null,
+      handed && open ? h('p', { class: 'callout warn', 'data-key': 'handed' }, t('poll.handedOver', { name: handedTo.to_name || personName(room, handedTo.to) })) : null,
+      ballots.map((forUser) => oneBallot(shown, labels, forUser, ballots.length > 1)),
+      open && !mayVote ? h('p', { class: 'meta' }, t('poll.notVoter')) : null,
+      shown.status === 'cancelled' ? h('p', { class: 'callout warn', 'data-key': 'poll-cancelled', role: 'status' }, t('poll.cancelled')) : null,
       shown.status === 'closed' ? resultView(shown) : null,
+      shown.status === 'closed' && shown.kind === 'secret'
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'primary',
+              'data-key': 'check-receipts',
+              onclick: () => openReceiptCheck({ poll: shown, own: receiptsOf(shown), restoreFocus: () => el.querySelector('[data-key="check-receipts"]')?.focus() }),
+            },
+            t('receipts.open'),
+          )
+        : null,
     )
   }
 
   return {
     el,
+    receiptsOf,
     update(room) {
       state.room = room
       render()

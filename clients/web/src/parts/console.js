@@ -4,7 +4,7 @@
 // result.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { sessionState, openPoll, sameId, currentIndex } from '../../../shared/room.js'
+import { sessionState, openPoll, sameId, currentIndex, proxyList, personName } from '../../../shared/room.js'
 import { POLL_RULES, POLL_KINDS, optionLabels, defaultOptions } from '../../../shared/polls.js'
 import { countdown, formatSeconds } from '../../../shared/timer.js'
 import { t, label } from '../../../shared/i18n/index.js'
@@ -24,6 +24,7 @@ export function createConsole({ role, act, documents }) {
   const state = {
     room: null,
     confirmClose: false,
+    confirmCancel: null, // id of the open poll the chair asked to cancel
     selection: { document: null, page: 1, zoom: 1, edited: false },
     pollKind: 'named',
     pollRule: 'present_majority',
@@ -58,6 +59,7 @@ export function createConsole({ role, act, documents }) {
     present: h('section', { class: 'panel', 'aria-labelledby': 'c-present' }),
     speakers: h('section', { class: 'panel', 'aria-labelledby': 'c-speakers' }),
     polls: h('section', { class: 'panel', 'aria-labelledby': 'c-polls' }),
+    proxies: h('section', { class: 'panel', 'aria-labelledby': 'c-proxies', hidden: true }),
     display: h('section', { class: 'panel', 'aria-labelledby': 'c-display' }),
     attendance: h('section', { class: 'panel wide', 'aria-labelledby': 'c-attendance' }),
   }
@@ -65,8 +67,8 @@ export function createConsole({ role, act, documents }) {
 
   function layout(extra = []) {
     const parts = chair()
-      ? [sections.session, sections.speakers, sections.polls, sections.present, sections.display, ...extra, sections.attendance]
-      : [sections.session, sections.display, ...extra, sections.attendance]
+      ? [sections.session, sections.speakers, sections.polls, sections.proxies, sections.present, sections.display, ...extra, sections.attendance]
+      : [sections.session, sections.display, sections.proxies, ...extra, sections.attendance]
     el.replaceChildren(...parts)
   }
 
@@ -250,11 +252,26 @@ export function createConsole({ role, act, documents }) {
     }
   }
 
+  function confirmCancel(poll) {
+    state.confirmCancel = poll.id
+    renderPolls()
+    // The safe answer first: Enter on a held key does not cancel a vote.
+    sections.polls.querySelector('[data-key="poll-cancel-no"]')?.focus()
+  }
+
+  async function cancelPoll(poll) {
+    state.confirmCancel = null
+    renderPolls()
+    await act('poll.cancel', { poll: Number(poll.id) })
+    sections.polls.querySelector('[data-key="poll-open"], [data-key="poll-cancel"]')?.focus()
+  }
+
   function renderPolls() {
     if (!chair()) return
     const room = state.room
     const current = openPoll(room)
-    const closed = room.polls.filter((p) => p.status === 'closed').reverse()
+    if (!current || !sameId(current.id, state.confirmCancel)) state.confirmCancel = null
+    const closed = room.polls.filter((p) => p.status === 'closed' || p.status === 'cancelled').reverse()
     const members = room.quorum?.members
     replaceContent(
       sections.polls,
@@ -266,7 +283,25 @@ export function createConsole({ role, act, documents }) {
             h('p', { class: 'question' }, current.question),
             h('p', { class: 'meta' }, t(`poll.kind.${current.kind === 'secret' ? 'secret' : 'named'}`), ' · ', optionLabels(current).join(' / ')),
             h('p', { class: 'cast-count', role: 'status' }, members ? t('console.castOf', { count: current.cast ?? 0, members }) : t('poll.castCount', { count: current.cast ?? 0 })),
-            h('button', { type: 'button', class: 'danger', 'data-key': 'poll-close', onclick: () => act('poll.close', { poll: Number(current.id) }) }, t('console.closePoll')),
+            sameId(state.confirmCancel, current.id)
+              ? h(
+                  'div',
+                  { class: 'confirm', role: 'alertdialog', 'aria-labelledby': 'cancel-q', 'aria-describedby': 'cancel-d' },
+                  h('p', { id: 'cancel-q', class: 'big-text' }, t('console.cancelConfirm')),
+                  h('p', { id: 'cancel-d' }, t('console.cancelWhat')),
+                  h(
+                    'div',
+                    { class: 'row' },
+                    h('button', { type: 'button', class: 'danger', 'data-key': 'poll-cancel-yes', onclick: () => cancelPoll(current) }, t('console.cancelPoll')),
+                    h('button', { type: 'button', 'data-key': 'poll-cancel-no', onclick: () => { state.confirmCancel = null; renderPolls(); sections.polls.querySelector('[data-key="poll-cancel"]')?.focus() } }, t('console.cancelKeep')),
+                  ),
+                )
+              : h(
+                  'div',
+                  { class: 'row' },
+                  h('button', { type: 'button', class: 'danger', 'data-key': 'poll-close', onclick: () => act('poll.close', { poll: Number(current.id) }) }, t('console.closePoll')),
+                  h('button', { type: 'button', 'data-key': 'poll-cancel', onclick: () => confirmCancel(current) }, t('console.cancelPoll')),
+                ),
           )
         : h(
             'form',
@@ -304,18 +339,66 @@ export function createConsole({ role, act, documents }) {
                 'div',
                 { class: 'closed-poll', 'data-poll': p.id },
                 h('p', { class: 'question' }, p.question),
-                resultView(p),
+                p.status === 'cancelled' ? h('p', { class: 'meta', 'data-status': 'cancelled' }, t('poll.cancelled')) : resultView(p),
                 Array.isArray(p.named) && p.named.length
                   ? h(
                       'details',
                       {},
                       h('summary', {}, t('console.named', { count: p.named.length })),
-                      h('ul', { class: 'named' }, p.named.map((n) => h('li', {}, `${n.name}: ${optionLabels(p)[n.choice] ?? n.choice}`))),
+                      h('ul', { class: 'named' }, p.named.map((n) => h('li', {}, `${n.name}: ${optionLabels(p)[n.choice] ?? n.choice}`, n.by !== undefined && n.by !== null && !sameId(n.by, n.user) ? ` (${t('console.castBy', { name: personName(room, n.by, `#${n.by}`) })})` : ''))),
                     )
                   : null,
               ),
             ),
           )
+        : null,
+    )
+  }
+
+  // -- proxies ------------------------------------------------------------------------------
+
+  function renderProxies() {
+    const room = state.room
+    const on = Boolean(room.settings?.allow_proxy)
+    sections.proxies.hidden = !on
+    if (!on) {
+      sections.proxies.replaceChildren()
+      return
+    }
+    const pending = proxyList(room, 'requested')
+    const approved = proxyList(room, 'approved')
+    const open = sessionState(room) !== 'closed'
+    const line = (p) => t('console.proxyLine', { from: p.name, to: p.to_name })
+    replaceContent(
+      sections.proxies,
+      h('h2', { id: 'c-proxies' }, t('console.proxies')),
+      h('h3', {}, t('console.proxyPending', { count: pending.length })),
+      pending.length
+        ? h(
+            'ul',
+            { class: 'queue proxy-requests' },
+            pending.map((p) =>
+              h(
+                'li',
+                { 'data-proxy-from': p.member },
+                h('span', { class: 'who' }, line(p), ' ', h('span', { class: 'meta' }, formatTime(p.at))),
+                chair()
+                  ? h(
+                      'span',
+                      { class: 'actions' },
+                      h('button', { type: 'button', class: 'primary', 'data-key': `proxy-approve-${p.member}`, 'aria-label': t('console.proxyApproveFor', { from: p.name, to: p.to_name }), disabled: !open, onclick: () => act('proxy.decide', { from: Number(p.member), approve: true }) }, t('console.proxyApprove')),
+                      h('button', { type: 'button', class: 'danger', 'data-key': `proxy-refuse-${p.member}`, 'aria-label': t('console.proxyRefuseFor', { from: p.name, to: p.to_name }), disabled: !open, onclick: () => act('proxy.decide', { from: Number(p.member), approve: false }) }, t('console.proxyRefuse')),
+                    )
+                  : null,
+              ),
+            ),
+          )
+        : h('p', { class: 'meta' }, t('console.proxyNone')),
+      approved.length
+        ? [
+            h('h3', {}, t('console.proxyApproved', { count: approved.length })),
+            h('ul', { class: 'proxy-approved' }, approved.map((p) => h('li', { 'data-proxy-from': p.member }, line(p)))),
+          ]
         : null,
     )
   }
@@ -445,6 +528,7 @@ export function createConsole({ role, act, documents }) {
     renderPresent()
     renderSpeakers()
     renderPolls()
+    renderProxies()
     renderDisplay()
     renderAttendance()
   }

@@ -16,6 +16,9 @@ import { agendaList } from '../parts/agenda.js'
 import { createReader } from '../parts/reader.js'
 import { createSpeak } from '../parts/speak.js'
 import { createBallot } from '../parts/ballot.js'
+import { createProxy } from '../parts/proxy.js'
+import { createResults } from '../parts/results.js'
+import { closeReceiptCheck } from '../parts/receipts.js'
 import { openInbox, createMessages, createDesk } from '../parts/messages.js'
 import { createConsole, quorumLine } from '../parts/console.js'
 
@@ -70,14 +73,16 @@ export function mountMeeting(root, id, ctx) {
   const agendaPanel = h('section', { class: 'panel agenda-panel', 'aria-labelledby': 'agenda-title' })
   const reader = createReader({ meetingId: id, user: ctx.user, role, act, onError: (m) => { state.intentError = m; renderAlert() } })
   const speak = createSpeak({ user: ctx.user, role, act })
-  const ballot = createBallot({ role, sendIntent })
+  const ballot = createBallot({ role, user: ctx.user, sendIntent })
+  const proxy = createProxy({ user: ctx.user, act })
+  const results = createResults({ receiptsOf: ballot.receiptsOf })
   const inbox = openInbox(id)
   const messages = createMessages({ user: ctx.user, inbox, sendIntent })
   let desk = null
   let console_ = null
   const consolePane = h('div', { class: 'console-pane', id: 'pane-console', role: 'tabpanel', 'aria-labelledby': 'tab-console', hidden: true })
   const readerPane = h('div', { class: 'reader-pane', id: 'pane-reader', role: 'tabpanel', 'aria-labelledby': 'tab-reader' }, reader.el)
-  const side = h('div', { class: 'side' }, agendaPanel, speak.el, messages.el)
+  const side = h('div', { class: 'side' }, agendaPanel, speak.el, proxy.el, results.el, messages.el)
   const mainCol = h('div', { class: 'main-col' }, ballot.el, tabs, readerPane, consolePane)
   root.replaceChildren(head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
 
@@ -246,6 +251,8 @@ export function mountMeeting(root, id, ctx) {
     renderAgenda()
     speak.update(state.room)
     ballot.update(state.room)
+    proxy.update(state.room)
+    results.update(state.room)
     if (conn.synced || state.everSynced) reader.update(state.room)
     console_?.update(state.room)
   }
@@ -302,6 +309,8 @@ export function mountMeeting(root, id, ctx) {
       offRoom()
       offLang()
       reader.destroy()
+      results.destroy()
+      closeReceiptCheck()
       messages.destroy()
       desk?.destroy()
       inbox.conn.destroy()

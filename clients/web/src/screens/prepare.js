@@ -47,6 +47,7 @@ export function mountPrepare(root, id, ctx) {
     confidentiality: h('select', { id: 'm-confidentiality', name: 'confidentiality', 'data-key': 'm-confidentiality' }),
     quorum_rule: h('select', { id: 'm-quorum_rule', name: 'quorum_rule', 'data-key': 'm-quorum_rule' }),
     room_id: h('select', { id: 'm-room_id', name: 'room_id', 'data-key': 'm-room_id' }),
+    allow_proxy: input('allow_proxy', { type: 'checkbox', 'aria-describedby': 'm-allow_proxy-hint' }),
   }
 
   function fillForm() {
@@ -55,6 +56,7 @@ export function mountPrepare(root, id, ctx) {
     fields.starts_date.value = dateField(m.starts_at)
     fields.starts_time.value = timeField(m.starts_at)
     fields.ends_time.value = timeField(m.ends_at)
+    fields.allow_proxy.checked = Boolean(m.allow_proxy)
     const options = (select, values, prefix, current) =>
       select.replaceChildren(...values.map((v) => h('option', { value: v, selected: v === current }, label(prefix, v))))
     options(fields.kind, KINDS, 'kind', m.kind ?? 'regular')
@@ -80,6 +82,7 @@ export function mountPrepare(root, id, ctx) {
       starts_at: starts,
       kind: fields.kind.value,
       confidentiality: fields.confidentiality.value,
+      allow_proxy: fields.allow_proxy.checked,
     }
     if (ends) body.ends_at = ends
     if (fields.room_id.value) body.room_id = Number(fields.room_id.value)
@@ -124,6 +127,12 @@ export function mountPrepare(root, id, ctx) {
         ),
         h('div', { class: 'row' }, field('kind', t('prepare.kind')), field('confidentiality', t('prepare.confidentiality'))),
         h('div', { class: 'row' }, field('room_id', t('prepare.room')), isNew ? null : field('quorum_rule', t('prepare.quorumRule'))),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { class: 'check', for: 'm-allow_proxy' }, fields.allow_proxy, t('prepare.allowProxy')),
+          h('p', { id: 'm-allow_proxy-hint', class: 'meta small' }, t('prepare.allowProxyHint')),
+        ),
         notice(state.formNotice),
         editable() ? h('button', { type: 'submit', class: 'primary', 'data-key': 'm-save' }, isNew ? t('prepare.create') : t('prepare.save')) : h('p', { class: 'meta' }, t('prepare.locked')),
       ),
