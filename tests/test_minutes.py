@@ -898,3 +898,18 @@ async def test_archived_meetings_are_read_only(server: Server) -> None:
     rows = await sql(world, "SELECT retention_years, place FROM bodies WHERE id = $1",
                      world.body_id)
     assert rows[0]["retention_years"] is None and rows[0]["place"] == ""
+
+
+async def test_decisions_are_found_by_search(session: Session) -> None:
+    """Questions put to a vote are found without diacritics, by those who may see them."""
+    words = "thong qua to trinh du toan"  # NAMED_Q without its diacritics
+    async with session.http("delegate01") as client:
+        r = await client.get("/api/search", params={"q": words})
+    assert r.status_code == 200, r.text
+    polls = [h for h in r.json()["results"] if h["kind"] == "poll"]
+    assert [h["meeting_id"] for h in polls] == [session.world.meeting_id]
+    assert polls[0]["title"] == NAMED_Q
+    outsider = await build_world(session.server.database_url, delegates=1)
+    async with http(session.server, outsider, "delegate01") as client:
+        r = await client.get("/api/search", params={"q": words})
+    assert all(h["meeting_id"] != session.world.meeting_id for h in r.json()["results"])

@@ -223,10 +223,10 @@ class PgMinutes:
             version = (latest["version"] if latest is not None else 0) + 1
             await conn.execute(
                 "INSERT INTO conclusion_notices (meeting_id, version, number, text, sha256,"
-                " layout, minutes_version, deadline, issued_by)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                " layout, minutes_version, deadline, issued_by, text_folded)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 meeting_id, version, number, text, _digest(text), layout, minutes_version,
-                deadline, by)
+                deadline, by, fold(text))
             await _event(conn, meeting_id, by, "conclusion.issue",
                          {"version": version, "sha256": _digest(text).hex()})
             row = await conn.fetchrow(

@@ -52,6 +52,19 @@ SELECT * FROM (
    WHERE n.search @@ q.q
      AND n.version = (SELECT max(l.version) FROM minutes_versions l
                        WHERE l.meeting_id = n.meeting_id)
+  UNION ALL
+  SELECT 'poll', pl.meeting_id, NULL, NULL, pl.item_id, pl.question, pl.question,
+         ts_rank(to_tsvector('simple', pl.question_folded), q.q) * 1.5
+    FROM polls pl JOIN visible v ON v.id = pl.meeting_id, q
+   WHERE pl.status <> 'cancelled' AND to_tsvector('simple', pl.question_folded) @@ q.q
+  UNION ALL
+  SELECT 'conclusion', cn.meeting_id, NULL, NULL, NULL, mc.title, cn.text,
+         ts_rank(cn.search, q.q) * 1.2
+    FROM conclusion_notices cn JOIN meetings mc ON mc.id = cn.meeting_id
+    JOIN visible v ON v.id = cn.meeting_id, q
+   WHERE cn.search @@ q.q
+     AND cn.version = (SELECT max(l.version) FROM conclusion_notices l
+                        WHERE l.meeting_id = cn.meeting_id)
 ) hits
 WHERE $3::bigint IS NULL OR meeting_id = $3
 ORDER BY rank DESC, meeting_id DESC, document_id, page

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from collab_server.documents.text import fold
 from collab_server.domain.calendar import iso
 from collab_server.domain.ports import Tally, Write
 from collab_server.errors import Conflict, NotFound
@@ -115,10 +116,10 @@ class PgVoting:
             try:
                 await conn.execute(
                     "INSERT INTO polls (id, meeting_id, item_id, question, options, kind, rule,"
-                    " allow_change, opened_by, opened_at)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    " allow_change, opened_by, opened_at, question_folded)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     poll_id, meeting_id, item_id, question, list(options), kind, rule,
-                    allow_change, by, _at(at_ms))
+                    allow_change, by, _at(at_ms), fold(question))
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name == ONE_OPEN:
                     raise Conflict("Đang có một cuộc biểu quyết chưa kết thúc.",
