@@ -58,6 +58,24 @@ class Settings:
     secure_cookies: bool = field(
         default_factory=lambda: os.environ.get("PHONGHOP_SECURE_COOKIES", "") == "1"
     )
+    # Single sign-on (OpenID Connect): on when the issuer is set.
+    oidc_issuer: str = field(default_factory=lambda: os.environ.get("PHONGHOP_OIDC_ISSUER", ""))
+    oidc_client_id: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_OIDC_CLIENT_ID", "")
+    )
+    oidc_client_secret: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_OIDC_CLIENT_SECRET", "")
+    )
+    oidc_username_claim: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_OIDC_USERNAME_CLAIM",
+                                               "preferred_username")
+    )
+    # How browsers reach this server (redirects of single sign-on).
+    public_url: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_PUBLIC_URL", "http://127.0.0.1:8000")
+    )
+    # Signs the short-lived single sign-on state; shared by every process.
+    secret_key: str = field(default_factory=lambda: os.environ.get("PHONGHOP_SECRET_KEY", ""))
     log_level: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_LEVEL", "info"))
     log_format: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_FORMAT", "json"))
     clients_dir: Path = field(

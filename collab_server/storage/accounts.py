@@ -135,6 +135,13 @@ class Accounts:
                 )
         return _user(row)
 
+    async def by_username(self, username: str) -> User | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_USER_COLUMNS} FROM users u WHERE lower(u.username) = lower($1)"
+                " AND u.is_active", username[:100])
+        return _user(row) if row is not None else None
+
     async def open_session(self, user_id: int, user_agent: str) -> str:
         token = secrets.token_urlsafe(32)
         async with self.pool.acquire() as conn:

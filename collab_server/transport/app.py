@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -45,6 +47,7 @@ from collab_server.transport import (
     errors,
     meetings,
     minutes,
+    oidc,
     polls,
     search,
 )
@@ -126,6 +129,9 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/logout", account.logout, methods=["POST"]),
         Route("/api/logout/everywhere", account.logout_everywhere, methods=["POST"]),
         Route("/api/me", account.me),
+        Route("/api/oidc", oidc.status),
+        Route("/api/oidc/login", oidc.login),
+        Route("/api/oidc/callback", oidc.callback),
         Route("/api/meetings", account.meetings),
         Route("/api/meetings", meetings.create_meeting, methods=["POST"]),
         Route("/api/meetings/{meeting_id}", meetings.get_meeting),
@@ -210,6 +216,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         async with pool.acquire() as conn:
             await db.migrate(conn)
         app.state.settings = settings
+        app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
             pool,
@@ -261,7 +268,13 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         routes=routes(settings),
         lifespan=lifespan,
         exception_handlers={AppError: errors.app_error, HTTPException: errors.http_error},
-        middleware=[Middleware(Guard, csp=CSP)],
+        middleware=[
+            Middleware(Guard, csp=CSP),
+            # Holds only the single sign-on state, for ten minutes.
+            Middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
+                       session_cookie="phonghop_sso", max_age=600, same_site="lax",
+                       https_only=settings.secure_cookies),
+        ],
     )
 
 
