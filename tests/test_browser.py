@@ -9,14 +9,17 @@ Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pymupdf
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, Route, expect
@@ -770,3 +773,306 @@ async def test_the_chair_cancels_an_open_vote_after_confirming(
         f"{server.http}/api/meetings/{proxy_stage.meeting}/polls")
     statuses = [p["status"] for p in (await polls.json())["polls"]]
     assert statuses[-1] == "cancelled", statuses
+
+
+# -- after the meeting: minutes, conclusion notice, reuse, archive -------------------------
+# Back to the first meeting, whose chair and laptops are still open.
+
+PLACEHOLDER = "[Nội dung kết luận của chủ tọa đối với từng vấn đề.]"
+CONCLUSION = "1. Giao Sở Tài chính hoàn thiện dự toán ngân sách năm 2027."
+
+
+async def put_caret(page: Page, before: str, offset: int = 0) -> None:
+    """Focus the minutes and put the caret `offset` units after the start of `before`."""
+    await page.locator("#minutes-text").evaluate(
+        """(el, [before, offset]) => {
+             el.focus()
+             const at = el.value.indexOf(before)
+             if (at < 0) throw new Error('not in the minutes: ' + before)
+             el.setSelectionRange(at + offset, at + offset)
+           }""", [before, offset])
+
+
+async def select_text(page: Page, text: str) -> None:
+    await page.locator("#minutes-text").evaluate(
+        """(el, text) => {
+             el.focus()
+             const at = el.value.indexOf(text)
+             if (at < 0) throw new Error('not in the minutes: ' + text)
+             el.setSelectionRange(at, at + text.length)
+           }""", text)
+
+
+async def minutes_contain(person: Person, stage: Stage, text: str) -> None:
+    """Wait until the server's live minutes hold `text`."""
+    url = f"{person.base}/api/meetings/{stage.meeting}/minutes"
+    for _ in range(150):
+        answer = await person.context.request.get(url)
+        if text in (await answer.json()).get("current", ""):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the minutes never got {text!r}")
+
+
+async def test_the_chair_and_the_secretary_write_the_minutes_together(
+        browser: Browser, server: Server, stage: Stage, people: dict[str, Person]) -> None:
+    chair = people["chair"].page
+    await expect(chair.locator(".status-line .badge.live")).to_be_visible()
+    await chair.click('[data-key="session.close"]')
+    await chair.click('[data-key="close-yes"]')
+    await expect(chair.locator('[data-session="closed"]')).to_be_visible()
+    # The meeting has ended: its minutes are a link away.
+    await chair.click('.crumbs [data-key="record"]')
+    await expect(chair).to_have_url(re.compile(rf"#/minutes/{stage.meeting}$"))
+    secretary = await laptop(browser, server, stage, people, "secretary",
+                             path=f"/#/minutes/{stage.meeting}")
+    spage = secretary.page
+    ctext, stext = chair.locator("#minutes-text"), spage.locator("#minutes-text")
+    # Seeded once from the draft the server writes from the record.
+    for text in (ctext, stext):
+        await expect(text).to_have_value(re.compile(r"I\. THÀNH PHẦN THAM DỰ"))
+        await expect(text).to_have_value(re.compile(re.escape(PLACEHOLDER)))
+        await expect(text).to_be_editable()
+    assert (await stext.input_value()).count("I. THÀNH PHẦN THAM DỰ") == 1
+    await expect(chair.locator(".co-editors")).to_contain_text(stage.name("secretary"))
+    await expect(spage.locator(".co-editors")).to_contain_text(stage.name("chair"))
+
+    # The secretary's caret sits in the closing line while the chair writes above it.
+    closing = "Cuộc họp kết thúc lúc"
+    await put_caret(spage, closing, len("Cuộc họp kết thúc "))
+    await select_text(chair, PLACEHOLDER)
+    await chair.keyboard.type(CONCLUSION)
+    await expect(stext).to_have_value(re.compile(re.escape(CONCLUSION)))
+    await spage.keyboard.type("vào ")
+    await expect(ctext).to_have_value(re.compile(r"\nCuộc họp kết thúc vào lúc"))
+    # And the other way round, at the very top.
+    await spage.keyboard.press("Control+Home")
+    await spage.keyboard.type("Biên bản họp giao ban. ")
+    await expect(ctext).to_have_value(re.compile(r"^Biên bản họp giao ban\. "))
+    await expect(ctext).not_to_have_value(re.compile(re.escape(PLACEHOLDER)))
+    assert await ctext.input_value() == await stext.input_value()
+
+    # The chair's input method composes a word (Vietnamese input on some
+    # systems); the secretary's edit meanwhile waits, then both are there.
+    await put_caret(chair, "\n\nCuộc họp kết thúc vào")
+    cdp = await people["chair"].context.new_cdp_session(chair)
+    await cdp.send("Input.imeSetComposition",
+                   {"text": "Thố", "selectionStart": 3, "selectionEnd": 3})
+    await expect(ctext).to_have_value(re.compile(r"năm 2027\.Thố\n"))
+    await spage.keyboard.type("Số 15. ")
+    await minutes_contain(people["chair"], stage, "Số 15. ")
+    await expect(ctext).not_to_have_value(re.compile(r"Số 15\. "))  # not while composing
+    await cdp.send("Input.insertText", {"text": " Thống nhất."})
+    await expect(ctext).to_have_value(re.compile(r"^Biên bản họp giao ban\. Số 15\. "))
+    await expect(stext).to_have_value(re.compile(r"năm 2027\. Thống nhất\.\n"))
+    await expect(ctext).to_have_value(await stext.input_value())
+    await cdp.detach()
+    await shot(spage, "minutes-editor")
+
+    # Approval, from the keyboard: number, Tab, Enter, the safe answer first.
+    number = spage.locator("#minutes-number")
+    await number.fill("15/BB-STC")
+    await number.press("Tab")
+    await expect(spage.locator('[data-key="minutes-approve"]')).to_be_focused()
+    await spage.keyboard.press("Enter")
+    await expect(spage.locator('[data-key="approve-no"]')).to_be_focused()
+    await spage.keyboard.press("Shift+Tab")
+    await expect(spage.locator('[data-key="approve-yes"]')).to_be_focused()
+    await spage.keyboard.press("Enter")
+    await expect(spage.locator('[data-notice="approved"]')).to_contain_text("phiên bản 1")
+    row = spage.locator('.versions tr[data-version="1"]')
+    await expect(row).to_contain_text("15/BB-STC")
+    await expect(row).to_contain_text(stage.name("secretary"))
+    link = row.locator('[data-key="minutes-pdf-1"]')
+    await expect(link).to_have_attribute("href", f"/api/meetings/{stage.meeting}/minutes/1.pdf")
+    answer = await secretary.context.request.get(
+        f"{server.http}/api/meetings/{stage.meeting}/minutes/1.pdf")
+    assert answer.ok and (await answer.body()).startswith(b"%PDF")
+    pdf = pymupdf.open(stream=await answer.body(), filetype="pdf")
+    try:
+        words = "".join("".join(page.get_text() for page in pdf).split())
+    finally:
+        pdf.close()
+    assert "15/BB-STC" in words and "".join(CONCLUSION.split()) in words
+    # The same text again is not a new version.
+    await spage.click('[data-key="minutes-approve"]')
+    await spage.click('[data-key="approve-yes"]')
+    await expect(spage.locator('[data-notice="unchanged"]')).to_be_visible()
+    await expect(spage.locator(".versions tbody tr")).to_have_count(1)
+
+
+async def conclusion_with(server: Server, stage: Stage, level: str) -> int:
+    """Move the end of the meeting back, a day at a time, until the notice's
+    deadline is `level` ('soon': 1 working day left; 'overdue'); the server
+    counts the working days. Returns days_left."""
+    conn = await asyncpg.connect(server.database_url)
+    try:
+        async with httpx.AsyncClient(base_url=server.http) as client:
+            headers = {"Authorization": f"Bearer {stage.world.token('secretary')}"}
+            for back in range(1, 30):
+                await conn.execute(
+                    "UPDATE meetings SET closed_at = now() - make_interval(days => $2)"
+                    " WHERE id = $1", stage.meeting, back)
+                r = await client.get(f"/api/meetings/{stage.meeting}/conclusion",
+                                     headers=headers)
+                left = int(r.json()["days_left"])
+                if (level == "soon" and left == 1) or (level == "overdue" and left < 0):
+                    return left
+    finally:
+        await conn.close()
+    raise AssertionError(f"no end date gives {level}")
+
+
+async def test_the_secretary_sees_the_conclusion_deadline_and_issues_the_notice(
+        server: Server, stage: Stage, people: dict[str, Person]) -> None:
+    secretary = people["secretary"]
+    page = secretary.page
+    state = page.locator(".conclusion-state")
+    await expect(state).to_have_attribute("data-status", "pending")
+    await expect(page.locator(".deadline")).to_have_attribute("data-level", "ok")
+    await expect(page.locator('.conclusion-panel [role="alert"]')).to_have_count(0)
+
+    await conclusion_with(server, stage, "soon")
+    await page.reload()
+    warning = page.locator(".deadline")
+    await expect(warning).to_have_attribute("data-level", "soon")
+    await expect(warning).to_have_attribute("role", "alert")
+    await expect(warning).to_contain_text("chỉ còn 1 ngày làm việc")
+    await page.locator(".conclusion-panel").scroll_into_view_if_needed()
+    await shot(page, "conclusion-deadline")
+    days = await conclusion_with(server, stage, "overdue")
+    await page.reload()
+    await expect(warning).to_have_attribute("data-level", "overdue")
+    await expect(warning).to_contain_text(f"Đã quá hạn {-days} ngày làm việc")
+
+    # The draft comes from the approved minutes' conclusions.
+    text = page.locator("#conclusion-text")
+    await expect(text).to_have_value(re.compile(re.escape(CONCLUSION)))
+    await page.fill("#conclusion-number", "20/TB-STC")
+    await page.click('[data-key="conclusion-issue"]')
+    await expect(state).to_have_attribute("data-status", "issued")
+    await expect(page.locator(".issued")).to_have_attribute("data-issued", "1")
+    await expect(page.locator(".issued")).to_contain_text("Sau hạn")
+    await expect(page.locator(".deadline")).to_have_count(0)
+    pdf = page.locator('[data-key="conclusion-pdf"]')
+    await expect(pdf).to_have_attribute("href", f"/api/meetings/{stage.meeting}/conclusion.pdf")
+    href = await pdf.get_attribute("href") or ""
+    answer = await secretary.context.request.get(server.http + href)
+    assert answer.ok and (await answer.body()).startswith(b"%PDF")
+
+    # A member reads the approved minutes and the notice, and writes neither.
+    member = people["delegate01"]
+    await member.goto(f"/#/minutes/{stage.meeting}")
+    await expect(member.page.locator('.versions tr[data-version="1"]')).to_be_visible()
+    await expect(member.page.locator('[data-key="conclusion-pdf"]')).to_be_visible()
+    await expect(member.page.locator(".conclusion-state")).to_have_attribute(
+        "data-status", "issued")
+    await expect(member.page.locator("#minutes-text")).to_have_count(0)
+    await expect(member.page.locator('[data-key="conclusion-issue"]')).to_have_count(0)
+    await expect(member.page.locator('[data-key="export-zip"]')).to_have_count(0)
+
+
+async def test_the_secretary_takes_the_record_copies_the_meeting_and_reuses_a_document(
+        stage: Stage, people: dict[str, Person]) -> None:
+    page = people["secretary"].page
+    link = page.locator('[data-key="export-zip"]')
+    await expect(link).to_have_attribute("href", f"/api/meetings/{stage.meeting}/export.zip")
+    async with page.expect_download() as info:
+        await link.click()
+    download = await info.value
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    assert {"bien-ban-v1.pdf", "thong-bao-ket-luan.pdf", "nhat-ky-su-kien.json"} <= set(names)
+    assert any(n.startswith("tai-lieu/") and "du-toan" in n for n in names), names
+
+    # "Sao chép làm mẫu": a new draft with the same agenda, opened for preparation.
+    await page.click('[data-key="copy-open"]')
+    await expect(page.locator("#copy-title")).to_have_value("Họp giao ban tuần")
+    await page.fill("#copy-title", "Họp giao ban tuần (tháng sau)")
+    await page.fill("#copy-date", "20/04/2027")
+    await page.fill("#copy-time", "08:30")
+    await page.click('[data-key="copy-create"]')
+    await expect(page).to_have_url(re.compile(r"#/prepare/\d+$"))
+    copy = int(page.url.rsplit("/", 1)[1])
+    assert copy != stage.meeting
+    await expect(page.locator("#m-title")).to_have_value("Họp giao ban tuần (tháng sau)")
+    await expect(page.locator("#m-starts_time")).to_have_value("08:30")
+    await expect(page.locator(".edit-list [data-item]")).to_have_count(5)
+    await expect(page.locator("[data-status]").first).to_have_attribute("data-status", "draft")
+
+    # A document of the ended meeting, found by its text and attached without uploading.
+    await expect(page.locator("[data-document]")).to_have_count(0)
+    await page.fill("#att-q", "ngan sach quang binh")
+    await page.press("#att-q", "Enter")
+    found = page.locator(f'[data-attach="{stage.doc}"]')
+    await expect(found).to_contain_text("Dự toán ngân sách 2027")
+    await expect(found).to_contain_text("Họp giao ban tuần")
+    await page.locator(".attach").scroll_into_view_if_needed()
+    await shot(page, "attach-document")
+    await found.locator(f'[data-key="attach-{stage.doc}"]').click()
+    await expect(page.locator("[data-document]")).to_have_count(1)
+    await expect(page.locator("[data-document]")).to_contain_text("Dự toán ngân sách 2027")
+    await expect(page.locator(".attach [role=status]")).to_contain_text("Đã đính kèm")
+
+
+async def test_past_meetings_are_listed_and_found(stage: Stage,
+                                                  people: dict[str, Person]) -> None:
+    page = people["secretary"].page
+    await page.goto(people["secretary"].base + "/#/")
+    past = page.locator(f'[data-section="past"] [data-meeting="{stage.meeting}"]')
+    await expect(past.locator(".tag[data-status]")).to_have_text("Đã kết thúc")
+    await expect(past.locator(f'[data-key="record-{stage.meeting}"]')).to_be_visible()
+    upcoming = page.locator('[data-section="upcoming"] .meeting-item')
+    await expect(upcoming.filter(has_text="Họp giao ban tuần (tháng sau)")).to_have_attribute(
+        "data-status", "draft")
+    await shot(page, "meetings-past")
+
+    search = page.locator("#meeting-search")
+    await search.fill("bien ban hop giao ban")
+    await search.press("Enter")
+    found = page.locator(f'[data-section="found"] [data-meeting="{stage.meeting}"]')
+    await expect(found.locator('[data-hit="minutes"]')).to_contain_text("Biên bản")
+    await expect(found.locator(".tag[data-status]")).to_have_text("Đã kết thúc")
+    await shot(page, "meetings-search")
+    await search.fill("khong co cuoc hop nao nhu the")
+    await search.press("Enter")
+    await expect(page.locator('[data-section="found"]')).to_contain_text("Không tìm thấy")
+    await page.click('[data-key="meeting-search-clear"]')
+    await expect(search).to_be_focused()
+    await expect(page.locator('[data-section="past"]')).to_be_visible()
+
+
+async def test_an_archived_meeting_keeps_its_minutes_read_only(
+        stage: Stage, people: dict[str, Person]) -> None:
+    secretary = people["secretary"]
+    page = secretary.page
+    await page.goto(f"{secretary.base}/#/prepare/{stage.meeting}")
+    await expect(page.locator('[data-key="record"]')).to_be_visible()
+    await page.click('[data-key="to-archived"]')
+    await expect(page.locator("[data-status]").first).to_have_attribute("data-status", "archived")
+
+    # The chair's editor is still open: the next keystroke is refused and the
+    # page turns read-only.
+    chair = people["chair"].page
+    text = chair.locator("#minutes-text")
+    before = await text.input_value()
+    await text.focus()
+    await chair.keyboard.press("End")
+    await chair.keyboard.type("x")
+    await expect(chair.locator('.meeting-head .tag[data-status="archived"]')).to_be_visible()
+    await expect(text).not_to_be_editable()
+    await expect(text).to_have_value(before)
+    await expect(chair.locator('[data-key="minutes-approve"]')).to_have_count(0)
+
+    await page.goto(f"{secretary.base}/#/minutes/{stage.meeting}")
+    await expect(page.locator(".minutes-panel")).to_have_attribute("data-synced", "true")
+    await expect(page.locator("#minutes-text")).not_to_be_editable()
+    await expect(page.locator("#minutes-text")).to_have_value(before)
+    await expect(page.locator('[data-key="minutes-approve"]')).to_have_count(0)
+    await expect(page.locator('[data-key="conclusion-issue"]')).to_have_count(0)
+    await expect(page.locator('.versions tr[data-version="1"]')).to_be_visible()
+    await expect(page.locator('[data-key="conclusion-pdf"]')).to_be_visible()
+    await page.goto(f"{secretary.base}/#/")
+    await expect(page.locator(f'[data-meeting="{stage.meeting}"] .tag[data-status]')).to_have_text(
+        "Đã lưu trữ")

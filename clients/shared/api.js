@@ -97,8 +97,20 @@ export const getPoll = (id) => call('GET', `/api/polls/${seg(id)}`)
 export const pollReceipts = (id) => call('GET', `/api/polls/${seg(id)}/receipts`)
 export const pollExportUrl = (id, format) => `/api/polls/${seg(id)}/result.${format}`
 
+// After the session (docs/api.md "After the session").
+export const minutesDraft = (id) => call('GET', `/api/meetings/${seg(id)}/minutes/draft`)
+export const listMinutes = (id) => call('GET', `/api/meetings/${seg(id)}/minutes`)
+export const approveMinutes = (id, body) => call('POST', `/api/meetings/${seg(id)}/minutes/approve`, body)
+export const getConclusion = (id) => call('GET', `/api/meetings/${seg(id)}/conclusion`)
+export const issueConclusion = (id, body) => call('POST', `/api/meetings/${seg(id)}/conclusion`, body)
+export const copyMeeting = (id, body) => call('POST', `/api/meetings/${seg(id)}/copy`, body)
+export const attachDocument = (id, body) => call('POST', `/api/meetings/${seg(id)}/documents/attach`, body)
+
 // Downloads are plain links (the session cookie goes along).
 export const annotatedUrl = (docId) => `/api/documents/${seg(docId)}/annotated`
+export const minutesPdfUrl = (id, version) => `/api/meetings/${seg(id)}/minutes/${seg(version)}.pdf`
+export const conclusionPdfUrl = (id, version) => `/api/meetings/${seg(id)}/conclusion.pdf${query({ version })}`
+export const exportZipUrl = (id) => `/api/meetings/${seg(id)}/export.zip`
 
 /**
  * Whether a download is there (200), asked with HEAD so nothing is sent;

@@ -56,6 +56,7 @@ test('keys built from values exist for every value', () => {
     'annotate.color.highlighter': ['0', '1', '2'],
     proxy: ['requested', 'approved', 'rejected', 'withdrawn'],
     'results.export': ['csv', 'pdf'],
+    hit: ['meeting', 'agenda_item', 'document', 'page', 'minutes', 'poll', 'conclusion'],
   }
   const missing = []
   for (const [prefix, values] of Object.entries(families)) {

@@ -2,6 +2,7 @@
 //   #/                         the caller's meetings
 //   #/meeting/ID[?tab=console] one meeting, live
 //   #/prepare/new, #/prepare/ID preparing a meeting
+//   #/minutes/ID               after the meeting: minutes, conclusion, record
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -12,6 +13,7 @@ import { t, errorMessage, getLang, setLang, otherLang, onLangChange } from '../.
 import { mountMeetings } from './screens/meetings.js'
 import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
+import { mountRecord } from './screens/record.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -124,8 +126,10 @@ async function route() {
   const ctx = { user: app.user, unauthorized: sessionExpired }
   const live = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
+  const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
   if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
+  else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }

@@ -6,6 +6,7 @@ import { h, replaceContent } from '../../../shared/dom.js'
 import { uploadDocument, removeDocument, documentOpens } from '../../../shared/api.js'
 import { t, has, getLang, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
+import { createAttach } from './prep-attach.js'
 
 const CONFIDENTIALITY = ['public', 'internal', 'confidential']
 
@@ -22,6 +23,7 @@ export function createDocumentsEditor({ meetingId, reload, unauthorized }) {
   const title = h('input', { id: 'd-title', 'data-key': 'd-title', maxlength: 300 })
   const conf = h('select', { id: 'd-conf', 'data-key': 'd-conf' })
   const item = h('select', { id: 'd-item', 'data-key': 'd-item' })
+  const attach = createAttach({ meetingId, reload, unauthorized, agendaItem: () => item.value })
 
   async function upload(e) {
     e.preventDefault()
@@ -143,12 +145,16 @@ export function createDocumentsEditor({ meetingId, reload, unauthorized }) {
         state.notice ? h('p', { class: state.notice.kind === 'error' ? 'error upload-error' : 'ok-text' }, state.notice.text) : null,
         state.warnings.map((w) => h('p', { class: 'callout warn', 'data-warning': w.code }, has(`warning.${w.code}`) ? t(`warning.${w.code}`, { days: w.working_days ?? '' }) : w.message)),
       ),
+      state.editable ? attach.el : null,
     )
   }
 
   return {
     el,
-    render,
+    render() {
+      render()
+      attach.render()
+    },
     setMeeting(meeting, editable) {
       state.meeting = meeting
       state.editable = editable

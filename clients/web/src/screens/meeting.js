@@ -12,6 +12,7 @@ import { t, errorMessage, label, onLangChange } from '../../../shared/i18n/index
 import { formatDateTime, formatTime } from '../../../shared/time.js'
 import { CloseCode } from '../../../shared/messages.js'
 import { clearImages } from '../../../shared/images.js'
+import { isPast } from '../../../shared/records.js'
 import { agendaList } from '../parts/agenda.js'
 import { createReader } from '../parts/reader.js'
 import { createSpeak } from '../parts/speak.js'
@@ -140,6 +141,9 @@ export function mountMeeting(root, id, ctx) {
         h('a', { href: '#/', 'data-key': 'back' }, h('span', { 'aria-hidden': 'true' }, '← '), t('meeting.back')),
         state.info?.can_prepare || role() === 'secretary'
           ? h('a', { href: `#/prepare/${encodeURIComponent(id)}`, 'data-key': 'prepare' }, t('prepare.link'))
+          : null,
+        isPast({ status: state.room.meeting.status ?? state.info?.status }) && (role() ? role() !== 'display' : state.info?.can_prepare)
+          ? h('a', { href: `#/minutes/${encodeURIComponent(id)}`, 'data-key': 'record' }, t('record.link'))
           : null,
       ),
       h('h1', {}, title || t('app.loading')),

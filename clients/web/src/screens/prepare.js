@@ -10,6 +10,8 @@ import { dateField, timeField, fromFields, formatDateTime } from '../../../share
 import { createAgendaEditor } from '../parts/prep-agenda.js'
 import { createDocumentsEditor } from '../parts/prep-documents.js'
 import { createPeopleEditor } from '../parts/prep-people.js'
+import { createCopyForm, exportLink, mayCopy, mayExport } from '../parts/reuse.js'
+import { isPast } from '../../../shared/records.js'
 
 export const KINDS = ['regular', 'thematic', 'extraordinary', 'briefing', 'review', 'consultation', 'other']
 export const CONFIDENTIALITY = ['public', 'internal', 'confidential']
@@ -33,6 +35,7 @@ export function mountPrepare(root, id, ctx) {
   root.replaceChildren(head, h('div', { class: 'prep-grid' }, formPanel, statusPanel), rest)
 
   const editors = []
+  let copy = null // "Sao chép làm mẫu", for a past meeting
   const editable = () => isNew || PREPARABLE.has(state.meeting?.status)
 
   // -- the meeting form --------------------------------------------------------
@@ -150,6 +153,7 @@ export function mountPrepare(root, id, ctx) {
       state.warnings = result.warnings ?? []
       state.statusNotice = { kind: 'ok', text: t(`prepare.moved.${to}`) }
       await reload()
+      ensureCopy()
       renderHead()
       renderForm()
     } catch (err) {
@@ -180,6 +184,15 @@ export function mountPrepare(root, id, ctx) {
       notice(state.statusNotice),
       state.warnings.map((w) => h('p', { class: 'callout warn', role: 'alert', 'data-warning': w.code }, has(`warning.${w.code}`) ? t(`warning.${w.code}`, { days: w.working_days ?? '' }) : w.message)),
       h('p', {}, h('a', { href: `#/meeting/${encodeURIComponent(id)}?tab=console`, 'data-key': 'open-live' }, t('prepare.openLive'))),
+      isPast(m)
+        ? h(
+            'div',
+            { class: 'after-links' },
+            h('p', {}, h('a', { href: `#/minutes/${encodeURIComponent(id)}`, 'data-key': 'record' }, t('record.linkLong'))),
+            mayExport(m) ? h('p', {}, exportLink(id)) : null,
+          )
+        : null,
+      copy ? copy.el : null,
       (m.transitions ?? []).length
         ? h('details', {}, h('summary', {}, t('prepare.history')), h('ul', {}, m.transitions.map((tr) => h('li', {}, `${formatDateTime(tr.at)}: ${label('status', tr.from)} → ${label('status', tr.to)}`))))
         : null,
@@ -196,6 +209,12 @@ export function mountPrepare(root, id, ctx) {
       state.meeting ? h('p', { class: 'meta' }, formatDateTime(state.meeting.starts_at), ' · ', label('status', state.meeting.status)) : null,
       state.error ? h('p', { class: 'error', role: 'alert' }, errorMessage(state.error)) : null,
     )
+  }
+
+  function ensureCopy() {
+    if (!isNew && !copy && isPast(state.meeting) && mayCopy(ctx.user)) {
+      copy = createCopyForm({ meeting: state.meeting, unauthorized: ctx.unauthorized })
+    }
   }
 
   async function reload() {
@@ -221,6 +240,7 @@ export function mountPrepare(root, id, ctx) {
       }
     }
     if (!alive) return
+    ensureCopy()
     if (!isNew && !editors.length) {
       const api = { meetingId: id, reload: async () => { await reload(); renderAll() }, unauthorized: ctx.unauthorized }
       editors.push(createAgendaEditor(api), createDocumentsEditor(api), createPeopleEditor(api))
@@ -239,6 +259,7 @@ export function mountPrepare(root, id, ctx) {
 
   const offLang = onLangChange(() => {
     fillForm()
+    copy?.render()
     renderAll()
     for (const e of editors) e.render()
   })
