@@ -830,7 +830,7 @@ async def test_copy_a_meeting_and_attach_past_documents(session: Session) -> Non
         r = await client.post(f"{s.base}/documents/attach", json={"document_id": s.document})
         assert r.status_code == 409  # an ended meeting takes no more documents
         r = await client.post(f"{target}/documents/attach", json={"document_id": 10**9})
-        assert r.status_code == 404
+        assert r.status_code == 403  # ids reveal nothing
     same = await sql(w, "SELECT a.pdf_sha256 = b.pdf_sha256 AND a.original_sha256 ="
                         " b.original_sha256 AS same FROM documents a, documents b"
                         " WHERE a.id = $1 AND b.id = $2", s.document, attached["id"])
@@ -850,8 +850,11 @@ async def test_copy_a_meeting_and_attach_past_documents(session: Session) -> Non
         r = await client.post(f"{target}/documents/attach", json={"document_id": s.document})
         assert r.status_code == 403  # a delegate of the copy does not prepare it
     async with s.http("secretary") as client:
+        # The record of an ended meeting is read-only ...
         r = await client.patch(f"/api/documents/{s.document}", json={"allow_download": True})
-        assert r.status_code == 200
+        assert r.status_code == 409
+    # ... so take a document that allowed downloads from the start.
+    await sql(w, "UPDATE documents SET allow_download = true WHERE id = $1", s.document)
     async with s.http("delegate01") as client:
         r = await client.post(f"/api/meetings/{own}/documents/attach",
                               json={"document_id": s.document})

@@ -119,7 +119,7 @@ async def test_attendance_and_quorum(server: Server,
     await wait_until(lambda: section(c["display"], "quorum").get("members") == 6)
     quorum = section(c["display"], "quorum")
     assert (quorum["present"], quorum["required"], quorum["met"]) == (0, 4, False)
-    await refused(c["display"], "attendance.check_in", {}, "bad_intent")
+    await refused(c["display"], "attendance.check_in", {}, "forbidden")
     await refused(c["delegate01"], "attendance.mark",
                   {"user": world.users["delegate02"], "present": True}, "forbidden")
     for who in ("chair", "delegate01", "delegate02", "guest"):

@@ -14,7 +14,7 @@ from collab_server.domain.intents import (
     text_arg,
 )
 from collab_server.domain.roles import Role
-from collab_server.errors import BadIntent, NotFound
+from collab_server.errors import BadIntent, Forbidden, NotFound
 from collab_server.live.ports import YDoc
 
 
@@ -36,7 +36,7 @@ def _record(ctx: Context, user: int, present: bool, reason: str) -> Change:
 async def check_in(ctx: Context, args: dict[str, Any]) -> Change:
     """The person at this laptop is in the room."""
     if ctx.identity.role == Role.DISPLAY:
-        raise BadIntent("Màn hình trình chiếu không điểm danh.", "A display does not check in.")
+        raise Forbidden("Màn hình trình chiếu không điểm danh.", "A display does not check in.")
     require_session(ctx, "not_started", "open", "suspended")
     return _record(ctx, ctx.user_id, True, "")
 

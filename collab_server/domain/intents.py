@@ -61,6 +61,9 @@ class Change:
     docs: Sequence[tuple[DocKey, Callable[[YDoc], None]]] = field(default_factory=tuple)
 
 
+# Meeting statuses in which the room is live.
+LIVE_STATUSES = ("invited", "in_session")
+
 Handler = Callable[[Context, dict[str, Any]], Awaitable[Change]]
 HANDLERS: dict[str, Handler] = {}
 
@@ -103,7 +106,15 @@ def choice_arg(args: dict[str, Any], name: str, options: tuple[str, ...],
 
 
 def require_session(ctx: Context, *states: str) -> None:
-    """The session must be in one of `states` (e.g. 'open')."""
+    """The session must be in one of `states` (e.g. 'open'), and the meeting
+    itself live: invited or in session, never a draft nor ended or archived
+    (whatever the lifecycle did over HTTP)."""
+    status = room.meeting_status(ctx.doc)
+    if status not in LIVE_STATUSES:
+        raise Conflict(
+            "Cuộc họp chưa gửi giấy mời hoặc đã kết thúc; không thực hiện được thao tác này.",
+            f"The meeting is '{status}'; nothing live happens in it.",
+        )
     current = room.session_state(ctx.doc)
     if current not in states:
         raise Conflict(

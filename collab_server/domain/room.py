@@ -133,6 +133,10 @@ SESSION_LABELS = {
 }
 
 
+def meeting_status(doc: YDoc) -> str:
+    return str(doc.get(MEETING, type=pycrdt.Map).get("status") or "")
+
+
 def session_state(doc: YDoc) -> str:
     state = doc.get(SESSION, type=pycrdt.Map).get("state")
     return str(state) if state else "not_started"

@@ -28,7 +28,7 @@ from collab_server.protocol import (
     encode_sync_step2,
     encode_sync_update,
 )
-from collab_server.protocol.messages import awareness_payload
+from collab_server.protocol.messages import MAX_AWARENESS_ENTRIES, awareness_payload
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +306,12 @@ class LiveDoc:
             self._publish.clear()
         if self._awareness_relay:
             if self._relay is not None:
-                self._relay(self.name, Relay.AWARENESS,
-                            awareness_payload(list(self._awareness_relay.values())))
+                # In messages the receiving side accepts (a room reconnecting at
+                # once changes 91 entries in one window).
+                entries = list(self._awareness_relay.values())
+                for start in range(0, len(entries), MAX_AWARENESS_ENTRIES):
+                    chunk = entries[start : start + MAX_AWARENESS_ENTRIES]
+                    self._relay(self.name, Relay.AWARENESS, awareness_payload(chunk))
             self._awareness_relay.clear()
         awareness = None
         if self._awareness_out:

@@ -312,6 +312,7 @@ class Hub:
             return bool(status != "archived")
         if kind is DocKind.INK:
             room_doc = await self.open(live.key.room)
+            self._unload_if_idle(room_doc)
             current = room.presenter(room_doc.doc)
             if current is None:
                 return conn.identity.role == Role.CHAIR

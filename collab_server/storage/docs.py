@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -127,7 +128,8 @@ class PgDocStore:
             parts = ([bytes(snapshot)] if snapshot is not None else []) + [
                 bytes(r["data"]) for r in rows
             ]
-            merged = pycrdt.merge_updates(*parts)
+            # Merging a long log takes tens of milliseconds: not on the event loop.
+            merged = await asyncio.to_thread(pycrdt.merge_updates, *parts)
             await conn.execute(
                 "INSERT INTO doc_snapshots (name, data, updated_at) VALUES ($1, $2, now())"
                 " ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = now()",

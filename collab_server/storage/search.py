@@ -20,8 +20,15 @@ _VISIBLE = (
     " WHERE u.id = $1 AND u.is_admin AND u.body_id = m.body_id)"
 )
 
+# Minutes and conclusion notices are read by people, not by the projector.
+_READERS = (
+    "SELECT m.id FROM meetings m WHERE EXISTS (SELECT 1 FROM meeting_participants p"
+    " WHERE p.meeting_id = m.id AND p.user_id = $1 AND p.role <> 'display') OR EXISTS"
+    " (SELECT 1 FROM users u WHERE u.id = $1 AND u.is_admin AND u.body_id = m.body_id)"
+)
+
 _SQL = f"""
-WITH visible AS ({_VISIBLE}), q AS (SELECT to_tsquery('simple', $2) AS q)
+WITH visible AS ({_VISIBLE}), readers AS ({_READERS}), q AS (SELECT to_tsquery('simple', $2) AS q)
 SELECT * FROM (
   SELECT 'meeting' AS kind, m.id AS meeting_id, NULL::bigint AS document_id,
          NULL::int AS page, NULL::bigint AS item_id, m.title AS title, m.title AS text,
@@ -48,7 +55,7 @@ SELECT * FROM (
   SELECT 'minutes', n.meeting_id, NULL, NULL, NULL, mt.title, n.text,
          ts_rank(n.search, q.q) * 1.2
     FROM minutes_versions n JOIN meetings mt ON mt.id = n.meeting_id
-    JOIN visible v ON v.id = n.meeting_id, q
+    JOIN readers v ON v.id = n.meeting_id, q
    WHERE n.search @@ q.q
      AND n.version = (SELECT max(l.version) FROM minutes_versions l
                        WHERE l.meeting_id = n.meeting_id)
@@ -61,7 +68,7 @@ SELECT * FROM (
   SELECT 'conclusion', cn.meeting_id, NULL, NULL, NULL, mc.title, cn.text,
          ts_rank(cn.search, q.q) * 1.2
     FROM conclusion_notices cn JOIN meetings mc ON mc.id = cn.meeting_id
-    JOIN visible v ON v.id = cn.meeting_id, q
+    JOIN readers v ON v.id = cn.meeting_id, q
    WHERE cn.search @@ q.q
      AND cn.version = (SELECT max(l.version) FROM conclusion_notices l
                         WHERE l.meeting_id = cn.meeting_id)

@@ -149,7 +149,8 @@ async def document_for(request: Request) -> tuple[User, MeetingAccess, DocumentR
     user = await current_user(request)
     document = await request.app.state.documents.get(path_id(request, "document_id"))
     if document is None:
-        raise NotFound("Không có tài liệu này.", "No such document.")
+        # The same answer as for another meeting's document: ids reveal nothing.
+        raise Forbidden("Bạn không có quyền xem tài liệu này.", "You may not see this document.")
     access = await meeting_access(request, user, document.meeting_id)
     return user, access, document
 
@@ -170,6 +171,9 @@ async def get_document(request: Request) -> Response:
 async def update_document(request: Request) -> Response:
     user, access, document = await document_for(request)
     access.require_prepare()
+    if access.status not in DOCUMENTS_OPEN:
+        raise Conflict("Cuộc họp đã kết thúc; hồ sơ chỉ còn để đọc.",
+                       "The meeting has ended; its record is read-only.")
     fields = Fields(await read_json(request))
     changes: dict[str, Any] = {}
     if fields.has("title"):

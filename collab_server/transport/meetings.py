@@ -8,13 +8,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.domain import calendar
+from collab_server.domain import calendar, room
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.agenda import time_plan
 from collab_server.domain.lifecycle import PREPARABLE, Status, allowed
 from collab_server.domain.roles import Role
 from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from collab_server.live.hub import Hub
+from collab_server.live.names import DocKey, DocKind
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import (
     Fields,
@@ -155,6 +156,13 @@ async def transition(request: Request) -> Response:
         )
     if not access.body_admin and access.role not in roles:
         raise Forbidden()
+    if target is Status.ENDED:
+        # The room's session ends in the room (session.close), not behind its back.
+        hub: Hub = request.app.state.hub
+        live = await hub.open(DocKey(access.meeting_id, DocKind.ROOM))
+        if room.session_state(live.doc) in ("open", "suspended"):
+            raise Conflict("Phiên họp đang diễn ra; chủ tọa cần bế mạc trong phòng họp trước.",
+                           "The session is still open; the chair closes it in the room first.")
     warnings = await notice_warnings(request, access) if target is Status.INVITED else []
     if not await request.app.state.meetings.transition(access.meeting_id, access.status, target,
                                                        user.id):

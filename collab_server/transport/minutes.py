@@ -503,7 +503,7 @@ async def attach_document(request: Request) -> Response:
     assert document_id is not None
     source: DocumentRow | None = await request.app.state.documents.get(document_id)
     if source is None:
-        raise NotFound("Không có tài liệu này.", "No such document.")
+        raise Forbidden("Bạn không có quyền xem tài liệu này.", "You may not see this document.")
     source_access = await meeting_access(request, user, source.meeting_id)
     if source.meeting_id == access.meeting_id:
         raise Conflict("Tài liệu đã có trong cuộc họp này.", "Already in this meeting.")

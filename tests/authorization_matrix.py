@@ -1,0 +1,474 @@
+"""Who may do what, as data: every HTTP route, the websocket and every intent
+of the live session, against every kind of caller.
+
+`tests/test_authorization.py` fails when a route of
+`collab_server.transport.app.routes()` or an intent of `HANDLERS` has no rule
+here (or a rule names one that is gone), and plays every cell against a real
+server. `docs/authorization.md` is rendered from this file:
+
+    .venv/bin/python -m tests.authorization_matrix > docs/authorization.md
+
+An outcome is `OK` (HTTP 2xx, an intent's `ok`, a socket that opens or a
+write that is accepted), an HTTP status, an intent's error code, a websocket
+close code, or for the listing cases `FOUND` / `HIDDEN`. `today` holds the
+cells where the server does not (yet) do what the rule says: the test expects
+what the server does today, so fixing the server fails the test until the
+cell moves from `today` to the rule.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+Outcome = str | int
+
+OK = "ok"
+FOUND = "found"
+HIDDEN = "hidden"
+
+# -- who calls ------------------------------------------------------------------------------
+
+PARTICIPANTS = ("display", "guest", "delegate", "secretary", "chair")
+# Callers of anything under a meeting. "another body" is an admin (and preparer)
+# of another body, the strongest caller that must still see nothing here.
+MEETING_ROLES = ("anon", "other_body", "other_meeting", "outsider", *PARTICIPANTS, "body_admin")
+# HTTP routes under a meeting also have this column: an outsider asking for an
+# id (meeting, document, poll) that does not exist.
+MISSING = "missing"
+# Callers of routes that belong to no meeting.
+GLOBAL_ROLES = ("anon", "plain", "preparer", "admin", "other_admin")
+
+LABELS = {
+    "anon": "no session",
+    "other_body": "another body",
+    "other_meeting": "another meeting",
+    "outsider": "outsider",
+    MISSING: "no such id",
+    "display": "display",
+    "guest": "guest",
+    "delegate": "delegate",
+    "secretary": "secretary",
+    "chair": "chair",
+    "body_admin": "body admin",
+    "plain": "plain user",
+    "preparer": "preparer",
+    "admin": "admin",
+    "other_admin": "admin of another body",
+}
+
+VIEWERS = (*PARTICIPANTS, "body_admin")
+READERS = ("guest", "delegate", "secretary", "chair", "body_admin")  # not the projector
+PREPARERS = ("secretary", "chair", "body_admin")
+SIGNERS = ("secretary", "chair")
+NOTE_TAKERS = ("guest", "delegate", "secretary", "chair")
+INVITEES = ("guest", "delegate", "secretary", "chair")
+MEMBERS = ("delegate", "chair")
+USERS = ("plain", "preparer", "admin", "other_admin")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row: `key` names the route ("GET /api/me", "WS /ws/{path:path}") or
+    the intent ("session.open"); `case` the situation the cells are played in."""
+
+    key: str
+    expect: Mapping[str, Outcome]
+    case: str = ""
+    note: str = ""
+    today: Mapping[str, Outcome] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> str:
+        return "meeting" if "chair" in self.expect else "global"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if self.scope == "global":
+            return GLOBAL_ROLES
+        return (*MEETING_ROLES[:4], MISSING, *MEETING_ROLES[4:]) if MISSING in self.expect \
+            else MEETING_ROLES
+
+    def observed(self, role: str) -> Outcome:
+        """What the server answers today."""
+        return self.today.get(role, self.expect[role])
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} ({self.case})" if self.case else self.key
+
+
+def meeting(ok: Iterable[str] = (), *, refused: Outcome = 403, missing: Outcome = 403,
+            **other: Outcome) -> dict[str, Outcome]:
+    """An HTTP route under a meeting: 401 without a session, 403 for anyone who
+    takes no part, whether or not the meeting exists; `refused` for the rest."""
+    allowed = set(ok)
+    out: dict[str, Outcome] = {"anon": 401, "other_body": 403, "other_meeting": 403,
+                               "outsider": 403, MISSING: missing}
+    out.update({role: OK if role in allowed else refused for role in VIEWERS})
+    out.update(other)
+    return out
+
+
+def listing(visible: Iterable[str]) -> dict[str, Outcome]:
+    """Whether a list (search, the caller's meetings) shows the thing."""
+    shown = set(visible)
+    out: dict[str, Outcome] = {role: FOUND if role in shown else HIDDEN
+                               for role in MEETING_ROLES}
+    out["anon"] = 401
+    return out
+
+
+def users(ok: Iterable[str] = (), *, anon: Outcome = 401, **other: Outcome) -> dict[str, Outcome]:
+    """A route outside any meeting."""
+    allowed = set(ok)
+    out: dict[str, Outcome] = {"anon": anon}
+    out.update({role: OK if role in allowed else 403 for role in USERS})
+    out.update(other)
+    return out
+
+
+def anyone(**other: Outcome) -> dict[str, Outcome]:
+    return {**{role: OK for role in GLOBAL_ROLES}, **other}
+
+
+def socket(ok: Iterable[str] = (), **other: Outcome) -> dict[str, Outcome]:
+    """A live document: closed with 4401 without a session, 4403 when refused."""
+    allowed = set(ok)
+    out: dict[str, Outcome] = {"anon": 4401}
+    out.update({role: OK if role in allowed else 4403 for role in MEETING_ROLES[1:]})
+    out.update(other)
+    return out
+
+
+def live(ok: Iterable[str] = (), **other: Outcome) -> dict[str, Outcome]:
+    """An intent: only participants open the room socket (4401 without a
+    session, 4403 for everyone else, body admins included)."""
+    allowed = set(ok)
+    out: dict[str, Outcome] = {"anon": 4401, "other_body": 4403, "other_meeting": 4403,
+                               "outsider": 4403, "body_admin": 4403}
+    out.update({role: OK if role in allowed else "forbidden" for role in PARTICIPANTS})
+    out.update(other)
+    return out
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+
+DOCUMENT_IDS = "an outsider learns which document ids exist (404) where the rule says 403"
+
+HTTP: tuple[Rule, ...] = (
+    # System endpoints and the session.
+    Rule("GET /-/health", anyone(), note="no login; nginx restricts `/-/` to monitoring"),
+    Rule("GET /-/metrics", anyone(), note="no login; nginx restricts `/-/` to monitoring"),
+    Rule("POST /api/login", anyone(), note="with the caller's own username and password"),
+    Rule("POST /api/logout", anyone(),
+         note="without a session there is nothing to revoke: 200 and the cookie cleared"),
+    Rule("POST /api/logout/everywhere", users(USERS)),
+    Rule("GET /api/me", users(USERS)),
+    Rule("GET /api/oidc", anyone()),
+    Rule("GET /api/oidc/login", anyone(**dict.fromkeys(GLOBAL_ROLES, 404)),
+         note="404 while single sign-on is off (no `PHONGHOP_OIDC_ISSUER`)"),
+    Rule("GET /api/oidc/callback", anyone(**dict.fromkeys(GLOBAL_ROLES, 404)),
+         note="404 while single sign-on is off (no `PHONGHOP_OIDC_ISSUER`)"),
+    Rule("GET /api/meetings", users(USERS)),
+    Rule("GET /api/meetings", listing(VIEWERS), case="lists a meeting"),
+    Rule("POST /api/meetings", users(("preparer", "admin", "other_admin")),
+         note="in the caller's own body"),
+    # A meeting and its lifecycle.
+    Rule("GET /api/meetings/{meeting_id}", meeting(VIEWERS)),
+    Rule("PATCH /api/meetings/{meeting_id}", meeting(PREPARERS), note="status draft or invited"),
+    Rule("PATCH /api/meetings/{meeting_id}", meeting(refused=403, secretary=409, chair=409,
+                                                     body_admin=409),
+         case="meeting in session", note="the role is checked before the status"),
+    Rule("POST /api/meetings/{meeting_id}/status", meeting(PREPARERS), case="draft → invited"),
+    Rule("POST /api/meetings/{meeting_id}/status", meeting(PREPARERS), case="invited → draft"),
+    Rule("POST /api/meetings/{meeting_id}/status", meeting(PREPARERS),
+         case="invited → in_session"),
+    Rule("POST /api/meetings/{meeting_id}/status", meeting(("chair", "body_admin")),
+         case="in_session → ended"),
+    Rule("POST /api/meetings/{meeting_id}/status", meeting(PREPARERS), case="ended → archived"),
+    Rule("POST /api/meetings/{meeting_id}/status", meeting(refused=409),
+         case="draft → ended (no such transition)",
+         note="409 for everyone who sees the meeting: the transition is checked first"),
+    # Agenda.
+    Rule("POST /api/meetings/{meeting_id}/agenda", meeting(PREPARERS)),
+    Rule("POST /api/meetings/{meeting_id}/agenda", meeting(secretary=409, chair=409,
+                                                           body_admin=409),
+         case="meeting ended"),
+    Rule("PUT /api/meetings/{meeting_id}/agenda/order", meeting(PREPARERS)),
+    Rule("PATCH /api/meetings/{meeting_id}/agenda/{item_id}", meeting(PREPARERS)),
+    Rule("DELETE /api/meetings/{meeting_id}/agenda/{item_id}", meeting(PREPARERS)),
+    # Participants and invitations.
+    Rule("GET /api/meetings/{meeting_id}/participants", meeting(VIEWERS),
+         note="answers and deputies only for secretary, chair, admin"),
+    Rule("POST /api/meetings/{meeting_id}/participants", meeting(PREPARERS)),
+    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}", meeting(PREPARERS)),
+    Rule("DELETE /api/meetings/{meeting_id}/participants/{user_id}", meeting(PREPARERS)),
+    Rule("POST /api/meetings/{meeting_id}/participants/{user_id}/deputy",
+         meeting(("chair", "body_admin")), note="a deputy named by a delegate, pending"),
+    Rule("PUT /api/meetings/{meeting_id}/response", meeting(INVITEES),
+         note="the invitee's own answer; the display has no invitation"),
+    Rule("PUT /api/meetings/{meeting_id}/response", meeting(guest=409, delegate=409,
+                                                            secretary=409, chair=409),
+         case="meeting in session"),
+    # Documents of a meeting.
+    Rule("GET /api/meetings/{meeting_id}/documents", meeting(VIEWERS)),
+    Rule("POST /api/meetings/{meeting_id}/documents", meeting(PREPARERS)),
+    Rule("POST /api/meetings/{meeting_id}/documents", meeting(secretary=409, chair=409,
+                                                              body_admin=409),
+         case="meeting ended"),
+    Rule("POST /api/meetings/{meeting_id}/documents/attach", meeting(PREPARERS),
+         note="a downloadable document of another meeting the caller takes part in"),
+    Rule("POST /api/meetings/{meeting_id}/documents/attach", meeting(),
+         case="from another body's meeting", note="the caller must see the source meeting"),
+    Rule("GET /api/documents/{document_id}", meeting(VIEWERS),
+         note=DOCUMENT_IDS),
+    Rule("PATCH /api/documents/{document_id}", meeting(PREPARERS),
+         note=DOCUMENT_IDS),
+    Rule("PATCH /api/documents/{document_id}", meeting(secretary=409, chair=409, body_admin=409),
+         case="meeting archived", note="an archived meeting's record is read-only"),
+    Rule("DELETE /api/documents/{document_id}", meeting(PREPARERS),
+         note=DOCUMENT_IDS),
+    Rule("DELETE /api/documents/{document_id}", meeting(secretary=409, chair=409,
+                                                        body_admin=409),
+         case="meeting archived", note=DOCUMENT_IDS),
+    Rule("GET /api/documents/{document_id}/pages/{page_no}", meeting(VIEWERS),
+         note=DOCUMENT_IDS),
+    Rule("GET /api/documents/{document_id}/pages/{page_no}/text", meeting(VIEWERS),
+         note=DOCUMENT_IDS),
+    Rule("GET /api/documents/{document_id}/original", meeting(PREPARERS),
+         case="download not allowed", note=DOCUMENT_IDS),
+    Rule("GET /api/documents/{document_id}/original", meeting(VIEWERS),
+         case="download allowed", note=DOCUMENT_IDS),
+    Rule("GET /api/documents/{document_id}/opens", meeting(PREPARERS),
+         note=DOCUMENT_IDS),
+    Rule("GET /api/documents/{document_id}/annotated", meeting(NOTE_TAKERS),
+         note="the caller's own notes: participants who take notes, not body admins; "
+              + DOCUMENT_IDS),
+    # Polls (participants only: ballots are for those in the meeting).
+    Rule("GET /api/meetings/{meeting_id}/polls", meeting(PARTICIPANTS)),
+    Rule("GET /api/polls/{poll_id}", meeting(PARTICIPANTS)),
+    Rule("GET /api/polls/{poll_id}/receipts", meeting(PARTICIPANTS), note="a closed secret poll"),
+    Rule("GET /api/polls/{poll_id}/result.pdf", meeting(PARTICIPANTS)),
+    Rule("GET /api/polls/{poll_id}/result.csv", meeting(PARTICIPANTS),
+         note="body admins get the same CSV inside `export.zip`"),
+    # After the session.
+    Rule("GET /api/meetings/{meeting_id}/minutes", meeting(READERS)),
+    Rule("GET /api/meetings/{meeting_id}/minutes/draft", meeting(PREPARERS)),
+    Rule("POST /api/meetings/{meeting_id}/minutes/approve", meeting(SIGNERS),
+         note="status ended; the same text again answers 200 `unchanged`"),
+    Rule("POST /api/meetings/{meeting_id}/minutes/approve", meeting(secretary=409, chair=409),
+         case="meeting not ended"),
+    Rule("GET /api/meetings/{meeting_id}/minutes/{version}.pdf", meeting(READERS)),
+    Rule("GET /api/meetings/{meeting_id}/conclusion", meeting(READERS)),
+    Rule("POST /api/meetings/{meeting_id}/conclusion", meeting(SIGNERS),
+         note="status ended, minutes approved"),
+    Rule("GET /api/meetings/{meeting_id}/conclusion.pdf", meeting(READERS)),
+    Rule("GET /api/meetings/{meeting_id}/export.zip", meeting(PREPARERS)),
+    Rule("POST /api/meetings/{meeting_id}/copy", meeting(("body_admin",)),
+         note="admins and preparers (`can_prepare`) of the meeting's body who see it; "
+              "the participants here have no body role"),
+    # Search and directory.
+    Rule("GET /api/search", users(USERS)),
+    Rule("GET /api/search", listing(VIEWERS), case="finds a meeting's title"),
+    Rule("GET /api/search", listing(READERS), case="finds approved minutes",
+         note="the display may not read the minutes or the notice, nor find them"),
+    Rule("GET /api/search", listing(READERS), case="finds a conclusion notice",
+         note="the display may not read the minutes or the notice, nor find them"),
+    Rule("GET /api/search", listing(VIEWERS), case="finds a poll question",
+         note="body admins are refused the poll routes, but find the question here and the"
+              " results in `export.zip` and the minutes draft"),
+    Rule("GET /api/users", users(("preparer", "admin", "other_admin"))),
+    Rule("POST /api/users", users(("admin", "other_admin")), note="in the caller's own body"),
+    Rule("PATCH /api/users/{user_id}", users(("admin",), other_admin=404),
+         note="a user of the admin's own body; another body's user is 404"),
+    Rule("GET /api/body", users(USERS)),
+    Rule("PATCH /api/body", users(("admin", "other_admin")), note="the caller's own body"),
+    Rule("GET /api/rooms", users(USERS)),
+    Rule("POST /api/rooms", users(("admin", "other_admin"))),
+    Rule("GET /api/holidays", users(USERS)),
+    Rule("POST /api/holidays", users(("admin", "other_admin"))),
+    Rule("DELETE /api/holidays/{day}", users(("admin",), other_admin=404),
+         note="a day off of this body; another body's admin gets 404"),
+    # The clients' files.
+    Rule("GET /display", anyone(**dict.fromkeys(GLOBAL_ROLES, 308)), note="redirect to /display/"),
+    Rule("MOUNT /display", anyone(), note="static files: never 401/403 (404 until built)"),
+    Rule("MOUNT /", anyone(), note="static files: never 401/403 (404 until built)"),
+)
+
+# -- the websocket --------------------------------------------------------------------------
+
+WS = "WS /ws/{path:path}"
+
+SOCKETS: tuple[Rule, ...] = (
+    Rule(WS, socket(PARTICIPANTS), case="room: connect"),
+    Rule(WS, socket(), case="room: write", note="the server alone writes the room"),
+    Rule(WS, socket(PARTICIPANTS), case="ink: connect"),
+    Rule(WS, socket(("chair",)), case="ink: write, nobody named"),
+    Rule(WS, socket(("delegate",)), case="ink: write, the delegate presents"),
+    Rule(WS, socket(NOTE_TAKERS), case="inbox: connect"),
+    Rule(WS, socket(NOTE_TAKERS), case="notes/{document}: connect", note="the caller's own"),
+    Rule(WS, socket(NOTE_TAKERS), case="notes/{document}: write"),
+    Rule(WS, socket(PREPARERS), case="minutes: connect"),
+    Rule(WS, socket(SIGNERS), case="minutes: write", note="until archived"),
+)
+
+# -- intents --------------------------------------------------------------------------------
+
+INTENTS: tuple[Rule, ...] = (
+    Rule("session.open", live(("chair",)), note="session not_started"),
+    Rule("session.open", live(chair="conflict"), case="draft meeting",
+         note="nothing live happens in a draft meeting"),
+    Rule("session.open", live(chair="conflict"), case="meeting archived over HTTP",
+         note="intents check the meeting's status as well as the session's state"),
+    Rule("session.suspend", live(("chair",)), note="session open"),
+    Rule("session.resume", live(("chair",)), note="session suspended"),
+    Rule("session.close", live(("chair",)), note="session open, no poll open"),
+    Rule("agenda.goto", live(("chair",))),
+    Rule("display.message", live(SIGNERS)),
+    Rule("display.countdown", live(SIGNERS)),
+    Rule("presenter.set", live(("chair",))),
+    Rule("present.page", live(("chair",)), case="nobody named"),
+    Rule("present.page", live(("chair", "delegate")), case="the delegate presents"),
+    Rule("attendance.check_in", live(NOTE_TAKERS)),
+    Rule("attendance.mark", live(SIGNERS)),
+    Rule("speaker.request", live(NOTE_TAKERS), note="session open"),
+    Rule("speaker.withdraw", live(("chair",)), case="another's request"),
+    Rule("speaker.withdraw", live(NOTE_TAKERS, display="not_found"), case="own request",
+         note="the display never has a request"),
+    Rule("speaker.reorder", live(("chair",))),
+    Rule("speaker.grant", live(("chair",))),
+    Rule("speaker.end", live(("chair",)), case="another's speech"),
+    Rule("speaker.end", live(NOTE_TAKERS), case="own speech"),
+    Rule("poll.open", live(("chair",)), note="session open"),
+    Rule("poll.open", live(("chair",)), case="ending over HTTP refused while the session is open",
+         note="`POST .../status` ended answers 409 while the session is open: the chair"
+              " closes it in the room, so the room and the meeting never disagree"),
+    Rule("vote.cast", live(MEMBERS),
+         note="members, checked in, poll open; guests and the secretary checked in too"),
+    Rule("poll.close", live(("chair",))),
+    Rule("poll.cancel", live(("chair",))),
+    Rule("proxy.request", live(MEMBERS), note="`allow_proxy` on (else 409 for everyone)"),
+    Rule("proxy.decide", live(("chair",)), note="a pending request"),
+    Rule("proxy.withdraw", live(MEMBERS, guest="not_found", secretary="not_found",
+                                display="not_found"),
+         note="the member who asked; others have no proxy to withdraw"),
+    Rule("message.send", live(NOTE_TAKERS)),
+    Rule("message.reply", live(("secretary",), chair="not_found"), case="sent to the secretary",
+         note="the chair's inbox does not hold it"),
+    Rule("message.reply", live(("chair",), secretary="not_found"), case="sent to the chair"),
+)
+
+RULES: tuple[Rule, ...] = (*HTTP, *SOCKETS, *INTENTS)
+
+
+# -- docs/authorization.md ------------------------------------------------------------------
+
+
+def _cell(rule: Rule, role: str) -> str:
+    expected = rule.expect[role]
+    text = {OK: "✓", FOUND: "found", HIDDEN: "—"}.get(str(expected), str(expected))
+    if role in rule.today:
+        text += f" (now {rule.today[role]})"
+    return text
+
+
+def _table(rules: Iterable[Rule], columns: tuple[str, ...], first: str) -> list[str]:
+    lines = [f"| {first} | " + " | ".join(LABELS[c] for c in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    notes: list[str] = []
+    for rule in rules:
+        label = f"`{rule.key}`" if rule.key != WS else ""
+        if rule.case:
+            label = f"{label} {rule.case}".strip()
+        if rule.note:
+            if rule.note not in notes:
+                notes.append(rule.note)
+            label += f" [{notes.index(rule.note) + 1}]"
+        lines.append(f"| {label} | " + " | ".join(_cell(rule, c) for c in columns) + " |")
+    lines.append("")
+    lines.extend(f"{n}. {note}" for n, note in enumerate(notes, start=1))
+    return lines
+
+
+def render() -> str:
+    meeting_http = [r for r in HTTP if r.scope == "meeting" and MISSING in r.expect]
+    listings = [r for r in HTTP if r.scope == "meeting" and MISSING not in r.expect]
+    global_http = [r for r in HTTP if r.scope == "global"]
+    # Grouped by why: a missing id is always the document ids' story.
+    deviations: dict[str, list[str]] = {}
+    for rule in RULES:
+        for role in rule.columns:
+            if role in rule.today:
+                why = DOCUMENT_IDS if role == MISSING else rule.note
+                deviations.setdefault(why, []).append(
+                    f"{rule.label}, {LABELS[role]}: {rule.today[role]} (rule: "
+                    f"{rule.expect[role]})")
+    out = [
+        "# Who may do what",
+        "",
+        "<!-- Generated from tests/authorization_matrix.py:"
+        " .venv/bin/python -m tests.authorization_matrix > docs/authorization.md -->",
+        "",
+        "Every HTTP route, the websocket and every intent of the live session,",
+        "against every kind of caller. `tests/test_authorization.py` plays each",
+        "cell against a real server and fails when a route or intent has no row.",
+        "",
+        "Callers: *no session*; *another body*: an admin and preparer of another",
+        "body; *another meeting*: a delegate of another meeting of the same body;",
+        "*outsider*: a user of the same body with no role in the meeting; the five",
+        "meeting roles (their users have no body role); *body admin*: an admin of the",
+        "meeting's body who takes no part in it. Outside meetings: *plain user*,",
+        "*preparer* (`can_prepare`), *admin* (`is_admin`) and an *admin of another",
+        "body* acting on this body's things. *No such id*: an outsider asking for a",
+        "meeting, document or poll id that does not exist.",
+        "",
+        "✓ allowed (2xx; an intent's `ok`; the socket opens or the write is",
+        "accepted); a number is the HTTP status or the websocket close code; a word",
+        "is the intent's error code. *(now X)*: the server answers X today where",
+        "the rule says otherwise (see the end of the page).",
+        "",
+        "## Routes of a meeting",
+        "",
+        *_table(meeting_http, meeting_http[0].columns, "route"),
+        "",
+        "## What lists and search show",
+        "",
+        "Whether the prepared meeting (or the ended meeting's minutes, notice or",
+        "poll) appears in the caller's results.",
+        "",
+        *_table(listings, MEETING_ROLES, "route"),
+        "",
+        "## Routes outside a meeting",
+        "",
+        *_table(global_http, GLOBAL_ROLES, "route"),
+        "",
+        f"## Live documents (`{WS.split(' ', 1)[1]}`)",
+        "",
+        "Connecting to `meeting/{id}/…`, and writing a CRDT update to it: a",
+        "refused write is answered with `AUTH` permission denied and close 4403.",
+        "",
+        *_table(SOCKETS, MEETING_ROLES, "document"),
+        "",
+        "## Intents",
+        "",
+        "Sent on the room socket, each in a state where the allowed roles succeed;",
+        "a refused intent changes nothing (no room update, no event). Who cannot",
+        "open the room socket never reaches an intent (close 4401 or 4403).",
+        "",
+        *_table(INTENTS, MEETING_ROLES, "intent"),
+        "",
+        "## Where the server differs from the rule today",
+        "",
+    ]
+    if not deviations:
+        out.append("Nowhere.")
+    for why, cells in deviations.items():
+        out.append(f"- {why[0].upper()}{why[1:]}:")
+        out.extend(f"  - {cell}" for cell in cells)
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
