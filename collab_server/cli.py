@@ -202,6 +202,40 @@ async def _audit_verify(url: str) -> int:
     return 0
 
 
+async def _retention(url: str) -> int:
+    """Archived meetings kept longer than their body's retention: a list for the
+    records office, which decides on disposal (nothing is deleted here)."""
+    from collab_server.storage import db
+
+    pool = await db.create_pool(url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn)
+            rows = await conn.fetch(
+                "SELECT b.name AS body, m.id, m.title, t.at::date AS archived,"
+                " b.retention_years FROM meetings m JOIN bodies b ON b.id = m.body_id"
+                " JOIN LATERAL (SELECT max(at) AS at FROM meeting_transitions"
+                "   WHERE meeting_id = m.id AND to_status = 'archived') t ON true"
+                " WHERE m.status = 'archived' AND b.retention_years IS NOT NULL"
+                " AND t.at + make_interval(years => b.retention_years) < now()"
+                " ORDER BY b.name, t.at")
+    finally:
+        await pool.close()
+    if not rows:
+        print("Không có cuộc họp nào quá thời hạn lưu trữ.")
+        return 0
+    print("Cuộc họp đã quá thời hạn lưu trữ (chờ hội đồng xác định giá trị tài liệu quyết định):")
+    for r in rows:
+        print(f"  {r['body']} · #{r['id']} {r['title']} · lưu trữ từ {r['archived']:%d/%m/%Y}"
+              f" · thời hạn {r['retention_years']} năm")
+    return 0
+
+
+def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        return asyncio.run(_retention(url))
+
+
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as url:
         return asyncio.run(_audit_verify(url))
@@ -229,6 +263,9 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="seed the demo meeting").set_defaults(func=cmd_demo)
+
+    sub.add_parser("retention", help="archived meetings past their body's retention"
+                   ).set_defaults(func=cmd_retention)
 
     audit = sub.add_parser("audit", help="check the audit log")
     audit.add_argument("action", choices=["verify"], help="verify the hash chain")

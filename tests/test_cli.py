@@ -66,3 +66,27 @@ async def test_migrate_demo_and_create_user(pg_uri: str, tmp_path: Path) -> None
     assert pages > 10, "the demo documents have pages with searchable Vietnamese text"
     assert admin["is_admin"] and admin["name"] == "Sở Tư pháp"
     assert admin["password_hash"].startswith("$argon2id$")
+
+
+async def test_retention_lists_meetings_kept_too_long(pg_uri: str, tmp_path: Path) -> None:
+    url = await new_database(pg_uri)
+    common = ("--database-url", url, "--data-dir", str(tmp_path))
+    code, out = await phonghop(*common, "retention")
+    assert code == 0 and "Không có" in out
+    conn = await asyncpg.connect(url)
+    try:
+        body = await conn.fetchval("INSERT INTO bodies (code, name, retention_years)"
+                                   " VALUES ('so-noi-vu', 'Sở Nội vụ', 5) RETURNING id")
+        old, recent = [await conn.fetchval(
+            "INSERT INTO meetings (body_id, title, starts_at, status) VALUES ($1, $2,"
+            " now() - interval '9 years', 'archived') RETURNING id", body, title)
+            for title in ("Họp năm 2017", "Họp năm 2025")]
+        for meeting, years in ((old, 8), (recent, 1)):
+            await conn.execute(
+                "INSERT INTO meeting_transitions (meeting_id, from_status, to_status, at)"
+                " VALUES ($1, 'ended', 'archived', now() - make_interval(years => $2))",
+                meeting, years)
+    finally:
+        await conn.close()
+    code, out = await phonghop(*common, "retention")
+    assert code == 0 and "Họp năm 2017" in out and "Họp năm 2025" not in out
