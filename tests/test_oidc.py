@@ -65,7 +65,7 @@ class Provider:
         return RedirectResponse(f"{q['redirect_uri']}?{query}")
 
     async def token(self, request: Request) -> Response:
-        form = await request.form()
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         grant = self.codes.pop(str(form["code"]))
         assert str(form["redirect_uri"]) == grant["redirect_uri"]
         assert (str(form.get("client_secret", "")) == CLIENT_SECRET
