@@ -157,7 +157,11 @@ def _zip_matches(data: bytes, marker: str) -> bool:
             names = archive.namelist()
             if marker.startswith("application/"):
                 # ODF: an uncompressed "mimetype" entry names the type.
-                return "mimetype" in names and archive.read("mimetype").strip() == marker.encode()
+                if "mimetype" not in names:
+                    return False
+                # Read a few bytes only: the entry could inflate to gigabytes.
+                with archive.open("mimetype") as entry:
+                    return entry.read(200).strip() == marker.encode()
             return "[Content_Types].xml" in names and any(n.startswith(marker) for n in names)
     except (zipfile.BadZipFile, EOFError, KeyError):
         return False

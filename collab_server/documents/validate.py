@@ -104,9 +104,14 @@ def inspect_pdf(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfInfo:
     """
     doc = open_pdf(data)
     try:
-        if doc.page_count == 0:
+        try:
+            count = doc.page_count
+        except (RuntimeError, ValueError, mupdf.FzErrorBase) as exc:
+            # A page tree whose /Count lies ("Invalid number of pages").
+            raise CorruptPdf() from exc
+        if count == 0:
             raise EmptyPdf()
-        if doc.page_count > max_pages:
+        if count > max_pages:
             raise TooManyPages(
                 f"Tài liệu có {doc.page_count} trang, vượt giới hạn {max_pages} trang.",
                 f"The document has {doc.page_count} pages, over the limit of {max_pages}.",

@@ -90,7 +90,8 @@ def text_arg(args: dict[str, Any], name: str, *, limit: int, required: bool = Tr
     value = args.get(name)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit \
+            or "\x00" in value:
         raise BadIntent(f"Tham số '{name}' phải là chuỗi 1-{limit} ký tự.", f"Bad '{name}'.")
     return value.strip()
 

@@ -33,6 +33,9 @@ from collab_server.protocol.messages import MAX_AWARENESS_ENTRIES, awareness_pay
 log = logging.getLogger(__name__)
 
 MAX_AWARENESS_STATE = 8 * 1024
+# Awareness client ids one socket may hold (a Yjs client uses one per document;
+# a reconnect may briefly show a second).
+MAX_IDS = 4
 EMPTY_UPDATE = b"\x00\x00"
 
 
@@ -128,7 +131,7 @@ class LiveDoc:
         self._origin = origin
         try:
             self.doc.apply_update(update)
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:  # pycrdt raises both on bad input
             raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
         finally:
             self._origin = None
@@ -174,7 +177,7 @@ class LiveDoc:
             scratch.apply_update(self.doc.get_update())
             scratch.observe(lambda event: changed.append(event.update))
             scratch.apply_update(update)
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:  # pycrdt raises both on bad input
             raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
         return all(u == EMPTY_UPDATE for u in changed)
 
@@ -187,6 +190,11 @@ class LiveDoc:
             known = self.awareness.get(entry.client_id)
             if known is not None and known[2] is not conn:
                 continue  # another socket's client id: never let one socket speak for another
+            if entry.client_id not in conn.client_ids and len(conn.client_ids) >= MAX_IDS:
+                # A Yjs client has one id per document; a flood of made-up ids
+                # would be fanned out to every laptop in the room.
+                raise ProtocolError("Quá nhiều định danh hiện diện trên một kết nối.",
+                                    "Too many awareness client ids on one socket.")
             if known is not None and (
                 entry.clock < known[0] or (entry.clock == known[0] and entry.state != "null")
             ):
@@ -233,12 +241,11 @@ class LiveDoc:
         state["user"] = conn.identity.presence()
         return orjson.dumps(state).decode()
 
-    def awareness_frame(self) -> bytes | None:
-        if not self.awareness:
-            return None
-        return encode_awareness(
-            [AwarenessEntry(cid, clock, state) for cid, (clock, state, _) in self.awareness.items()]
-        )
+    def awareness_frames(self) -> list[bytes]:
+        """Every known state, in frames any decoder accepts (at most 64 entries)."""
+        entries = [AwarenessEntry(cid, clock, state)
+                   for cid, (clock, state, _) in self.awareness.items()]
+        return _awareness_frames(entries)
 
     # -- connections ---------------------------------------------------------------
 
@@ -248,8 +255,7 @@ class LiveDoc:
             self.unload_handle.cancel()
             self.unload_handle = None
         conn.send(encode_sync_step1(self.doc.get_state()))
-        frame = self.awareness_frame()
-        if frame is not None:
+        for frame in self.awareness_frames():
             conn.send(frame)
 
     def detach(self, conn: Connection) -> None:
@@ -267,7 +273,7 @@ class LiveDoc:
     def step2_update(self, state: bytes) -> bytes:
         try:
             return self.doc.get_update(state)
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:  # pycrdt raises both on bad input
             raise ProtocolError("Vector trạng thái hỏng.", "Cannot decode state vector.") from exc
 
     def step2_for(self, state: bytes) -> bytes:
@@ -313,19 +319,22 @@ class LiveDoc:
                     chunk = entries[start : start + MAX_AWARENESS_ENTRIES]
                     self._relay(self.name, Relay.AWARENESS, awareness_payload(chunk))
             self._awareness_relay.clear()
-        awareness = None
-        if self._awareness_out:
-            awareness = encode_awareness(list(self._awareness_out.values()))
-            self._awareness_out.clear()
+        awareness = _awareness_frames(list(self._awareness_out.values()))
+        self._awareness_out.clear()
         self.flushes += 1
         for conn in tuple(self.connections):
             for frame in frames:
                 if conn is not sole_origin:
                     conn.send(frame)
-            if awareness is not None:
-                conn.send(awareness)
+            for frame in awareness:
+                conn.send(frame)
 
     def flush_now(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self.flush()
+
+
+def _awareness_frames(entries: list[AwarenessEntry]) -> list[bytes]:
+    return [encode_awareness(entries[i : i + MAX_AWARENESS_ENTRIES])
+            for i in range(0, len(entries), MAX_AWARENESS_ENTRIES)]

@@ -291,7 +291,8 @@ class Hub:
             live.apply_awareness(message.entries, conn)
         elif isinstance(message, QueryAwareness):
             # Always answered, even with no states: clients use it to probe a silent socket.
-            conn.send(live.awareness_frame() or encode_awareness(()))
+            for frame in live.awareness_frames() or [encode_awareness(())]:
+                conn.send(frame)
         elif isinstance(message, IntentFrame):
             await self._intent(conn, live, message.text)
         elif isinstance(message, AuthDenied | IntentResult):

@@ -76,7 +76,7 @@ class Fields:
         value = self.data.get(name)
         if value is None and not required:
             return ""
-        if not isinstance(value, str) or (not empty and not value.strip()):
+        if not isinstance(value, str) or (not empty and not value.strip()) or "\x00" in value:
             raise self._bad(name, "phải là chuỗi không rỗng", "must be a non-empty string")
         if len(value) > limit:
             raise self._bad(name, f"dài quá {limit} ký tự", f"is longer than {limit}")
