@@ -43,6 +43,8 @@ class ConnectionLimits:
     frame_burst: float = 400.0
     intents_per_second: float = 10.0
     intent_burst: float = 30.0
+    presence_bytes_per_second: float = 16 * 1024
+    presence_burst: float = 64 * 1024
 
 
 class Connection:
@@ -53,6 +55,7 @@ class Connection:
         "client_ids",
         "frames",
         "intents",
+        "presence",
         "closed",
         "overflowed",
         "_queue",
@@ -74,6 +77,9 @@ class Connection:
         self.client_ids: set[int] = set()
         self.frames = TokenBucket(limits.frames_per_second, limits.frame_burst)
         self.intents = TokenBucket(limits.intents_per_second, limits.intent_burst)
+        # Presence bytes: a cursor or a page number changes a few times a second;
+        # whatever goes beyond is fanned out to every laptop of the room.
+        self.presence = TokenBucket(limits.presence_bytes_per_second, limits.presence_burst)
         self.closed = False
         self.overflowed = False
         self._queue: deque[bytes] = deque()

@@ -17,7 +17,7 @@ import orjson
 import pycrdt
 
 from collab_server.broker.base import Relay
-from collab_server.errors import ProtocolError, TooLarge
+from collab_server.errors import ProtocolError, RateLimited, TooLarge
 from collab_server.live.connection import Connection
 from collab_server.live.names import DocKey
 from collab_server.live.ports import YDoc
@@ -184,6 +184,8 @@ class LiveDoc:
     # -- awareness ---------------------------------------------------------------
 
     def apply_awareness(self, entries: tuple[AwarenessEntry, ...], conn: Connection) -> None:
+        if not conn.presence.take(sum(len(e.state) for e in entries)):
+            raise RateLimited("Cập nhật hiện diện quá nhiều.", "Too much presence traffic.")
         for entry in entries:
             if len(entry.state) > MAX_AWARENESS_STATE:
                 raise TooLarge("Trạng thái hiện diện quá lớn.", "Awareness state too large.")
