@@ -255,9 +255,9 @@ async def watching_memory(pid: int, every: float = 0.02) -> AsyncIterator[Memory
 
 class LenientClient(YClient):
     """A YClient that reads awareness updates of any length, as y-protocols
-    does: the server's own decoder refuses more than 64 entries in one update,
-    but the server itself merges more than that into one frame (see the
-    report in test_fuzz)."""
+    does (the server's decoder refuses more than 64 entries), so an oversized
+    frame from the server is counted (`long_awareness_frames`) rather than
+    killing the reader; it also keeps every intent reply, with an id or not."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

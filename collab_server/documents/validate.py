@@ -210,21 +210,29 @@ def _strip(obj: mupdf.PdfObj, depth: int) -> None:
         return
     if not mupdf.pdf_is_dict(obj):
         return
-    keys = [
-        mupdf.pdf_to_name(mupdf.pdf_dict_get_key(obj, i)) for i in range(mupdf.pdf_dict_len(obj))
-    ]
+    # By index, never by name: a key need not be UTF-8 (/A#80B is legal PDF) and
+    # SWIG cannot pass such a name back to MuPDF as a string.
     if _is_active(obj):
         # An active action, wherever it sits: emptied, so whatever points to
         # it points to nothing that runs.
-        for key in keys:
-            mupdf.pdf_dict_dels(obj, key)
+        for i in reversed(range(mupdf.pdf_dict_len(obj))):
+            mupdf.pdf_dict_del(obj, mupdf.pdf_dict_get_key(obj, i))
         return
-    for key in keys:
-        value = mupdf.pdf_dict_gets(obj, key)
+    for i in reversed(range(mupdf.pdf_dict_len(obj))):
+        key_obj = mupdf.pdf_dict_get_key(obj, i)
+        value = mupdf.pdf_dict_get_val(obj, i)
+        key = _name(key_obj)
         if key in _ACTIVE_KEYS or (key == "A" and _is_active(value)):
-            mupdf.pdf_dict_dels(obj, key)
+            mupdf.pdf_dict_del(obj, key_obj)
         elif not mupdf.pdf_is_indirect(value):
             _strip(value, depth + 1)
+
+
+def _name(obj: mupdf.PdfObj) -> str | None:
+    try:
+        return str(mupdf.pdf_to_name(obj))
+    except (TypeError, UnicodeDecodeError):
+        return None  # not UTF-8: none of the active keys
 
 
 def _is_active(obj: mupdf.PdfObj) -> bool:
