@@ -694,11 +694,16 @@ def main() -> int:
     for line in table(results):
         print(line)
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
-        print(f"results written to {out}")
+        write_results(args.json, results)
     return 0
+
+
+def write_results(path: str, results: dict[str, Any]) -> None:
+    """The figures as JSON, for docs/benchmarks.md and later comparison."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
+    print(f"results written to {out}")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ from bench_live import (  # noqa: E402
     parse_accounts,
     summary_ms,
     wait_for,
+    write_results,
 )
 
 SYNC, INTENT_RESULT = 0, 101
@@ -363,10 +364,7 @@ def main() -> int:
     for line in report(results):
         print(line)
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
-        print(f"results written to {out}")
+        write_results(args.json, results)
     return 0
 
 
