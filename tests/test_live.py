@@ -344,7 +344,6 @@ async def test_websocket_rejects_plain_http(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.http) as client:
         r = await client.get("/ws/meeting/1/room")
     assert r.status_code in (400, 403, 404, 426)
-    _ = websockets  # imported for its exceptions elsewhere
 
 
 async def test_query_awareness_is_always_answered(server: Server, world: World) -> None:
