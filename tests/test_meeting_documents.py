@@ -251,3 +251,16 @@ async def test_a_room_of_laptops_asks_for_one_new_page(people: dict[str, Client]
     finally:
         await asyncio.gather(*(c.http.aclose() for c in clients))
     assert len({r.content for r in replies}) == 1
+
+
+async def test_a_downloaded_pdf_carries_no_active_content(people: dict[str, Client],
+                                                          world: World) -> None:
+    from tests.test_documents import _active_pdf
+
+    dirty = _active_pdf()
+    doc = (await people["secretary"].upload(world.meeting_id, dirty, "co-ma.pdf",
+                                            allow_download="1"))["document"]
+    served = (await people["delegate01"].get(f"/api/documents/{doc['id']}/original")).content
+    assert served.startswith(b"%PDF-") and served != dirty
+    for needle in (b"app.alert", b"/JavaScript", b"/Launch", b"calc.exe"):
+        assert needle not in served, needle

@@ -276,7 +276,10 @@ async def original(request: Request) -> Response:
     if not (document.allow_download or access.can_prepare):
         raise Forbidden("Tài liệu này không cho phép tải bản gốc.",
                         "This document's original may not be downloaded.")
-    digest = document.original_sha256
+    # A PDF leaves as its cleaned copy: JavaScript, embedded files and launch
+    # actions stay out of every copy served. An Office original is the file itself.
+    pdf = document.original_type == "application/pdf"
+    digest = document.pdf_sha256 if pdf else document.original_sha256
     data = await files.get(request.app.state.pool, digest) if digest else None
     if data is None:
         raise NotFound("Không tìm thấy tệp gốc.", "The original file is missing.")
