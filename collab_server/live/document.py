@@ -1,7 +1,10 @@
 """One live CRDT document: its replica, its sockets, and its flush window.
 
-Updates and awareness changes arriving within one flush window are merged
-and sent once per socket (Hocuspocus's `flushDelay`); each update carries
+A change to an idle document goes out at once (on the next turn of the event
+loop, so what arrived in the same turn goes with it); changes arriving within
+one flush window after a send are merged and sent once per socket when the
+window ends. A quiet room gets no added latency, a busy one gets one frame
+per window instead of one per change. Each update carries
 its origin so a socket does not get back what it sent alone, and what the
 server already committed with an intent is not stored twice.
 """
@@ -77,7 +80,8 @@ class LiveDoc:
         self._publish: list[bytes] = []
         self._awareness_relay: dict[int, AwarenessEntry] = {}
         self._awareness_out: dict[int, AwarenessEntry] = {}
-        self._flush_handle: asyncio.TimerHandle | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._last_flush = float("-inf")
         self._subscription = self.doc.observe(self._on_update)
         self.flushes = 0
         self.flushed_updates = 0
@@ -286,10 +290,15 @@ class LiveDoc:
     def _schedule_flush(self) -> None:
         if self._flush_handle is None:
             loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self.flush_window, self.flush)
+            due = self._last_flush + self.flush_window
+            if loop.time() >= due:
+                self._flush_handle = loop.call_soon(self.flush)
+            else:
+                self._flush_handle = loop.call_at(due, self.flush)
 
     def flush(self) -> None:
         self._flush_handle = None
+        self._last_flush = asyncio.get_running_loop().time()
         frames: list[bytes] = []
         sole_origin: object = None
         if self._send:

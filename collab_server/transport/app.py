@@ -33,7 +33,7 @@ from collab_server.storage import db
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.agenda import PgAgenda
 from collab_server.storage.directory import PgDirectory
-from collab_server.storage.docs import PgDocStore
+from collab_server.storage.docs import PgDocStore, merge_parts
 from collab_server.storage.documents import PgDocuments
 from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
@@ -234,8 +234,9 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                                     pool=app.state.workers)
         # Each LibreOffice run takes a few hundred MB: a couple at a time.
         app.state.conversions = asyncio.Semaphore(2)
+        workers = app.state.workers
         app.state.hub = Hub(
-            PgDocStore(pool),
+            PgDocStore(pool, merge=lambda parts: workers.run(merge_parts, parts, timeout=60)),
             app.state.meetings,
             PgSession(pool),
             PgVoting(pool),
