@@ -12,13 +12,14 @@ OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-i
                    fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clients venv test-deps interop-deps office chromium test-browser \
+.PHONY: run test lint bench load clients venv test-deps interop-deps office chromium test-browser \
         screenshots clean help
 
 help:
 	@echo "make run    - cài đặt và chạy máy chủ tại http://127.0.0.1:8000 (dữ liệu demo)"
 	@echo "make test   - cài phụ thuộc kiểm thử và chạy toàn bộ kiểm thử"
 	@echo "make bench  - đo hiệu năng (xem docs/benchmarks.md)"
+	@echo "make load   - thử tải một phiên họp đủ 92 máy bằng locust"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -96,6 +97,11 @@ bench: test-deps clients
 	$(PY) load/bench_live.py --json var/bench-live.json
 	$(PY) load/bench_documents.py --json var/bench-documents.json
 	$(PY) load/bench_pages.py --json var/bench-pages.json
+	$(PY) load/bench_scale.py --json var/bench-scale.json
+
+# A whole session under locust (92 laptops, its own demo server; see load/README.md).
+load: test-deps clients
+	$(PY) load/run_locust.py
 
 clean:
 	rm -rf $(VENV) clients/*/node_modules clients/*/dist tests/interop/node_modules

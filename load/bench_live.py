@@ -453,18 +453,25 @@ async def join_storm(replicas: list[Replica], compression: str | None) -> dict[s
 
 
 async def cursor_run(replicas: list[Replica], chair: Replica, items: list[int],
-                     duration: float, rate: float) -> dict[str, Any]:
+                     duration: float, rate: float, *, offset: float = 0.0,
+                     settle: bool = True, samples: list[float] | None = None
+                     ) -> dict[str, Any]:
+    """The chair sends `agenda.goto` at `rate` for `duration`, starting
+    `offset` seconds from now (rooms of one run start apart, as real ones do).
+    `settle`: collect and freeze the clients' garbage first (once per run).
+    `samples`, if given, receives the per-replica latencies in seconds."""
     count = max(1, int(duration * rate))
     start_item = chair.item
     # A cycle through the agenda that never "moves" to where the cursor is.
     cycle = [i for i in items if i != start_item] + ([start_item] if start_item in items else [])
     targets = [cycle[k % len(cycle)] for k in range(count)]
     sent: list[float] = []
-    # The joins left garbage behind; keep the clients' GC pauses out of the figures.
-    gc.collect()
-    gc.freeze()
-    begin = now() + 0.2
-    begin_unix = time.time() + 0.2
+    if settle:
+        # The joins left garbage behind; keep the clients' GC pauses out of the figures.
+        gc.collect()
+        gc.freeze()
+    begin = now() + 0.2 + offset
+    begin_unix = time.time() + 0.2 + offset
     with LoopLag() as lag:
         for k, target in enumerate(targets):
             delay = begin + k / rate - now()
@@ -475,7 +482,8 @@ async def cursor_run(replicas: list[Replica], chair: Replica, items: list[int],
         await wait_for(
             lambda: all(r.item == last for r in replicas) and len(chair.replies) == count,
             30, "every replica to apply the last intent")
-    gc.unfreeze()
+    if settle:
+        gc.unfreeze()
 
     per_replica: list[float] = []
     missed = 0
@@ -498,6 +506,8 @@ async def cursor_run(replicas: list[Replica], chair: Replica, items: list[int],
             last_replica[match] = max(last_replica[match], latency)
             k = match + 1
         missed += count - k
+    if samples is not None:
+        samples.extend(per_replica)
     replies = [chair.replies[k + 1] - sent[k] for k in range(count)]
     errors = {r.name: r.error for r in replicas if r.error}
     return {
