@@ -102,3 +102,30 @@ async def test_postgres_restart_under_a_meeting(pg: OwnPostgres, tmp_path: Path)
         await room_again.close()
     finally:
         await server.stop()
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+async def test_a_killed_server_leaves_no_worker_behind(database_url: str,
+                                                         tmp_path: Path) -> None:
+    srv = Server(database_url, tmp_path)
+    await srv.start()
+    assert srv.process is not None
+    pid = srv.process.pid
+    # The render workers start with the server.
+    await wait_until(lambda: len(_children(pid)) >= 2, timeout=30)
+    workers = _children(pid)
+    await srv.stop(kill=True)
+    await wait_until(lambda: not any(Path(f"/proc/{w}").exists() for w in workers),
+                     timeout=10)

@@ -12,9 +12,12 @@ lost its worker to someone else's crash is retried once on fresh workers.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import functools
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,12 +26,20 @@ from typing import Any, TypeVar
 from collab_server.documents.errors import RenderFailed
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1
 
 
-def _lower_priority() -> None:
+def _worker_init() -> None:
     # Renders are background work; the server process answering websockets
     # must win the CPU when both want it.
     os.nice(5)
+    # A server killed outright (kill -9, out of memory) must not leave its
+    # workers behind holding memory: they get SIGKILL when it dies.
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # it died before the line above
+            os._exit(1)
 
 
 def _ready() -> int:
@@ -50,7 +61,7 @@ class WorkerPool:
                 # spawn, not fork: forking a process that runs an event loop
                 # and threads copies their locks in whatever state they are.
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+                initializer=_worker_init,
             )
         return self._executor
 
