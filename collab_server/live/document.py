@@ -4,9 +4,10 @@ A change to an idle document goes out at once (on the next turn of the event
 loop, so what arrived in the same turn goes with it); changes arriving within
 one flush window after a send are merged and sent once per socket when the
 window ends. A quiet room gets no added latency, a busy one gets one frame
-per window instead of one per change. Each update carries
-its origin so a socket does not get back what it sent alone, and what the
-server already committed with an intent is not stored twice.
+per window instead of one per change. Presence is merged over a window that
+grows with the number of sockets (`PRESENCE_ROOM`). Each update carries its
+origin so a socket does not get back what it sent alone, and what the server
+already committed with an intent is not stored twice.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ MAX_AWARENESS_STATE = 8 * 1024
 # a reconnect may briefly show a second).
 MAX_IDS = 4
 EMPTY_UPDATE = b"\x00\x00"
+# Every presence change goes to every socket of the document, so a thousand
+# devices joining at once would cost a million frames. Presence is merged
+# over a window that grows with the room (one flush window per this many
+# sockets), which keeps presence frames per second about constant.
+PRESENCE_ROOM = 25
 
 
 # Origins of changes the server did not receive from one of its own sockets.
@@ -81,7 +87,10 @@ class LiveDoc:
         self._awareness_relay: dict[int, AwarenessEntry] = {}
         self._awareness_out: dict[int, AwarenessEntry] = {}
         self._flush_handle: asyncio.Handle | None = None
+        self._flush_due = 0.0
         self._last_flush = float("-inf")
+        self._last_presence = float("-inf")
+        self._awareness_snapshot: list[bytes] | None = None
         self._subscription = self.doc.observe(self._on_update)
         self.flushes = 0
         self.flushed_updates = 0
@@ -217,7 +226,7 @@ class LiveDoc:
             self._awareness_out[entry.client_id] = out
             self._awareness_relay[entry.client_id] = out
         if self._awareness_out:
-            self._schedule_flush()
+            self._schedule_flush(presence=True)
 
     def apply_relayed_awareness(self, entries: tuple[AwarenessEntry, ...]) -> None:
         """Presence of another process's sockets: kept (with no socket of ours
@@ -234,7 +243,7 @@ class LiveDoc:
                 self.awareness[entry.client_id] = (entry.clock, entry.state, None)
             self._awareness_out[entry.client_id] = entry
         if self._awareness_out:
-            self._schedule_flush()
+            self._schedule_flush(presence=True)
 
     @staticmethod
     def _stamp_presence(text: str, conn: Connection) -> str:
@@ -248,10 +257,17 @@ class LiveDoc:
         return orjson.dumps(state).decode()
 
     def awareness_frames(self) -> list[bytes]:
-        """Every known state, in frames any decoder accepts (at most 64 entries)."""
-        entries = [AwarenessEntry(cid, clock, state)
-                   for cid, (clock, state, _) in self.awareness.items()]
-        return _awareness_frames(entries)
+        """Every known state, in frames any decoder accepts (at most 64 entries).
+
+        Kept until the next presence flush: a socket given these frames is in
+        the room by then, so whatever changed since reaches it with that
+        flush. A room joining at once encodes the states once per presence
+        window, not once per joiner."""
+        if self._awareness_snapshot is None:
+            entries = [AwarenessEntry(cid, clock, state)
+                       for cid, (clock, state, _) in self.awareness.items()]
+            self._awareness_snapshot = _awareness_frames(entries)
+        return self._awareness_snapshot
 
     # -- connections ---------------------------------------------------------------
 
@@ -274,7 +290,7 @@ class LiveDoc:
                 self._awareness_relay[client_id] = self._awareness_out[client_id]
         conn.client_ids.clear()
         if self._awareness_out:
-            self._schedule_flush()
+            self._schedule_flush(presence=True)
 
     def step2_update(self, state: bytes) -> bytes:
         try:
@@ -287,18 +303,30 @@ class LiveDoc:
 
     # -- flush ---------------------------------------------------------------------
 
-    def _schedule_flush(self) -> None:
-        if self._flush_handle is None:
-            loop = asyncio.get_running_loop()
-            due = self._last_flush + self.flush_window
-            if loop.time() >= due:
-                self._flush_handle = loop.call_soon(self.flush)
-            else:
-                self._flush_handle = loop.call_at(due, self.flush)
+    def _presence_window(self) -> float:
+        return self.flush_window * max(1.0, len(self.connections) / PRESENCE_ROOM)
+
+    def _schedule_flush(self, *, presence: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        due = self._last_flush + self.flush_window
+        if presence:
+            due = max(due, self._last_presence + self._presence_window())
+        if self._flush_handle is not None:
+            if self._flush_due <= due:
+                return
+            self._flush_handle.cancel()  # an update must not wait for presence's window
+        self._flush_due = due
+        if loop.time() >= due:
+            self._flush_handle = loop.call_soon(self.flush)
+        else:
+            self._flush_handle = loop.call_at(due, self.flush)
 
     def flush(self) -> None:
         self._flush_handle = None
         self._last_flush = asyncio.get_running_loop().time()
+        if self._awareness_out:
+            self._last_presence = self._last_flush
+            self._awareness_snapshot = None
         frames: list[bytes] = []
         sole_origin: object = None
         if self._send:
