@@ -156,12 +156,20 @@ class Accounts:
         return token
 
     async def session_user(self, token: str) -> User | None:
+        """The user of a live session. Its last use is written at most once a
+        minute: a write is a commit, and a room opening its sockets, or
+        fetching a page image each, would otherwise wait on a disk flush per
+        request (and queue on the row when one session has several sockets)."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"UPDATE sessions s SET last_seen_at = now() FROM users u"
-                f" WHERE s.token_hash = $1 AND s.expires_at > now() AND u.id = s.user_id"
-                f" AND s.last_seen_at > now() - $2::interval"
-                f" AND u.is_active RETURNING {_USER_COLUMNS}",
+                f"WITH live AS (SELECT s.token_hash, s.last_seen_at, {_USER_COLUMNS}"
+                f"  FROM sessions s JOIN users u ON u.id = s.user_id"
+                f"  WHERE s.token_hash = $1 AND s.expires_at > now()"
+                f"  AND s.last_seen_at > now() - $2::interval AND u.is_active),"
+                f" touched AS (UPDATE sessions SET last_seen_at = now()"
+                f"  WHERE token_hash = $1 AND last_seen_at < now() - interval '1 minute'"
+                f"  AND EXISTS (SELECT 1 FROM live))"
+                f" SELECT * FROM live",
                 _token_hash(token),
                 self.idle_timeout,
             )
