@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from collab_server import __version__
 from collab_server.broker.redis import RedisBroker
@@ -272,11 +273,22 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         middleware=[
             Middleware(Guard, csp=CSP),
             # Holds only the single sign-on state, for ten minutes.
-            Middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
+            Middleware(HttpSessions, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="phonghop_sso", max_age=600, same_site="lax",
                        https_only=settings.secure_cookies),
         ],
     )
+
+
+class HttpSessions(SessionMiddleware):
+    """Sessions (the single sign-on state) on HTTP only: a socket never uses
+    them, and every frame it sends would pass through their send wrapper."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def client_dist_exists(clients: Path) -> bool:
