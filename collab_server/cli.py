@@ -187,9 +187,13 @@ async def _create_user(url: str, settings: Settings, args: argparse.Namespace, p
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from collab_server.domain.passwords import WeakPassword, check_password
+
     password = os.environ.get("PHONGHOP_PASSWORD") or getpass.getpass("Mật khẩu: ")
-    if len(password) < 10:
-        print("Mật khẩu cần ít nhất 10 ký tự.", file=sys.stderr)
+    try:
+        check_password(password, username=args.username, full_name=args.full_name)
+    except WeakPassword as exc:
+        print(exc.message, file=sys.stderr)
         return 2
     with database(settings) as url:
         return asyncio.run(_create_user(url, settings, args, password))

@@ -44,6 +44,17 @@ class Settings:
     )
     max_pages: int = field(default_factory=lambda: _env_int("PHONGHOP_MAX_PAGES", 2000))
     render_workers: int = field(default_factory=lambda: _env_int("PHONGHOP_RENDER_WORKERS", 2))
+    # Each LibreOffice conversion of an Office upload (see documents.convert.Limits).
+    convert_timeout_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_CONVERT_TIMEOUT_S", 120)
+    )
+    convert_memory_mb: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_CONVERT_MEMORY_MB", 2048)
+    )
+    convert_cpu_s: int = field(default_factory=lambda: _env_int("PHONGHOP_CONVERT_CPU_S", 120))
+    convert_file_mb: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_CONVERT_FILE_MB", 1024)
+    )
     compact_every: int = field(default_factory=lambda: _env_int("PHONGHOP_COMPACT_EVERY", 200))
     send_queue_frames: int = field(
         default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_FRAMES", 512)

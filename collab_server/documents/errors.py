@@ -87,6 +87,16 @@ class EncryptedOffice(DocumentError):
     default_en = "The Office file is password-protected; remove the password and upload it again."
 
 
+class OfficeTooLarge(DocumentError):
+    """A zip bomb, or close enough: judged by what the package declares."""
+
+    status = 413
+    close_code = Close.TOO_LARGE
+    code = "office_too_large"
+    default_vi = "Tệp Office giải nén ra quá lớn."
+    default_en = "The Office file unpacks to too much."
+
+
 class ConversionFailed(DocumentError):
     status = 422
     code = "conversion_failed"

@@ -6,13 +6,12 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
+from collab_server.domain.passwords import check_password
 from collab_server.errors import Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import Fields, path_id, read_json, record
 from collab_server.transport.responses import JSONResponse
-
-MIN_PASSWORD = 10
 
 
 def _require_admin(user: User) -> None:
@@ -36,15 +35,15 @@ async def create_user(request: Request) -> Response:
     user = await current_user(request)
     _require_admin(user)
     fields = Fields(await read_json(request))
+    username = fields.text("username", limit=100)
+    full_name = fields.text("full_name", limit=200)
     password = fields.text("password", limit=1000)
-    if len(password) < MIN_PASSWORD:
-        raise Conflict(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.",
-                       f"Passwords need at least {MIN_PASSWORD} characters.")
+    check_password(password, username=username, full_name=full_name)
     try:
         new_id = await request.app.state.accounts.create_user(
             user.body_id,
-            fields.text("username", limit=100),
-            fields.text("full_name", limit=200),
+            username,
+            full_name,
             password,
             title=fields.text("title", limit=200, required=False, empty=True),
             unit=fields.text("unit", limit=200, required=False, empty=True),

@@ -114,8 +114,12 @@ async def upload(request: Request) -> Response:
         kind, pdf = "application/pdf", original
     elif convert.supported(filename):
         kind = convert.media_type(filename)
+        limits = convert.Limits(memory=settings.convert_memory_mb * convert.MIB,
+                                cpu=settings.convert_cpu_s,
+                                file=settings.convert_file_mb * convert.MIB)
         async with request.app.state.conversions:
-            pdf = await convert.convert_to_pdf(original, filename)
+            pdf = await convert.convert_to_pdf(original, filename, limits=limits,
+                                               timeout=settings.convert_timeout_s)
     else:
         raise UnsupportedType()
     # Validation, cleaning and text extraction hold the GIL for long stretches:
