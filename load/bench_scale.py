@@ -73,6 +73,36 @@ def raise_open_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+async def pause_histograms(base: str) -> dict[str, dict[str, float]]:
+    """The server's event-loop lag and GC pause histograms (cumulative buckets)."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        text = (await client.get("/-/metrics")).text
+    out: dict[str, dict[str, float]] = {"lag": {}, "gc": {}}
+    for line in text.splitlines():
+        for key, name in (("lag", "phonghop_event_loop_lag_seconds_bucket"),
+                          ("gc", "phonghop_gc_pause_seconds_bucket")):
+            if line.startswith(name):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                out[key][bound] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def pauses_between(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
+                   ) -> dict[str, Any]:
+    """How many event-loop lags and GC pauses passed 25, 50 and 100 ms, and the
+    bucket of the longest (from the cumulative buckets' differences)."""
+    out: dict[str, Any] = {}
+    for key in ("lag", "gc"):
+        delta = {b: after[key].get(b, 0) - before[key].get(b, 0) for b in after[key]}
+        total = delta.get("+Inf", 0)
+        out[key] = {"n": total, **{f"over_{ms}ms": total - delta.get(f"{ms / 1000:g}", total)
+                                   for ms in (25, 50, 100)}}
+        longest = next((b for b in sorted((b for b in delta if b != "+Inf"), key=float)
+                        if delta[b] == total), "+Inf")
+        out[key]["longest_at_most_s"] = longest
+    return out
+
+
 def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -145,6 +175,7 @@ class Bench:
         samples: list[float] = []
         gc.collect()
         gc.freeze()
+        histograms = await pause_histograms(self.base)
         before = self.cpu()
         try:
             results = await asyncio.gather(*(
@@ -154,6 +185,7 @@ class Bench:
         finally:
             gc.unfreeze()
         cpu = self.cpu_pct(before)
+        pauses = pauses_between(histograms, await pause_histograms(self.base))
         last = [x for r in results for x in r["each_intent_last_replica_ms"]]
         replies = [x for r in results for x in r["each_intent_reply_ms"]]
         return {
@@ -169,6 +201,7 @@ class Bench:
             "client_loop_lag_ms_worst_room": max(
                 (r["client_loop_lag_ms"] for r in results), key=lambda s: s.get("p99", 0)),
             "cpu": cpu,
+            "server_pauses": pauses,
             "server_rss_mb": self.server_rss(),
             "worst_rooms_p99_ms": sorted(
                 (r["per_replica_ms"].get("p99", math.inf) for r in results), reverse=True)[:3],
@@ -258,6 +291,15 @@ def cpu_line(c: dict[str, float]) -> str:
     return "  CPU, % of one core: " + ", ".join(parts)
 
 
+def pause_line(p: dict[str, Any]) -> str:
+    lag, gcp = p["lag"], p["gc"]
+    return (f"  server event loop late by over 25/50/100 ms: {lag['over_25ms']:g}/"
+            f"{lag['over_50ms']:g}/{lag['over_100ms']:g} times (worst <= "
+            f"{lag['longest_at_most_s']} s); GC pauses over 25/50/100 ms: "
+            f"{gcp['over_25ms']:g}/{gcp['over_50ms']:g}/{gcp['over_100ms']:g} of {gcp['n']:g} "
+            f"(worst <= {gcp['longest_at_most_s']} s)")
+
+
 def report(results: dict[str, Any]) -> list[str]:
     m = results["machine"]
     lines = [f"Phòng họp không giấy: scale benchmark on {m['nproc']} CPU(s), {m['cpu']}; "
@@ -275,6 +317,7 @@ def report(results: dict[str, Any]) -> list[str]:
             row("intent -> last replica, ms", c["last_replica_per_intent_ms"]),
             row("intent -> reply to chair, ms", c["intent_reply_ms"]),
             cpu_line(c["cpu"]),
+            pause_line(c["server_pauses"]),
             f"  server memory {c['server_rss_mb']} MB",
             f"  one meeting's {s['reconnect_one_room']['clients']} laptops reconnect at once "
             f"({s['reconnect_one_room']['staying_connected']} other sockets connected): "
@@ -292,6 +335,7 @@ def report(results: dict[str, Any]) -> list[str]:
             row("intent -> last replica, ms", c["last_replica_per_intent_ms"]),
             row("intent -> reply to chair, ms", c["intent_reply_ms"]),
             cpu_line(c["cpu"]),
+            pause_line(c["server_pauses"]),
             f"  server memory {c['server_rss_mb']} MB",
             f"  all {s['reconnect_all']['clients']} reconnect at once: all resynced after "
             f"{s['reconnect_all']['all_synced_ms']:.0f} ms",

@@ -383,3 +383,6 @@ async def test_metrics_in_prometheus_text(server: Server, world: World) -> None:
         assert name in values, name
     assert values["phonghop_frames_in_total"] > 0
     assert values["phonghop_intent_seconds_count"] >= 1
+    # What stops every socket at once is measured from the start.
+    assert values["phonghop_event_loop_lag_seconds_count"] >= 1
+    assert 'phonghop_gc_pause_seconds_bucket{le="0.05"}' in values

@@ -99,10 +99,10 @@ async def test_audit_log_is_chained_and_append_only(server: Server, world: World
             pass
         ids = [r["id"] for r in await conn.fetch("SELECT id FROM audit_log ORDER BY id")]
         # Someone with the power to switch triggers off edits one entry and deletes another.
-        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_append_only")
+        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
         await conn.execute("UPDATE audit_log SET target = 'user:0' WHERE id = $1", ids[1])
         await conn.execute("DELETE FROM audit_log WHERE id = $1", ids[3])
-        await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_append_only")
+        await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
     finally:
         await conn.close()
     code, out = await audit_verify(world.url)
