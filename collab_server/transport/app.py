@@ -61,7 +61,8 @@ from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
 
 log = logging.getLogger(__name__)
-GC_THRESHOLD = tuple(int(x) for x in os.environ.get("PHONGHOP_GC", "20000,20,20").split(","))
+# Python's default is (700, 10, 10).
+GC_THRESHOLD = (20_000, 20, 20)
 
 
 async def health(request: Request) -> Response:
@@ -315,7 +316,7 @@ def _settle_garbage_collector() -> None:
     alive, which is what later fills the full ones."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(GC_THRESHOLD[0], GC_THRESHOLD[1], GC_THRESHOLD[2])
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 class HttpSessions(SessionMiddleware):
