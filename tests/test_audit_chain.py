@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
+from pathlib import Path
 
 import asyncpg
 
-from tests.conftest import ROOT
+from collab_server.storage import db
+from tests.conftest import ROOT, new_database
 
 INSERT = "INSERT INTO audit_log (action, target) VALUES ($1, $2)"
 
@@ -93,4 +96,30 @@ async def test_many_writers_at_once_leave_a_valid_chain(database_url: str) -> No
     finally:
         await pool.close()
     code, out = await verify(database_url)
+    assert code == 0, out
+
+
+async def test_an_upgrade_seals_the_chain_written_before(pg_uri: str, tmp_path: Path) -> None:
+    """A database chained by the old trigger (up to 009) comes out of the
+    upgrade sealed and valid, every entry kept."""
+    old = tmp_path / "schema"
+    old.mkdir()
+    for path in sorted(db.schema_dir().glob("*.sql")):
+        if path.name[:3].isdigit() and path.name < "010":
+            shutil.copy(path, old / path.name)
+    url = await new_database(pg_uri)
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn, old)
+        for n in range(5):
+            await conn.execute(INSERT, "test.old", str(n))
+        assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
+        assert "010_audit_sealing.sql" in await db.migrate(conn)
+        rows = await conn.fetch("SELECT target, seq FROM audit_log WHERE action = 'test.old'"
+                                " ORDER BY seq")
+        assert [r["target"] for r in rows] == ["0", "1", "2", "3", "4"]
+        assert all(r["seq"] is not None for r in rows)
+    finally:
+        await conn.close()
+    code, out = await verify(url)
     assert code == 0, out
