@@ -80,7 +80,7 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _raise_open_files() -> None:
+def raise_open_files() -> None:
     """Every laptop is a socket: a meeting of 1,000 devices goes past the usual
     soft limit of 1,024 open files. Raise it to the hard limit (workers
     inherit it); systemd's `LimitNOFILE` sets the hard one."""
@@ -96,7 +96,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     _exit_on_sigterm()
-    _raise_open_files()
+    raise_open_files()
     from collab_server.transport.app import WORKER_SETTINGS, client_dist_exists, create_app
 
     workers = args.workers or 1

@@ -33,7 +33,6 @@ import itertools
 import math
 import os
 import re
-import resource
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +40,8 @@ from typing import Any
 
 import httpx
 import pycrdt
+
+from collab_server.cli import raise_open_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_live import (  # noqa: E402
@@ -63,14 +64,6 @@ from bench_live import (  # noqa: E402
 )
 
 GOALS_MS = {"rooms": 100.0, "large": 250.0, "reconnect": 1000.0}
-
-
-def raise_open_files() -> None:
-    """A thousand sockets need more than the usual 1,024 descriptors."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = 65536 if hard == resource.RLIM_INFINITY else hard
-    if soft != resource.RLIM_INFINITY and soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 async def pause_histograms(base: str) -> dict[str, dict[str, float]]:
