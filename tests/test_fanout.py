@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -110,3 +111,29 @@ async def test_idle_documents_are_unloaded_and_come_back(server: Server) -> None
         assert back.map("notes") == {"p2": "Đề nghị bổ sung số liệu quý IV"}
     finally:
         await back.close()
+
+
+async def test_presence_in_a_full_room_is_merged(server: Server, big_world: World,
+                                                 clients: list[YClient]) -> None:
+    """Every presence change goes to every socket, so in a full room they are
+    merged over a longer window than document updates: 91 laptops changing
+    their presence one after another, 6 ms apart, reach a watcher in far
+    fewer frames than changes (each change alone would be 91 frames)."""
+    people = ["chair", "display"] + [f"delegate{i:02d}" for i in range(1, 90)]
+    path = f"meeting/{big_world.meeting_id}/room"
+    made = [YClient(server.ws, path, big_world.token(p)) for p in people]
+    clients.extend(made)
+    await asyncio.gather(*(c.connect(timeout=30) for c in made))
+    watcher = made[0]
+    frames_before = watcher.awareness_frames
+    started = time.monotonic()
+    for n, client in enumerate(made[1:], start=1):
+        await client.set_awareness(1000 + n, 5, {"page": n})
+        await asyncio.sleep(0.006)
+    elapsed = time.monotonic() - started
+    await wait_until(lambda: all((watcher.awareness.get(1000 + n) or {}).get("page") == n
+                                 for n in range(1, 91)), 10, "every presence at the watcher")
+    frames = watcher.awareness_frames - frames_before
+    # At most one frame per window of 5 ms × 91 / 25 = 18 ms while the changes
+    # came, and the last ones after (a 5 ms window would give one per change).
+    assert frames <= elapsed / 0.018 + 5, (frames, elapsed)
