@@ -226,3 +226,25 @@ async def server(module_db: str, tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope="module")
 async def world(server: Server) -> World:
     return await build_world(server.database_url, delegates=5)
+
+
+async def document_rows(url: str) -> tuple[int, int, int]:
+    """Documents, files and rendered pages stored: nothing half stored shows here."""
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM files) AS f,"
+            " (SELECT count(*) FROM document_pages) AS p")
+    finally:
+        await conn.close()
+    return row["d"], row["f"], row["p"]
+
+
+async def audit_verify(url: str) -> tuple[int, str]:
+    """`phonghop audit verify` against this database: exit code and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "collab_server", "--database-url", url, "audit", "verify",
+        cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()

@@ -5,26 +5,15 @@ each other: the chain is sealed behind them (schema/010_audit_sealing.sql)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import asyncpg
 
 from collab_server.storage import db
-from tests.conftest import ROOT, new_database
+from tests.conftest import audit_verify, new_database
 
 INSERT = "INSERT INTO audit_log (action, target) VALUES ($1, $2)"
-
-
-async def verify(url: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "collab_server", "--database-url", url, "audit", "verify",
-        cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
 
 
 async def test_writers_do_not_wait_for_each_other(database_url: str) -> None:
@@ -44,7 +33,7 @@ async def test_writers_do_not_wait_for_each_other(database_url: str) -> None:
     finally:
         await first.close()
         await second.close()
-    code, out = await verify(database_url)
+    code, out = await audit_verify(database_url)
     assert code == 0, out
     conn = await asyncpg.connect(database_url)
     try:
@@ -95,7 +84,7 @@ async def test_many_writers_at_once_leave_a_valid_chain(database_url: str) -> No
         assert len(rows) == 400
     finally:
         await pool.close()
-    code, out = await verify(database_url)
+    code, out = await audit_verify(database_url)
     assert code == 0, out
 
 
@@ -121,5 +110,5 @@ async def test_an_upgrade_seals_the_chain_written_before(pg_uri: str, tmp_path: 
         assert all(r["seq"] is not None for r in rows)
     finally:
         await conn.close()
-    code, out = await verify(url)
+    code, out = await audit_verify(url)
     assert code == 0, out

@@ -13,7 +13,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
-from tests.conftest import Server, World, build_world
+from tests.conftest import Server, World, build_world, document_rows
 from tests.test_documents import FIXTURES, STEM, make_pdf
 
 SERVER_ENV = {"PHONGHOP_MAX_UPLOAD_BYTES": str(3 * 1024 * 1024), "PHONGHOP_MAX_PAGES": "50"}
@@ -65,17 +65,6 @@ async def people(server: Server, world: World,
     yield clients
     for c in clients.values():
         await c.http.aclose()
-
-
-async def counts(world: World) -> tuple[int, int, int]:
-    conn = await asyncpg.connect(world.url)
-    try:
-        row = await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM files) AS f,"
-            " (SELECT count(*) FROM document_pages) AS p")
-    finally:
-        await conn.close()
-    return row["d"], row["f"], row["p"]
 
 
 async def test_upload_pdf_pages_and_search(people: dict[str, Client], world: World) -> None:
@@ -139,16 +128,16 @@ BROKEN = [
 async def test_broken_uploads_leave_nothing(people: dict[str, Client], world: World, name: str,
                                             make: Any, filename: str, status: int,
                                             code: str) -> None:
-    before = await counts(world)
+    before = await document_rows(world.url)
     body = await people["secretary"].upload(world.meeting_id, make(make_pdf(["Văn bản"])),
                                             filename, expect=status)
     assert body["error"]["code"] == code
     assert body["error"]["message"] and body["error"]["message_en"]
-    assert await counts(world) == before
+    assert await document_rows(world.url) == before
 
 
 async def test_encrypted_oversized_and_long_pdfs(people: dict[str, Client], world: World) -> None:
-    before = await counts(world)
+    before = await document_rows(world.url)
     doc = pymupdf.open(stream=make_pdf(["Mật khẩu"]), filetype="pdf")
     locked = doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
     body = await people["secretary"].upload(world.meeting_id, locked, "khoa.pdf", expect=422)
@@ -163,7 +152,7 @@ async def test_encrypted_oversized_and_long_pdfs(people: dict[str, Client], worl
         f"/api/meetings/{world.meeting_id}/documents", content=b"nope",
         params={"filename": "a.pdf"})
     assert english.json()["error"]["message_en"]
-    assert await counts(world) == before
+    assert await document_rows(world.url) == before
 
 
 async def test_secret_documents_are_not_distributed(people: dict[str, Client], world: World,

@@ -20,12 +20,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from collab_server.documents import convert, errors
-from tests.conftest import Server, World
+from tests.conftest import Server, World, document_rows
 from tests.hostile import MIB, zeros_deflated
 from tests.test_documents import FIXTURES, STEM, make_pdf
 
@@ -296,17 +295,6 @@ def room(clients: dict[str, httpx.AsyncClient]) -> Room:
     return Room(clients["anyone"], clients["delegate"])
 
 
-async def stored_rows(world: World) -> tuple[int, int, int]:
-    conn = await asyncpg.connect(world.url)
-    try:
-        row = await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM files) AS f,"
-            " (SELECT count(*) FROM document_pages) AS p")
-    finally:
-        await conn.close()
-    return row["d"], row["f"], row["p"]
-
-
 # -- hostile uploads ---------------------------------------------------------------------------
 
 
@@ -366,14 +354,14 @@ async def test_hostile_office_files_get_a_clear_answer_in_time(
         case: Hostile) -> None:
     data = case.build()
     assert len(data) < 26 * MIB, len(data)
-    before = await stored_rows(world)
+    before = await document_rows(world.url)
     async with room.meanwhile():
         start = time.monotonic()
         r = await clients["secretary"].post(f"/api/meetings/{world.meeting_id}/documents",
                                             content=data, params={"filename": case.filename})
         took = time.monotonic() - start
     assert r.status_code == case.status, (r.status_code, r.text[:300])
-    after = await stored_rows(world)
+    after = await document_rows(world.url)
     if r.status_code == 201:
         assert after[0] == before[0] + 1
         document = r.json()["document"]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-
 import asyncpg
 import httpx
 
-from tests.conftest import PASSWORD, ROOT, Server, World
+from tests.conftest import PASSWORD, Server, World, audit_verify
 
 
 async def _username(world: World, who: str) -> str:
@@ -66,15 +62,6 @@ async def test_idle_sessions_expire_and_logout_everywhere(server: Server, world:
         finally:
             await conn.close()
         assert (await client.get("/api/me", headers=idle)).status_code == 401
-
-
-async def audit_verify(url: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "collab_server", "--database-url", url, "audit", "verify",
-        cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
 
 
 async def test_audit_log_is_chained_and_append_only(server: Server, world: World) -> None:
