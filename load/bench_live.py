@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,44 @@ def own_cpu_seconds() -> float:
 
 
 # -- the server -------------------------------------------------------------------------
+
+
+class CpuWindow:
+    """CPU used from creation to `percent()`, in % of one core: these bench
+    clients, the whole machine and, with our own server, the server, its
+    PostgreSQL and anything else on the machine."""
+
+    def __init__(self, own: OwnServer | None) -> None:
+        self.own = own
+        self._before = self._read()
+
+    def _read(self) -> tuple[dict[str, float] | None, float, float, float]:
+        return (self.own.cpu() if self.own else None, own_cpu_seconds(),
+                machine_busy_seconds(), now())
+
+    def percent(self) -> dict[str, float]:
+        (server0, own0, busy0, wall0), (server1, own1, busy1, wall1) = self._before, self._read()
+
+        def pct(seconds: float) -> float:
+            return round(100 * seconds / (wall1 - wall0), 1)
+
+        out = {"clients_pct": pct(own1 - own0), "machine_pct": pct(busy1 - busy0)}
+        if server0 is not None and server1 is not None:
+            out["server_pct"] = pct(server1["server"] - server0["server"])
+            out["postgres_pct"] = pct(server1["postgres"] - server0["postgres"])
+            out["others_pct"] = round(out["machine_pct"] - out["clients_pct"]
+                                      - out["server_pct"] - out["postgres_pct"], 1)
+        return out
+
+
+def cpu_line(c: dict[str, float], during: str = "") -> str:
+    parts = [f"bench clients {c['clients_pct']:.1f}"]
+    if "server_pct" in c:
+        parts = [f"server {c['server_pct']:.1f}", f"postgres {c['postgres_pct']:.1f}", *parts,
+                 f"anything else on the machine {c['others_pct']:.1f}"]
+    else:
+        parts.append(f"whole machine {c['machine_pct']:.1f}")
+    return f"  CPU{during} (% of one core): " + ", ".join(parts)
 
 
 def free_port() -> int:
@@ -570,14 +608,7 @@ def table(results: dict[str, Any]) -> Iterator[str]:
     yield row("intent -> last replica, ms", s2["last_replica_per_intent_ms"])
     yield row("intent -> reply to chair, ms", s2["intent_reply_ms"])
     yield row("bench clients' loop lag, ms", s2["client_loop_lag_ms"])
-    c = s2["cpu"]
-    if "server_pct" in c:
-        yield (f"  CPU during scenario 2 (% of one core): server {c['server_pct']:.1f}, "
-               f"postgres {c['postgres_pct']:.1f}, bench clients {c['clients_pct']:.1f}, "
-               f"anything else on the machine {c['others_pct']:.1f}")
-    else:
-        yield (f"  CPU during scenario 2 (% of one core): bench clients {c['clients_pct']:.1f}, "
-               f"whole machine {c['machine_pct']:.1f}")
+    yield cpu_line(s2["cpu"], " during scenario 2")
     s3 = results["scenario3"]
     yield f"scenario 3 (informative): the same {s3['clients']} replicas rejoin at once, warm room"
     yield row("websocket open, ms", s3["connected_ms"])
@@ -625,27 +656,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             f"connections {after['live']['connections']}")
             items = [int(i["id"]) for i in chair.doc.get("agenda", type=pycrdt.Array).to_py()]
 
-            cpu_before = own.cpu() if own else None
-            own_before, busy_before, wall_before = own_cpu_seconds(), machine_busy_seconds(), now()
+            cpu = CpuWindow(own)
             s2 = await cursor_run(replicas, chair, items, args.duration, args.rate)
-            wall = now() - wall_before
-            cpu_after = own.cpu() if own else None
-
-            def pct(seconds: float) -> float:
-                return round(100 * seconds / wall, 1)
-
-            s2["cpu"] = {
-                "clients_pct": pct(own_cpu_seconds() - own_before),
-                "machine_pct": pct(machine_busy_seconds() - busy_before),
-            }
-            if cpu_before is not None and cpu_after is not None:
-                s2["cpu"] |= {
-                    "server_pct": pct(cpu_after["server"] - cpu_before["server"]),
-                    "postgres_pct": pct(cpu_after["postgres"] - cpu_before["postgres"]),
-                }
-                s2["cpu"]["others_pct"] = round(
-                    s2["cpu"]["machine_pct"] - s2["cpu"]["clients_pct"]
-                    - s2["cpu"]["server_pct"] - s2["cpu"]["postgres_pct"], 1)
+            s2["cpu"] = cpu.percent()
             s2["loadavg_after"] = list(os.getloadavg())
             final = await health(base)
             s2["dropped_clients"] = final["live"]["dropped_clients"]
@@ -693,6 +706,14 @@ def main() -> int:
     p.add_argument("--json", help="write the results here as JSON")
     args = p.parse_args()
     args.accounts_text = Path(args.accounts).read_text(encoding="utf-8") if args.url else ""
+    return main_with(run, args, table)
+
+
+def main_with(run: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]],
+              args: argparse.Namespace,
+              report: Callable[[dict[str, Any]], Iterable[str]]) -> int:
+    """Run a benchmark (on uvloop when installed), print its report and write
+    its results as JSON if `--json` was given."""
     try:
         import uvloop
 
@@ -701,7 +722,7 @@ def main() -> int:
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         results = runner.run(run(args))
-    for line in table(results):
+    for line in report(results):
         print(line)
     if args.json:
         write_results(args.json, results)

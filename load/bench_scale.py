@@ -45,22 +45,22 @@ from collab_server.cli import raise_open_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_live import (  # noqa: E402
+    CpuWindow,
     OwnServer,
     Replica,
+    cpu_line,
     cursor_run,
     demo_meeting,
     health,
     join_storm,
     login_all,
     machine,
-    machine_busy_seconds,
-    now,
-    own_cpu_seconds,
+    main_with,
     parse_accounts,
+    row,
     server_connections,
     summary_ms,
     wait_for,
-    write_results,
 )
 
 GOALS_MS = {"rooms": 100.0, "large": 250.0, "reconnect": 1000.0}
@@ -135,28 +135,6 @@ class Bench:
                 meetings.append(meeting)
         return meetings
 
-    def cpu(self) -> tuple[dict[str, float] | None, float, float, float]:
-        return (self.own.cpu() if self.own else None, own_cpu_seconds(),
-                machine_busy_seconds(), now())
-
-    def cpu_pct(self, before: tuple[dict[str, float] | None, float, float, float]
-                ) -> dict[str, float]:
-        server_before, own_before, busy_before, wall_before = before
-        server_after, own_after, busy_after, wall_after = self.cpu()
-        wall = wall_after - wall_before
-
-        def pct(seconds: float) -> float:
-            return round(100 * seconds / wall, 1)
-
-        out = {"clients_pct": pct(own_after - own_before),
-               "machine_pct": pct(busy_after - busy_before)}
-        if server_before is not None and server_after is not None:
-            out["server_pct"] = pct(server_after["server"] - server_before["server"])
-            out["postgres_pct"] = pct(server_after["postgres"] - server_before["postgres"])
-            out["others_pct"] = round(out["machine_pct"] - out["clients_pct"]
-                                      - out["server_pct"] - out["postgres_pct"], 1)
-        return out
-
     def server_rss(self) -> float | None:
         if self.own is None or self.own.process is None:
             return None
@@ -169,7 +147,7 @@ class Bench:
         gc.collect()
         gc.freeze()
         histograms = await pause_histograms(self.base)
-        before = self.cpu()
+        cpu = CpuWindow(self.own)
         try:
             results = await asyncio.gather(*(
                 cursor_run(replicas, chair, agenda_items(chair), duration, rate,
@@ -177,7 +155,7 @@ class Bench:
                 for n, (replicas, chair) in enumerate(rooms)))
         finally:
             gc.unfreeze()
-        cpu = self.cpu_pct(before)
+        used = cpu.percent()
         pauses = pauses_between(histograms, await pause_histograms(self.base))
         last = [x for r in results for x in r["each_intent_last_replica_ms"]]
         replies = [x for r in results for x in r["each_intent_reply_ms"]]
@@ -193,7 +171,7 @@ class Bench:
             "errors": {k: v for r in results for k, v in r["errors"].items()},
             "client_loop_lag_ms_worst_room": max(
                 (r["client_loop_lag_ms"] for r in results), key=lambda s: s.get("p99", 0)),
-            "cpu": cpu,
+            "cpu": used,
             "server_pauses": pauses,
             "server_rss_mb": self.server_rss(),
             "worst_rooms_p99_ms": sorted(
@@ -267,23 +245,6 @@ async def scenario_large(bench: Bench, source: int, users: list[str], args: argp
             "dropped_clients": dropped}
 
 
-def row(label: str, s: dict[str, Any]) -> str:
-    if not s.get("n"):
-        return f"  {label:<34} (no samples)"
-    return (f"  {label:<34} p50 {s['p50']:>8.2f}  p99 {s['p99']:>8.2f}  "
-            f"max {s['max']:>8.2f}   n={s['n']}")
-
-
-def cpu_line(c: dict[str, float]) -> str:
-    parts = [f"bench clients {c['clients_pct']:.1f}"]
-    if "server_pct" in c:
-        parts = [f"server {c['server_pct']:.1f}", f"postgres {c['postgres_pct']:.1f}", *parts,
-                 f"anything else {c['others_pct']:.1f}"]
-    else:
-        parts.append(f"whole machine {c['machine_pct']:.1f}")
-    return "  CPU, % of one core: " + ", ".join(parts)
-
-
 def pause_line(p: dict[str, Any]) -> str:
     lag, gcp = p["lag"], p["gc"]
     return (f"  server event loop late by over 25/50/100 ms: {lag['over_25ms']:g}/"
@@ -291,6 +252,14 @@ def pause_line(p: dict[str, Any]) -> str:
             f"{lag['longest_at_most_s']} s); GC pauses over 25/50/100 ms: "
             f"{gcp['over_25ms']:g}/{gcp['over_50ms']:g}/{gcp['over_100ms']:g} of {gcp['n']:g} "
             f"(worst <= {gcp['longest_at_most_s']} s)")
+
+
+def cursor_lines(c: dict[str, Any]) -> list[str]:
+    return [row("intent -> each replica, ms", c["per_replica_ms"]),
+            row("intent -> last replica, ms", c["last_replica_per_intent_ms"]),
+            row("intent -> reply to chair, ms", c["intent_reply_ms"]),
+            cpu_line(c["cpu"]), pause_line(c["server_pauses"]),
+            f"  server memory {c['server_rss_mb']} MB"]
 
 
 def report(results: dict[str, Any]) -> list[str]:
@@ -306,12 +275,7 @@ def report(results: dict[str, Any]) -> list[str]:
             f"{s['join']['all_synced_ms']:.0f} ms ({s['join']['server_loads']} loads)",
             f"  agenda.goto at {c['rate_hz_per_room']:g} Hz in each meeting: {c['intents']} "
             f"intents, missed {c['missed']}, errors {len(c['errors'])}",
-            row("intent -> each replica, ms", c["per_replica_ms"]),
-            row("intent -> last replica, ms", c["last_replica_per_intent_ms"]),
-            row("intent -> reply to chair, ms", c["intent_reply_ms"]),
-            cpu_line(c["cpu"]),
-            pause_line(c["server_pauses"]),
-            f"  server memory {c['server_rss_mb']} MB",
+            *cursor_lines(c),
             f"  one meeting's {s['reconnect_one_room']['clients']} laptops reconnect at once "
             f"({s['reconnect_one_room']['staying_connected']} other sockets connected): "
             f"all resynced after {s['reconnect_one_room']['all_synced_ms']:.0f} ms",
@@ -324,12 +288,7 @@ def report(results: dict[str, Any]) -> list[str]:
             f"  all joined and synced after {s['join']['all_synced_ms']:.0f} ms",
             f"  agenda.goto at {c['rate_hz_per_room']:g} Hz: {c['intents']} intents, "
             f"missed {c['missed']}, errors {len(c['errors'])}",
-            row("intent -> each replica, ms", c["per_replica_ms"]),
-            row("intent -> last replica, ms", c["last_replica_per_intent_ms"]),
-            row("intent -> reply to chair, ms", c["intent_reply_ms"]),
-            cpu_line(c["cpu"]),
-            pause_line(c["server_pauses"]),
-            f"  server memory {c['server_rss_mb']} MB",
+            *cursor_lines(c),
             f"  all {s['reconnect_all']['clients']} reconnect at once: all resynced after "
             f"{s['reconnect_all']['all_synced_ms']:.0f} ms",
         ]
@@ -402,19 +361,7 @@ def main() -> int:
     p.add_argument("--json", help="write the results here as JSON")
     args = p.parse_args()
     args.accounts_text = Path(args.accounts).read_text(encoding="utf-8") if args.url else ""
-    try:
-        import uvloop
-
-        loop_factory: Any = uvloop.new_event_loop
-    except ImportError:
-        loop_factory = None
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        results = runner.run(run(args))
-    for line in report(results):
-        print(line)
-    if args.json:
-        write_results(args.json, results)
-    return 0
+    return main_with(run, args, report)
 
 
 if __name__ == "__main__":
