@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -28,15 +27,16 @@ def merge_parts(parts: list[bytes]) -> bytes:
 Merge = Callable[[list[bytes]], Awaitable[bytes]]
 
 
-async def _merge_in_thread(parts: list[bytes]) -> bytes:
-    return await asyncio.to_thread(merge_parts, parts)
+async def _merge_here(parts: list[bytes]) -> bytes:
+    return merge_parts(parts)
 
 
 class PgDocStore:
-    def __init__(self, pool: asyncpg.Pool, *, merge: Merge = _merge_in_thread) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, merge: Merge = _merge_here) -> None:
         """`merge` squashes a log for compaction. pycrdt keeps the GIL while it
         merges (measured: a 55 ms merge in a thread held the event loop for
-        147 ms), so the server passes one that runs in a worker process."""
+        147 ms, so a thread would not help), and the server passes one that
+        runs in a worker process; without one it merges right here."""
         self.pool = pool
         self._merge = merge
 
@@ -144,7 +144,6 @@ class PgDocStore:
             parts = ([bytes(snapshot)] if snapshot is not None else []) + [
                 bytes(r["data"]) for r in rows
             ]
-            # Merging a long log takes tens of milliseconds: not on the event loop.
             merged = await self._merge(parts)
             await conn.execute(
                 "INSERT INTO doc_snapshots (name, data, updated_at) VALUES ($1, $2, now())"
