@@ -1,6 +1,6 @@
 """The audit chain stays valid while many transactions write to it at once
 (every server process writes to the one log), and writers never wait for
-each other: the chain is sealed behind them (schema/010_audit_sealing.sql)."""
+each other: the chain is sealed behind them (schema/009_audit_sealing.sql)."""
 
 from __future__ import annotations
 
@@ -89,12 +89,12 @@ async def test_many_writers_at_once_leave_a_valid_chain(database_url: str) -> No
 
 
 async def test_an_upgrade_seals_the_chain_written_before(pg_uri: str, tmp_path: Path) -> None:
-    """A database chained by the old trigger (up to 009) comes out of the
+    """A database chained by the old trigger (up to 008) comes out of the
     upgrade sealed and valid, every entry kept."""
     old = tmp_path / "schema"
     old.mkdir()
     for path in sorted(db.schema_dir().glob("*.sql")):
-        if path.name[:3].isdigit() and path.name < "010":
+        if path.name[:3].isdigit() and path.name < "009":
             shutil.copy(path, old / path.name)
     url = await new_database(pg_uri)
     conn = await asyncpg.connect(url)
@@ -103,7 +103,7 @@ async def test_an_upgrade_seals_the_chain_written_before(pg_uri: str, tmp_path: 
         for n in range(5):
             await conn.execute(INSERT, "test.old", str(n))
         assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
-        assert "010_audit_sealing.sql" in await db.migrate(conn)
+        assert "009_audit_sealing.sql" in await db.migrate(conn)
         rows = await conn.fetch("SELECT target, seq FROM audit_log WHERE action = 'test.old'"
                                 " ORDER BY seq")
         assert [r["target"] for r in rows] == ["0", "1", "2", "3", "4"]

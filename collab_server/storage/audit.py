@@ -1,4 +1,4 @@
-"""Sealing and checking the audit log's hash chain (schema/007 and 010).
+"""Sealing and checking the audit log's hash chain (schema/007 and 009).
 
 Writers add entries without waiting for each other; `seal` gives committed
 entries their place in the chain soon after. The check recomputes every hash

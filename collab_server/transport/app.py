@@ -295,7 +295,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
 
 
 async def _seal_audit_log(pool: asyncpg.Pool, metrics: Metrics) -> None:
-    """Chain new audit entries each second (see schema/010_audit_sealing.sql)."""
+    """Chain new audit entries each second (see schema/009_audit_sealing.sql)."""
     while True:
         await asyncio.sleep(audit.SEAL_EVERY)
         try:
