@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from collab_server import logs
+from collab_server import features, logs
 from collab_server.config import Settings
 
 log = logging.getLogger("phonghop")
@@ -99,6 +99,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     raise_open_files()
     from collab_server.transport.app import WORKER_SETTINGS, client_dist_exists, create_app
 
+    missing = features.check(settings)
+    for part in missing:
+        log.log(logging.ERROR if part.fatal else logging.WARNING, "missing part",
+                extra={"feature": part.feature})
+        if part.fatal:
+            print(part.message, file=sys.stderr)
+    if any(part.fatal for part in missing):
+        return 2
     workers = args.workers or 1
     if workers > 1 and not settings.redis_url:
         print("Chạy nhiều tiến trình (--workers) cần REDIS_URL để các tiến trình chia sẻ "
@@ -117,6 +125,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if not client_dist_exists(settings.clients_dir):
             banner.append("(chưa có giao diện web: chạy `make clients` để dựng)")
         banner.append(f"Màn hình trình chiếu: {base}/display/")
+        banner += [part.message for part in missing]
         if demo_text:
             banner.append(demo_text)
         print("\n".join(banner), flush=True)

@@ -1,5 +1,5 @@
 """The document engine on real files: PDFs made here with PyMuPDF, the
-Quảng Bình decision from ../shared/fixtures, broken files made by hand, and
+Quảng Bình decision in tests/fixtures, broken files made by hand, and
 a DOCX converted by the real LibreOffice."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collab_server.documents.render import render_page, watermark
 from collab_server.documents.text import extract_pages, fold, normalize, snippet, terms
 from collab_server.documents.validate import clean_pdf, inspect_pdf
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STEM = "quyet-dinh-de-an-phong-hop-khong-giay"
 A4 = (595.0, 842.0)
 SAMPLE = (

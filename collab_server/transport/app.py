@@ -24,7 +24,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from collab_server import __version__
-from collab_server.broker.redis import RedisBroker
 from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
@@ -241,6 +240,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         # Each LibreOffice run takes a few hundred MB: a couple at a time.
         app.state.conversions = asyncio.Semaphore(2)
         workers = app.state.workers
+        broker = None
+        if settings.redis_url:
+            from collab_server.broker.redis import RedisBroker
+
+            broker = RedisBroker(settings.redis_url)
         app.state.hub = Hub(
             PgDocStore(pool, merge=lambda parts: workers.run(merge_parts, parts, timeout=60)),
             app.state.meetings,
@@ -256,7 +260,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                     max_queue_bytes=settings.send_queue_bytes,
                 ),
             ),
-            broker=RedisBroker(settings.redis_url) if settings.redis_url else None,
+            broker=broker,
         )
         _register_metrics(app.state.hub)
         await app.state.hub.start()

@@ -5,14 +5,16 @@ The provider proves who someone is; this server still decides what they may
 do: the provider's username claim must name an existing, active account
 (admins create accounts and roles here), and the login is audited like any
 other. The authorization state travels in a short-lived signed cookie.
+
+Authlib (and the httpx it talks through) is imported only when single sign-on
+is on; `collab_server.features` names it at start if it is missing.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,6 +24,9 @@ from collab_server.storage.accounts import Accounts, audit
 from collab_server.transport.auth import COOKIE, client_ip
 from collab_server.transport.responses import JSONResponse
 
+if TYPE_CHECKING:
+    from authlib.integrations.starlette_client import OAuth
+
 log = logging.getLogger(__name__)
 
 PROVIDER = "province"
@@ -30,6 +35,8 @@ PROVIDER = "province"
 def make_client(settings: Settings) -> OAuth | None:
     if not settings.oidc_issuer:
         return None
+    from authlib.integrations.starlette_client import OAuth
+
     oauth = OAuth()
     oauth.register(
         PROVIDER,
@@ -61,6 +68,8 @@ async def login(request: Request) -> Response:
 
 
 async def callback(request: Request) -> Response:
+    from authlib.integrations.starlette_client import OAuthError
+
     client = _client(request)
     try:
         token = await client.authorize_access_token(request)
