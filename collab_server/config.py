@@ -30,6 +30,10 @@ class Settings:
     data_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("PHONGHOP_DATA_DIR", "./var"))
     )
+    # Keys kept outside the database (collab_server/keys.py); empty: <data_dir>/keys.
+    keys_dir_setting: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_KEYS_DIR", "")
+    )
     flush_window_ms: float = field(
         default_factory=lambda: _env_float("PHONGHOP_FLUSH_WINDOW_MS", 5.0)
     )
@@ -94,6 +98,10 @@ class Settings:
             os.environ.get("PHONGHOP_CLIENTS_DIR", str(_CHECKOUT / "clients"))
         )
     )
+
+    @property
+    def keys_dir(self) -> Path:
+        return Path(self.keys_dir_setting) if self.keys_dir_setting else self.data_dir / "keys"
 
     def to_json(self) -> str:
         """For worker processes, which rebuild the same settings (CLI flags included)."""

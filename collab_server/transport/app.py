@@ -28,6 +28,7 @@ from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
 from collab_server.errors import AppError
+from collab_server.keys import ServerKeys
 from collab_server.live.connection import Connection, ConnectionLimits
 from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
@@ -221,6 +222,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         async with pool.acquire() as conn:
             await db.migrate(conn)
         app.state.settings = settings
+        app.state.keys = ServerKeys(settings.keys_dir)
         app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
