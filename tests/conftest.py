@@ -143,6 +143,64 @@ class Server:
         return "" if self.log_path is None else self.log_path.read_text(errors="replace")
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a user's shell: nothing pointing into the checkout."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "DATABASE_URL", "REDIS_URL")
+           and not k.startswith("PHONGHOP_")}
+    return {**env, **extra}
+
+
+class EmbeddedServe:
+    """`phonghop serve --demo` as `make run` starts it: the embedded PostgreSQL
+    in the data folder `workdir/data`, no DATABASE_URL. `command` is how
+    phonghop is called (an installed script, or this checkout's module)."""
+
+    def __init__(self, command: list[str], workdir: Path, env: dict[str, str]) -> None:
+        self.command, self.workdir, self.env = command, workdir, env
+        self.port = free_port()
+        self.http = f"http://127.0.0.1:{self.port}"
+        self.output = workdir / "serve.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.output.open("wb") as out:
+            self.process = subprocess.Popen(
+                [*self.command, "--log-format", "text", "serve", "--demo",
+                 "--port", str(self.port)],
+                cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
+                env=clean_env(PHONGHOP_DATA_DIR=str(self.workdir / "data"), **self.env))
+
+    async def healthy(self, timeout: float = 120) -> dict[str, object]:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while True:
+                assert self.process.poll() is None, self.text()
+                try:
+                    r = await client.get(f"{self.http}/-/health", timeout=2)
+                    if r.status_code == 200:
+                        body: dict[str, object] = r.json()
+                        return body
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, self.text()
+                await asyncio.sleep(0.2)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+
 @dataclass
 class World:
     """A body, a meeting with agenda and documents, and people with sessions."""

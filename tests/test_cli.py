@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import httpx
 
-from tests.conftest import ROOT, new_database
+from tests.conftest import ROOT, EmbeddedServe, clean_env, new_database
 
 
 async def phonghop(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -90,3 +91,22 @@ async def test_retention_lists_meetings_kept_too_long(pg_uri: str, tmp_path: Pat
         await conn.close()
     code, out = await phonghop(*common, "retention")
     assert code == 0 and "Họp năm 2017" in out and "Họp năm 2025" not in out
+
+
+async def test_a_command_beside_the_running_server_leaves_its_database_up(
+        tmp_path: Path) -> None:
+    """`make run` keeps its PostgreSQL in the data folder; an operator who runs
+    `phonghop audit verify` there meanwhile must not stop the meeting's database."""
+    node = EmbeddedServe([sys.executable, "-m", "collab_server"], tmp_path, {})
+    node.start()
+    try:
+        await node.healthy()
+        code, out = await phonghop("--data-dir", str(tmp_path / "data"), "audit", "verify",
+                                   env=clean_env())
+        assert code == 0, out
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"{node.http}/-/health")).json()
+        assert health["database"]["status"] == "ok", health
+    finally:
+        assert node.stop() == 0
+    assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()

