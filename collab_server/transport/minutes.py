@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import re
 import tempfile
 import unicodedata
@@ -53,6 +51,7 @@ from collab_server.transport.http import (
 )
 from collab_server.transport.meetings import notice_warnings
 from collab_server.transport.responses import JSONResponse
+from collab_server.transport.spreadsheet import csv_bytes
 
 TEXT_ROOT = "text"
 # An unnumbered document leaves room for the clerk to write the number in.
@@ -434,10 +433,7 @@ async def _closed_poll(request: Request) -> tuple[User, MeetingAccess, m.Poll]:
 
 
 def poll_csv(poll: m.Poll, meeting_title: str) -> bytes:
-    """UTF-8 with a byte order mark, so spreadsheet programs read Vietnamese."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(m.poll_rows(poll, meeting_title))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes(m.poll_rows(poll, meeting_title))
 
 
 async def poll_result_csv(request: Request) -> Response:
