@@ -37,10 +37,14 @@ from collab_server.domain.roles import Role
 from collab_server.errors import BadJson, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from collab_server.live.hub import Hub
 from collab_server.storage.accounts import User
-from collab_server.storage.documents import DocumentRow
 from collab_server.storage.minutes import Frozen, PgMinutes
 from collab_server.transport.auth import current_user
-from collab_server.transport.documents import _secret_allowed
+from collab_server.transport.documents import (
+    _secret_allowed,
+    served_digest,
+    served_name,
+    visible_document,
+)
 from collab_server.transport.http import (
     MAX_JSON_BODY,
     Fields,
@@ -497,10 +501,7 @@ async def attach_document(request: Request) -> Response:
     document_id = fields.integer("document_id", minimum=1)
     item_id = fields.integer("agenda_item", minimum=1, required=False)
     assert document_id is not None
-    source: DocumentRow | None = await request.app.state.documents.get(document_id)
-    if source is None:
-        raise Forbidden("Bạn không có quyền xem tài liệu này.", "You may not see this document.")
-    source_access = await meeting_access(request, user, source.meeting_id)
+    source_access, source = await visible_document(request, user, document_id)
     if source.meeting_id == access.meeting_id:
         raise Conflict("Tài liệu đã có trong cuộc họp này.", "Already in this meeting.")
     # Attaching hands the whole file to new readers: only what the caller
@@ -585,11 +586,11 @@ async def export_zip(request: Request) -> Response:
     archive = _Zip()
     try:
         for document in await request.app.state.documents.of_meeting(access.meeting_id):
-            digest = document.original_sha256 or document.pdf_sha256
+            # What every other route serves: a PDF as its cleaned copy.
+            digest = served_digest(document)
             if digest is None:
                 continue
-            name = document.original_name or f"{document.title}.pdf"
-            await archive.add_stream(f"tai-lieu/{document.id} - {_entry(name)}",
+            await archive.add_stream(f"tai-lieu/{document.id} - {_entry(served_name(document))}",
                                      store.file_chunks(digest))
         approved = await store.version(access.meeting_id)
         if approved is not None:
