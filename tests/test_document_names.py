@@ -136,6 +136,10 @@ async def test_file_names_are_cleaned_and_follow_the_content(
                           ("khong-duoi", "khong-duoi.pdf"), ("\x01\x02.pdf", "tai-lieu.pdf")):
         row = (await _upload(secretary, world, make_pdf(["x"]), given))["document"]
         assert row["original_name"] == stored, given
+    r = await secretary.patch(f"/api/documents/{doc['id']}", json={"title": "Tờ trình\r\nsố 5"})
+    assert r.status_code == 200 and r.json()["document"]["title"] == "Tờ trình số 5"
+    r = await secretary.patch(f"/api/documents/{doc['id']}", json={"title": "\x07\u202e"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
     r = await secretary.get(f"/api/documents/{doc['id']}/original")
     assert r.status_code == 200
     header = r.headers["content-disposition"]

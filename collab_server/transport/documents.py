@@ -208,7 +208,9 @@ async def update_document(request: Request) -> Response:
     fields = Fields(await read_json(request))
     changes: dict[str, Any] = {}
     if fields.has("title"):
-        changes["title"] = clean_text(fields.text("title", limit=300)) or document.title
+        changes["title"] = clean_text(fields.text("title", limit=300))
+        if not changes["title"]:
+            raise BadRequest("Trường 'title' phải có chữ.", "Field 'title' must have text.")
     if fields.has("confidentiality"):
         changes["confidentiality"] = fields.choice("confidentiality", CONFIDENTIALITY)
     if fields.has("secrecy"):
