@@ -121,10 +121,15 @@ def test_encrypted_pdf() -> None:
     with pytest.raises(errors.EncryptedPdf) as caught:
         inspect_pdf(locked)
     assert caught.value.code == "encrypted_pdf"
-    # Only an owner password (permissions): readable, and served without it.
+    # An owner password that forbids printing or copying: refused, never
+    # served without the limits (see validate.py).
     restricted = doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="chu", permissions=0)
-    assert inspect_pdf(restricted).page_count == 1
-    with pymupdf.open(stream=clean_pdf(restricted), filetype="pdf") as clean:
+    with pytest.raises(errors.RestrictedPdf):
+        inspect_pdf(restricted)
+    # An owner password that allows what readers do: readable, served without it.
+    owner = doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="chu", permissions=-1)
+    assert inspect_pdf(owner).page_count == 1
+    with pymupdf.open(stream=clean_pdf(owner), filetype="pdf") as clean:
         assert not clean.is_encrypted
         assert "Quảng Bình" in clean.load_page(0).get_text()
 

@@ -117,7 +117,7 @@ async def test_office_file_is_converted(people: dict[str, Client], world: World)
 
 BROKEN = [
     ("truncated", lambda pdf: pdf[: len(pdf) // 2], "cut.pdf", 422, "corrupt_pdf"),
-    ("not a pdf", lambda pdf: b"MZ\x90\x00" + b"\x00" * 5000, "virus.pdf", 415, "unsupported_type"),
+    ("not a pdf", lambda pdf: b"MZ\x90\x00" + b"\x00" * 5000, "virus.pdf", 415, "not_pdf"),
     ("docx lie", lambda pdf: b"plain text pretending", "note.docx", 415, "type_mismatch"),
     ("unknown", lambda pdf: b"#!/bin/sh\necho hi\n", "run.sh", 415, "unsupported_type"),
 ]

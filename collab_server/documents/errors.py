@@ -39,6 +39,23 @@ class EncryptedPdf(DocumentError):
     default_en = "The PDF is password-protected; remove the password and upload it again."
 
 
+class RestrictedPdf(DocumentError):
+    """An owner password that forbids printing or copying. We could not keep
+    that promise (readers copy text, export annotated copies, download), and
+    dropping it without a word would betray the author: refused."""
+
+    status = 422
+    code = "restricted_pdf"
+    default_vi = (
+        "Tệp PDF bị chủ sở hữu khóa quyền in hoặc sao chép; hệ thống không giữ được các giới "
+        "hạn này cho người đọc. Vui lòng xin bản không khóa quyền từ nơi ban hành rồi tải lên."
+    )
+    default_en = (
+        "The PDF's owner forbids printing or copying; the system cannot keep those limits for "
+        "readers. Ask its issuer for an unrestricted copy and upload that."
+    )
+
+
 class EmptyPdf(DocumentError):
     status = 422
     code = "empty_pdf"

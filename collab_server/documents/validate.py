@@ -15,8 +15,10 @@ What counts as broken, and why:
   We accept it if every page loads, report `repaired=True`, and
   `clean_pdf` writes a fresh cross-reference table so what we serve is sound.
 - *Encrypted*: a user password we do not have. Owner-only "encryption"
-  (permissions) opens without a password and is accepted; the clean copy
-  is written without it.
+  (permissions) opens without a password: accepted, and the clean copy
+  written without it, only if it lets readers print and copy; a file that
+  forbids either is refused (`RestrictedPdf`) rather than served without
+  the limits its author set.
 - *Sizes*: a side under 1 cm or over 5 m is a broken or hostile file, not a
   meeting document. Pages also stay within 1:8, so a page rendered at a fixed
   width stays within WebP's 16383-pixel limit and a sane amount of memory.
@@ -36,6 +38,7 @@ from collab_server.documents.errors import (
     EmptyPdf,
     EncryptedPdf,
     NotPdf,
+    RestrictedPdf,
     TooManyPages,
 )
 
@@ -76,6 +79,9 @@ _SAFE_URI_SCHEMES = ("http:", "https:", "mailto:")
 _ACTIVE_KEYS = frozenset(
     {"OpenAction", "AA", "Next", "EF", "AF", "EmbeddedFiles", "JavaScript", "XFA"}
 )
+# What readers do with a document here: read its text (copy), export an
+# annotated copy or download it (print).
+_READER_NEEDS = pymupdf.PDF_PERM_PRINT | pymupdf.PDF_PERM_COPY
 # Direct objects nest this deep at most in real files; deeper is an attack
 # on our recursion.
 _MAX_NESTING = 64
@@ -99,11 +105,13 @@ class PdfInfo:
 def inspect_pdf(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfInfo:
     """Check that `data` is a whole, readable PDF of sane pages; describe it.
 
-    Raises NotPdf, CorruptPdf, EncryptedPdf, EmptyPdf, TooManyPages or
-    BadPageSize.
+    Raises NotPdf, CorruptPdf, EncryptedPdf, RestrictedPdf, EmptyPdf,
+    TooManyPages or BadPageSize.
     """
     doc = open_pdf(data)
     try:
+        if doc.permissions & _READER_NEEDS != _READER_NEEDS:
+            raise RestrictedPdf()
         try:
             count = doc.page_count
         except (RuntimeError, ValueError, mupdf.FzErrorBase) as exc:

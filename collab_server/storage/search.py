@@ -3,6 +3,12 @@
 Text is folded (lowercase, no diacritics, đ → d) in Python when stored and
 when searched, and indexed with PostgreSQL's 'simple' configuration, so
 "quang binh" and "Quảng Bình" meet on the same lexemes.
+
+Page text is found only where reading it would be allowed without a
+watermark: pages of confidential documents and of documents marked MẬT or
+above never match (their titles still do), so a search cannot read them word
+by word. Hits on internal pages carry `confidentiality`, so the caller audits
+each as a view of that page's text.
 """
 
 from __future__ import annotations
@@ -32,28 +38,29 @@ WITH visible AS ({_VISIBLE}), readers AS ({_READERS}), q AS (SELECT to_tsquery('
 SELECT * FROM (
   SELECT 'meeting' AS kind, m.id AS meeting_id, NULL::bigint AS document_id,
          NULL::int AS page, NULL::bigint AS item_id, m.title AS title, m.title AS text,
-         ts_rank(to_tsvector('simple', m.title_folded), q.q) * 2 AS rank
+         ts_rank(to_tsvector('simple', m.title_folded), q.q) * 2 AS rank,
+         NULL::text AS confidentiality
     FROM meetings m JOIN visible v ON v.id = m.id, q
    WHERE to_tsvector('simple', m.title_folded) @@ q.q
   UNION ALL
   SELECT 'agenda_item', a.meeting_id, NULL, NULL, a.id, a.title, a.title,
-         ts_rank(to_tsvector('simple', a.title_folded), q.q) * 1.5
+         ts_rank(to_tsvector('simple', a.title_folded), q.q) * 1.5, NULL
     FROM agenda_items a JOIN visible v ON v.id = a.meeting_id, q
    WHERE to_tsvector('simple', a.title_folded) @@ q.q
   UNION ALL
   SELECT 'document', d.meeting_id, d.id, NULL, NULL, d.title, d.title,
-         ts_rank(to_tsvector('simple', d.title_folded), q.q) * 1.5
+         ts_rank(to_tsvector('simple', d.title_folded), q.q) * 1.5, NULL
     FROM documents d JOIN visible v ON v.id = d.meeting_id, q
    WHERE to_tsvector('simple', d.title_folded) @@ q.q
   UNION ALL
   SELECT 'page', d.meeting_id, d.id, p.page_no, NULL, d.title, p.text,
-         ts_rank(p.search, q.q)
+         ts_rank(p.search, q.q), d.confidentiality
     FROM document_pages p JOIN documents d ON d.id = p.document_id
     JOIN visible v ON v.id = d.meeting_id, q
-   WHERE p.search @@ q.q
+   WHERE p.search @@ q.q AND d.confidentiality <> 'confidential' AND d.secrecy = 'none'
   UNION ALL
   SELECT 'minutes', n.meeting_id, NULL, NULL, NULL, mt.title, n.text,
-         ts_rank(n.search, q.q) * 1.2
+         ts_rank(n.search, q.q) * 1.2, NULL
     FROM minutes_versions n JOIN meetings mt ON mt.id = n.meeting_id
     JOIN readers v ON v.id = n.meeting_id, q
    WHERE n.search @@ q.q
@@ -61,12 +68,12 @@ SELECT * FROM (
                        WHERE l.meeting_id = n.meeting_id)
   UNION ALL
   SELECT 'poll', pl.meeting_id, NULL, NULL, pl.item_id, pl.question, pl.question,
-         ts_rank(to_tsvector('simple', pl.question_folded), q.q) * 1.5
+         ts_rank(to_tsvector('simple', pl.question_folded), q.q) * 1.5, NULL
     FROM polls pl JOIN visible v ON v.id = pl.meeting_id, q
    WHERE pl.status <> 'cancelled' AND to_tsvector('simple', pl.question_folded) @@ q.q
   UNION ALL
   SELECT 'conclusion', cn.meeting_id, NULL, NULL, NULL, mc.title, cn.text,
-         ts_rank(cn.search, q.q) * 1.2
+         ts_rank(cn.search, q.q) * 1.2, NULL
     FROM conclusion_notices cn JOIN meetings mc ON mc.id = cn.meeting_id
     JOIN readers v ON v.id = cn.meeting_id, q
    WHERE cn.search @@ q.q

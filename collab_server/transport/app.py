@@ -291,7 +291,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         lifespan=lifespan,
         exception_handlers={AppError: errors.app_error, HTTPException: errors.http_error},
         middleware=[
-            Middleware(Guard, csp=CSP),
+            Middleware(Guard, csp=CSP, public_url=settings.public_url),
             # Holds only the single sign-on state, for ten minutes.
             Middleware(HttpSessions, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="phonghop_sso", max_age=600, same_site="lax",

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import PurePath
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from collab_server.documents import convert, render
 from collab_server.documents.cache import WIDTHS
-from collab_server.documents.errors import UnsupportedType
+from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
 from collab_server.documents.ingest import ingest_pdf
+from collab_server.documents.names import clean_text, content_disposition, stored_name
 from collab_server.documents.render import ImageFormat
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import LOCAL_TZ
@@ -98,7 +97,6 @@ async def upload(request: Request) -> Response:
     filename = request.query_params.get("filename", "").strip()
     if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:
         raise BadRequest("Cần tên tệp (filename) hợp lệ.", "A valid 'filename' is required.")
-    title = (request.query_params.get("title") or PurePath(filename).stem).strip()[:300]
     confidentiality = _choice(request, "confidentiality", CONFIDENTIALITY,
                               access.confidentiality)
     secrecy = _choice(request, "secrecy", SECRECY, "none")
@@ -110,8 +108,15 @@ async def upload(request: Request) -> Response:
         raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
     settings = request.app.state.settings
     original = await _read_body(request, settings.max_upload_bytes)
-    if original.startswith(b"%PDF-"):
-        kind, pdf = "application/pdf", original
+    name_says_pdf = filename.lower().endswith(".pdf")
+    if not original:
+        raise EmptyPdf("Tệp trống (0 byte); vui lòng tải lên tệp có nội dung.",
+                       "The file is empty (0 bytes); upload one with content.")
+    if original.startswith(b"%PDF-") or (name_says_pdf and b"%PDF-" in original[:1024]):
+        kind, pdf, extension = "application/pdf", original, "pdf"
+    elif name_says_pdf:
+        # A picture or a program named .pdf: say what is wrong with it.
+        raise NotPdf()
     elif convert.supported(filename):
         kind = convert.media_type(filename)
         limits = convert.Limits(memory=settings.convert_memory_mb * convert.MIB,
@@ -120,16 +125,20 @@ async def upload(request: Request) -> Response:
         async with request.app.state.conversions:
             pdf = await convert.convert_to_pdf(original, filename, limits=limits,
                                                timeout=settings.convert_timeout_s)
+        extension = filename.rpartition(".")[2]
     else:
         raise UnsupportedType()
+    # Stored and served as cleaned: no controls, NFC, the extension of the content.
+    name = stored_name(filename, extension)
+    title = clean_text(request.query_params.get("title") or name.rpartition(".")[0])[:300]
     # Validation, cleaning and text extraction hold the GIL for long stretches:
     # they run in the worker processes, never on the event loop.
     ingested = await request.app.state.workers.run(ingest_pdf, pdf, timeout=300,
                                                    max_pages=settings.max_pages)
     document_id = await request.app.state.documents.add(NewDocument(
         meeting_id=access.meeting_id,
-        title=title or filename,
-        original_name=filename,
+        title=title or name,
+        original_name=name,
         original_type=kind,
         original=original,
         pdf=ingested.pdf,
@@ -149,13 +158,31 @@ async def upload(request: Request) -> Response:
                         status_code=201)
 
 
+def hidden_document() -> Forbidden:
+    """The one answer for a document that is not there, not the caller's to
+    see, or not even a valid id: every route, same status, code and message,
+    so ids reveal nothing."""
+    return Forbidden("Bạn không có quyền xem tài liệu này.", "You may not see this document.")
+
+
+async def visible_document(request: Request, user: User,
+                           document_id: int | None) -> tuple[MeetingAccess, DocumentRow]:
+    document = (await request.app.state.documents.get(document_id)
+                if document_id is not None else None)
+    if document is None:
+        raise hidden_document()
+    try:
+        access = await meeting_access(request, user, document.meeting_id)
+    except Forbidden:
+        raise hidden_document() from None
+    return access, document
+
+
 async def document_for(request: Request) -> tuple[User, MeetingAccess, DocumentRow]:
     user = await current_user(request)
-    document = await request.app.state.documents.get(path_id(request, "document_id"))
-    if document is None:
-        # The same answer as for another meeting's document: ids reveal nothing.
-        raise Forbidden("Bạn không có quyền xem tài liệu này.", "You may not see this document.")
-    access = await meeting_access(request, user, document.meeting_id)
+    raw = str(request.path_params["document_id"])
+    document_id = int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    access, document = await visible_document(request, user, document_id)
     return user, access, document
 
 
@@ -181,7 +208,9 @@ async def update_document(request: Request) -> Response:
     fields = Fields(await read_json(request))
     changes: dict[str, Any] = {}
     if fields.has("title"):
-        changes["title"] = fields.text("title", limit=300)
+        changes["title"] = clean_text(fields.text("title", limit=300))
+        if not changes["title"]:
+            raise BadRequest("Trường 'title' phải có chữ.", "Field 'title' must have text.")
     if fields.has("confidentiality"):
         changes["confidentiality"] = fields.choice("confidentiality", CONFIDENTIALITY)
     if fields.has("secrecy"):
@@ -211,6 +240,23 @@ async def remove_document(request: Request) -> Response:
     await request.app.state.documents.remove(document.id)
     await record(request, user, "document.remove", f"document:{document.id}")
     return JSONResponse({"ok": True})
+
+
+def served_name(document: DocumentRow) -> str:
+    """The name a file leaves with; rows stored before names were cleaned get
+    the same cleaning on the way out."""
+    if document.original_type == "application/pdf" or not document.original_name:
+        return stored_name(document.original_name or document.title, "pdf")
+    return clean_text(document.original_name)
+
+
+def served_digest(document: DocumentRow) -> bytes | None:
+    """A PDF leaves as its cleaned copy: JavaScript, embedded files and launch
+    actions stay out of every copy served, the records office's export
+    included. An Office original is the file itself."""
+    if document.original_type == "application/pdf":
+        return document.pdf_sha256
+    return document.original_sha256 or document.pdf_sha256
 
 
 def _page_no(request: Request, document: DocumentRow) -> int:
@@ -280,16 +326,13 @@ async def original(request: Request) -> Response:
     if not (document.allow_download or access.can_prepare):
         raise Forbidden("Tài liệu này không cho phép tải bản gốc.",
                         "This document's original may not be downloaded.")
-    # A PDF leaves as its cleaned copy: JavaScript, embedded files and launch
-    # actions stay out of every copy served. An Office original is the file itself.
-    pdf = document.original_type == "application/pdf"
-    digest = document.pdf_sha256 if pdf else document.original_sha256
+    digest = served_digest(document)
     data = await files.get(request.app.state.pool, digest) if digest else None
     if data is None:
         raise NotFound("Không tìm thấy tệp gốc.", "The original file is missing.")
     await record(request, user, "document.download", f"document:{document.id}")
-    disposition = f"attachment; filename*=UTF-8''{quote(document.original_name)}"
-    headers = {"content-disposition": disposition, "cache-control": "no-store"}
+    headers = {"content-disposition": content_disposition(served_name(document)),
+               "cache-control": "no-store"}
     return Response(data, media_type=document.original_type or "application/octet-stream",
                     headers=headers)
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import re
 import tempfile
 import unicodedata
@@ -39,10 +37,14 @@ from collab_server.domain.roles import Role
 from collab_server.errors import BadJson, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from collab_server.live.hub import Hub
 from collab_server.storage.accounts import User
-from collab_server.storage.documents import DocumentRow
 from collab_server.storage.minutes import Frozen, PgMinutes
 from collab_server.transport.auth import current_user
-from collab_server.transport.documents import _secret_allowed
+from collab_server.transport.documents import (
+    _secret_allowed,
+    served_digest,
+    served_name,
+    visible_document,
+)
 from collab_server.transport.http import (
     MAX_JSON_BODY,
     Fields,
@@ -53,6 +55,7 @@ from collab_server.transport.http import (
 )
 from collab_server.transport.meetings import notice_warnings
 from collab_server.transport.responses import JSONResponse
+from collab_server.transport.spreadsheet import csv_bytes
 
 TEXT_ROOT = "text"
 # An unnumbered document leaves room for the clerk to write the number in.
@@ -434,10 +437,7 @@ async def _closed_poll(request: Request) -> tuple[User, MeetingAccess, m.Poll]:
 
 
 def poll_csv(poll: m.Poll, meeting_title: str) -> bytes:
-    """UTF-8 with a byte order mark, so spreadsheet programs read Vietnamese."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(m.poll_rows(poll, meeting_title))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes(m.poll_rows(poll, meeting_title))
 
 
 async def poll_result_csv(request: Request) -> Response:
@@ -501,10 +501,7 @@ async def attach_document(request: Request) -> Response:
     document_id = fields.integer("document_id", minimum=1)
     item_id = fields.integer("agenda_item", minimum=1, required=False)
     assert document_id is not None
-    source: DocumentRow | None = await request.app.state.documents.get(document_id)
-    if source is None:
-        raise Forbidden("Bạn không có quyền xem tài liệu này.", "You may not see this document.")
-    source_access = await meeting_access(request, user, source.meeting_id)
+    source_access, source = await visible_document(request, user, document_id)
     if source.meeting_id == access.meeting_id:
         raise Conflict("Tài liệu đã có trong cuộc họp này.", "Already in this meeting.")
     # Attaching hands the whole file to new readers: only what the caller
@@ -589,11 +586,11 @@ async def export_zip(request: Request) -> Response:
     archive = _Zip()
     try:
         for document in await request.app.state.documents.of_meeting(access.meeting_id):
-            digest = document.original_sha256 or document.pdf_sha256
+            # What every other route serves: a PDF as its cleaned copy.
+            digest = served_digest(document)
             if digest is None:
                 continue
-            name = document.original_name or f"{document.title}.pdf"
-            await archive.add_stream(f"tai-lieu/{document.id} - {_entry(name)}",
+            await archive.add_stream(f"tai-lieu/{document.id} - {_entry(served_name(document))}",
                                      store.file_chunks(digest))
         approved = await store.version(access.meeting_id)
         if approved is not None:

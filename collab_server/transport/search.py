@@ -1,4 +1,9 @@
-"""Search across what the caller may see."""
+"""Search across what the caller may see.
+
+A snippet of an internal page is a piece of that page's text: each one
+returned is audited exactly as `GET /api/documents/{id}/pages/{n}/text`
+would be (`document.text_view`, the document, the page). Confidential and
+secret-marked pages are never searched (storage/search.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from starlette.responses import Response
 from collab_server.documents.text import snippet, terms
 from collab_server.errors import BadRequest
 from collab_server.transport.auth import current_user
+from collab_server.transport.http import record
 from collab_server.transport.responses import JSONResponse
 
 MAX_RESULTS = 50
@@ -25,7 +31,11 @@ async def search(request: Request) -> Response:
     results = []
     for row in rows:
         text = row.pop("text")
+        confidentiality = row.pop("confidentiality")
         row["snippet"] = snippet(text, query) or snippet(row["title"], query) or ""
         row["rank"] = round(float(row["rank"]), 4)
+        if row["kind"] == "page" and confidentiality != "public":
+            await record(request, user, "document.text_view", f"document:{row['document_id']}",
+                         page=row["page"])
         results.append(row)
     return JSONResponse({"query": query, "results": results})
