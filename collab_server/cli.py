@@ -262,6 +262,43 @@ def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_retention(url))
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from collab_server import backup
+
+    with database(settings) as url:
+        try:
+            files = backup.backup(url, settings, args.out)
+        except backup.BackupError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+    print(f"Đã sao lưu cơ sở dữ liệu: {files.dump}\n"
+          f"Đã sao lưu khóa và dấu nhật ký kiểm toán: {files.keys}\n"
+          "Cất tệp khóa ở nơi khác với tệp cơ sở dữ liệu (xem docs/operations.md).")
+    return 0
+
+
+async def _restore(url: str, settings: Settings, args: argparse.Namespace) -> int:
+    from collab_server import backup
+
+    if not await backup.database_is_empty(url):
+        print("Cơ sở dữ liệu đích đã có dữ liệu; chỉ khôi phục vào cơ sở dữ liệu trống. / "
+              "The target database is not empty.", file=sys.stderr)
+        return 2
+    try:
+        await asyncio.to_thread(backup.restore_keys, args.keys, args.dump, settings)
+        await asyncio.to_thread(backup.restore_database, url, args.dump)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print("Đã khôi phục cơ sở dữ liệu và khóa; kiểm tra nhật ký kiểm toán:")
+    return await _audit_verify(url)
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        return asyncio.run(_restore(url, settings, args))
+
+
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as url:
         return asyncio.run(_audit_verify(url))
@@ -296,6 +333,15 @@ def parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="check the audit log")
     audit.add_argument("action", choices=["verify"], help="verify the hash chain")
     audit.set_defaults(func=cmd_audit)
+
+    save = sub.add_parser("backup", help="back up the database and the keys (two files)")
+    save.add_argument("--out", type=Path, default=Path("backup"),
+                      help="folder for the two files (default ./backup)")
+    save.set_defaults(func=cmd_backup)
+    back = sub.add_parser("restore", help="restore a backup into an empty database")
+    back.add_argument("dump", type=Path, help="the .dump file of `phonghop backup`")
+    back.add_argument("keys", type=Path, help="the .keys.tar file of the same backup")
+    back.set_defaults(func=cmd_restore)
 
     user = sub.add_parser("create-user", help="add a user (password from PHONGHOP_PASSWORD or "
                                               "a prompt)")
