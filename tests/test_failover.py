@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pycrdt
 import pytest
 
@@ -129,3 +130,44 @@ async def test_a_killed_server_leaves_no_worker_behind(database_url: str,
     await srv.stop(kill=True)
     await wait_until(lambda: not any(Path(f"/proc/{w}").exists() for w in workers),
                      timeout=10)
+
+
+async def test_http_answers_503_with_the_error_shape_while_postgres_is_down(
+        pg: OwnPostgres, tmp_path: Path) -> None:
+    url = pg.server.get_uri("postgres")
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    server = Server(url, tmp_path / "srv")
+    server.workdir.mkdir()
+    await server.start()
+    world = await build_world(url, delegates=1)
+    headers = {"authorization": f"Bearer {world.token('secretary')}"}
+    routes = ("/api/me", "/api/meetings", f"/api/meetings/{world.meeting_id}",
+              f"/api/meetings/{world.meeting_id}/documents", "/api/search?q=ngan+sach")
+    try:
+        async with httpx.AsyncClient(base_url=server.http, headers=headers,
+                                     timeout=40) as http:
+            for route in routes:
+                assert (await http.get(route)).status_code == 200, route
+            await asyncio.to_thread(pg.stop)
+            for route in routes:
+                r = await http.get(route)
+                assert r.status_code == 503, (route, r.status_code, r.text[:200])
+                assert r.json()["error"]["code"] == "unavailable", route
+            r = await http.post("/api/login", json={"username": "x", "password": "y" * 12})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+            health = await http.get("/-/health")
+            assert health.status_code == 503
+            assert health.json()["database"]["status"] == "down", health.text
+            assert "Exception in ASGI application" not in server.log_text()
+
+            await asyncio.to_thread(pg.start)
+            back = asyncio.get_running_loop().time()
+            while (await http.get("/api/meetings")).status_code != 200:
+                assert asyncio.get_running_loop().time() - back < 10, "not back"
+                await asyncio.sleep(0.1)
+    finally:
+        await server.stop()

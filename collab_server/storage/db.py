@@ -12,6 +12,18 @@ import orjson
 
 log = logging.getLogger(__name__)
 
+# What a database that is away (stopped, restarting, unreachable, its
+# connections cut) raises: answered as `unavailable` (HTTP 503, the intent's
+# error), never as a server error. A bug's error (a constraint, bad SQL) is
+# not among them.
+OUTAGE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
+
 # Whichever process migrates first holds this; the others wait and find nothing to do.
 MIGRATION_LOCK = 7_340_001
 

@@ -289,7 +289,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     return Starlette(
         routes=routes(settings),
         lifespan=lifespan,
-        exception_handlers={AppError: errors.app_error, HTTPException: errors.http_error},
+        exception_handlers={
+            AppError: errors.app_error,
+            HTTPException: errors.http_error,
+            **{outage: errors.storage_unavailable for outage in db.OUTAGE},
+        },
         middleware=[
             Middleware(Guard, csp=CSP, public_url=settings.public_url),
             # Holds only the single sign-on state, for ten minutes.
