@@ -10,7 +10,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as authProtocol from 'y-protocols/auth'
 import { MessageType, SyncType, CloseCode, isFinalClose } from './messages.js'
-import { retryDelay, rateLimitedDelay } from './backoff.js'
+import { retryDelay, rateLimitedDelay, soonDelay } from './backoff.js'
 
 export const Status = Object.freeze({
   CONNECTING: 'connecting', // first connection, not yet synced
@@ -263,11 +263,15 @@ export class LiveConnection {
       return
     }
     if (wasSynced && Date.now() - this._liveSince >= STABLE_MS) this._attempt = 0
-    const delay =
-      code === CloseCode.TOO_MANY_REQUESTS
-        ? rateLimitedDelay(this._backoff, this._random)
-        : retryDelay(this._attempt, this._backoff, this._random)
-    this._attempt += 1
+    let delay
+    if (code === CloseCode.TOO_MANY_REQUESTS) {
+      delay = rateLimitedDelay(this._backoff, this._random)
+    } else if (code === CloseCode.TRY_AGAIN_LATER || code === CloseCode.SERVICE_RESTART) {
+      delay = soonDelay(this._backoff, this._random)
+    } else {
+      delay = retryDelay(this._attempt, this._backoff, this._random)
+      this._attempt += 1
+    }
     this._setStatus(Status.RECONNECTING, { code, reason, retryAt: Date.now() + delay })
     this._scheduleRetry(delay)
   }

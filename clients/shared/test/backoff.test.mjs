@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { retryDelay, rateLimitedDelay, DEFAULT_BACKOFF } from '../backoff.js'
+import { retryDelay, rateLimitedDelay, soonDelay, DEFAULT_BACKOFF } from '../backoff.js'
 import { isFinalClose } from '../messages.js'
 
 test('delays stay between the floor and a ceiling that doubles up to the cap', () => {
@@ -25,4 +25,12 @@ test('after 4429 the wait is long', () => {
 test('which close codes are final', () => {
   for (const code of [4400, 4401, 4403, 4404, 4413, 4499]) assert.ok(isFinalClose(code), code)
   for (const code of [1000, 1001, 1006, 1011, 1013, 4429, 4000, 4500]) assert.ok(!isFinalClose(code), code)
+})
+
+test('when the server asks to come back soon, the wait never grows past two seconds', () => {
+  assert.equal(soonDelay({}, () => 0), DEFAULT_BACKOFF.floor)
+  assert.equal(soonDelay({}, () => 1), 2000)
+  const delays = Array.from({ length: 90 }, () => soonDelay())
+  assert.ok(Math.max(...delays) <= 2000)
+  assert.ok(new Set(delays.map((d) => Math.floor(d / 250))).size >= 5, 'spread over the window')
 })

@@ -273,3 +273,26 @@ test('destroy says goodbye in awareness and closes with 1000', () => {
   assert.equal(ws.closedWith, 1000)
   assert.equal(statuses.at(-1).status, Status.CLOSED)
 })
+
+test('1013 and 1012 bring the laptop back soon, however long it has been away', async () => {
+  let r = 0 // the 1006 retries come at once; then every delay is the longest it can be
+  const { conn } = connect({
+    backoff: { base: 100, cap: 100000, floor: 1, soon: 20 },
+    random: () => r,
+  })
+  for (let i = 1; i <= 5; i += 1) {
+    last().drop(1006)
+    await until(() => FakeSocket.all.length === i + 1)
+  }
+  r = 1
+  last().drop(1013)
+  assert.equal(conn.status, Status.RECONNECTING)
+  assert.ok(conn.detail.retryAt - Date.now() <= 20, 'the wait did not grow with the 1006s')
+  await until(() => FakeSocket.all.length === 7)
+  last().drop(1012)
+  assert.ok(conn.detail.retryAt - Date.now() <= 20)
+  await until(() => FakeSocket.all.length === 8)
+  last().drop(1006)
+  assert.ok(conn.detail.retryAt - Date.now() > 1000, 'the growing wait is kept for the rest')
+  conn.destroy()
+})
