@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pycrdt
 
-from collab_server.broker.base import Broker, LocalBroker, Relay
+from collab_server.broker.base import CONTROL, Broker, LocalBroker, Relay
 from collab_server.domain import room
 from collab_server.domain.handlers import HANDLERS
 from collab_server.domain.intents import Context
@@ -28,9 +28,11 @@ from collab_server.errors import (
     Unavailable,
     UnknownIntent,
 )
+from collab_server.live.access import BODY_ADMIN, MINUTES_READERS, MINUTES_WRITERS, Access, refusal
 from collab_server.live.connection import Connection, ConnectionLimits, Identity
-from collab_server.live.document import EMPTY_UPDATE, LiveDoc
+from collab_server.live.document import EMPTY_UPDATE, LiveDoc, PersonPresenceLimited
 from collab_server.live.names import DocKey, DocKind
+from collab_server.live.people import People, PersonLimits
 from collab_server.live.persister import Persister
 from collab_server.live.ports import DocStore, MeetingData, Record, Socket, YDoc
 from collab_server.metrics import Metrics
@@ -54,11 +56,7 @@ from collab_server.status import Close
 
 log = logging.getLogger(__name__)
 
-# The draft minutes (meeting/{id}/minutes): written by the secretary and the
-# chair, read by them and by the admins of the meeting's body.
-BODY_ADMIN = "body_admin"  # the role on the socket of a body admin who takes no part
-MINUTES_WRITERS = frozenset({Role.SECRETARY, Role.CHAIR})
-MINUTES_READERS = MINUTES_WRITERS | {BODY_ADMIN}
+__all__ = ["BODY_ADMIN", "MINUTES_READERS", "Hub", "LiveSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +66,7 @@ class LiveSettings:
     idle_unload: float = 60.0
     compact_every: int = 200
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    people: PersonLimits = field(default_factory=PersonLimits)
 
 
 class Hub:
@@ -94,9 +93,28 @@ class Hub:
         self.intent_count = 0
         self.dropped_clients = 0
         self.metrics = Metrics()
+        self.people = People(settings.people)
+        self.access = Access(self.docs, self.people, meetings)
+        self._register_metrics()
         # Frames and bytes of sockets already closed (open ones count their own).
         self.sent_frames = 0
         self.sent_bytes = 0
+
+    def _register_metrics(self) -> None:
+        m, refused = self.metrics, self.people.refused
+        m.counter("phonghop_revoked_sockets_total",
+                  "Sockets closed because their session ended or their role no longer allows "
+                  "them.", lambda: self.access.revoked)
+        m.counter("phonghop_role_notices_total",
+                  "Participants changes applied to open sockets (local and relayed).",
+                  lambda: self.access.role_notices)
+        for name, read in (("sockets", lambda: refused.sockets),
+                           ("intents", lambda: refused.intents),
+                           ("presence", lambda: refused.presence),
+                           ("writes", lambda: refused.writes),
+                           ("notes", lambda: refused.notes)):
+            m.counter(f"phonghop_person_refused_{name}_total",
+                      f"Refused by the per-person {name} limit.", read)
 
     async def start(self) -> None:
         self.persister.start()
@@ -115,6 +133,9 @@ class Hub:
     # -- other processes ---------------------------------------------------------------
 
     def _relayed(self, name: str, kind: Relay, data: bytes) -> None:
+        if name == CONTROL:
+            self._control(kind, data)
+            return
         live = self.docs.get(name)
         if live is None:
             return
@@ -130,9 +151,24 @@ class Hub:
         except (ProtocolError, ValueError):
             log.warning("ignored a malformed relay for %s", name)
 
+    def _control(self, kind: Relay, data: bytes) -> None:
+        try:
+            text = data.decode("ascii")
+            if kind is Relay.REVOKE_USER:
+                self.access.revoke_user(int(text))
+            elif kind is Relay.REVOKE_SESSION:
+                self.access.revoke_session(text)
+            elif kind is Relay.ROLES:
+                self._roles_changed(int(text))
+        except (UnicodeDecodeError, ValueError):
+            log.warning("ignored a malformed control message")
+
     async def _resync(self) -> None:
         """After Redis was away: catch every document up from storage (state, not
-        guesses), then ask the other processes for what they hold unstored."""
+        guesses), then ask the other processes for what they hold unstored.
+        Role changes may have been missed too: every role is read again."""
+        for meeting_id in self.access.bump_all():
+            self._spawn(self._refresh_roles(meeting_id))
         for live in list(self.docs.values()):
             try:
                 await self._catch_up(live)
@@ -224,26 +260,36 @@ class Hub:
 
     # -- connections ---------------------------------------------------------------
 
-    async def connect(self, key: DocKey, socket: Socket, identity: Identity) -> tuple[
-        Connection, LiveDoc
-    ]:
-        if key.kind in (DocKind.NOTES, DocKind.INBOX) and identity.role == Role.DISPLAY:
-            raise Forbidden("Màn hình trình chiếu không có tài liệu riêng.",
-                            "A display has no personal documents.")
-        if key.kind is DocKind.MINUTES and identity.role not in MINUTES_READERS:
-            raise Forbidden("Chỉ thư ký, chủ tọa và quản trị cơ quan mở được dự thảo biên bản.",
-                            "Only the secretary, the chair and body admins open the draft "
-                            "minutes.")
+    async def connect(self, key: DocKey, socket: Socket, identity: Identity, *,
+                      roles_seen: int | None = None) -> tuple[Connection, LiveDoc]:
+        """Attach a socket. `roles_seen`: the participants version taken before
+        the role was read (`roles_version`), so a change in between is noticed."""
+        refused = refusal(key, identity.role)
+        if refused is not None:
+            raise refused
         live = await self.open(key)
-        conn = Connection(socket, identity, self.settings.limits)
+        if roles_seen is None:
+            roles_seen = self.access.version(key.meeting_id)
+        # Counted after the load: nothing awaits between the count and the join.
+        try:
+            person = self.people.admit(identity.user_id)
+        except RateLimited:
+            self._unload_if_idle(live)
+            raise
+        conn = Connection(socket, identity, self.settings.limits, person, roles_seen)
+        self.people.join(person, conn)
         conn.start()
         conn.on_close = lambda: self.disconnect(conn, live)
         live.attach(conn)
         return conn, live
 
+    def roles_version(self, meeting_id: int) -> int:
+        return self.access.version(meeting_id)
+
     def disconnect(self, conn: Connection, live: LiveDoc) -> None:
         if conn not in live.connections:
             return
+        self.people.leave(conn.person, conn)
         live.detach(conn)
         self.sent_frames += conn.sent_frames
         self.sent_bytes += conn.sent_bytes
@@ -270,6 +316,35 @@ class Hub:
         await self.broker.unsubscribe(live.name)
         log.info("unloaded %s", live.name)
 
+    # -- revocation (called where sessions end and participants change) ---------
+
+    async def revoke_user(self, user_id: int) -> None:
+        """Every session of the account ended, or the account was disabled."""
+        self.access.revoke_user(user_id)
+        self.broker.publish(CONTROL, Relay.REVOKE_USER, str(user_id).encode())
+
+    async def revoke_session(self, tag: str) -> None:
+        """One session ended (`live.sessions.session_tag` of its token)."""
+        self.access.revoke_session(tag)
+        self.broker.publish(CONTROL, Relay.REVOKE_SESSION, tag.encode("ascii"))
+
+    async def participants_changed(self, meeting_id: int) -> None:
+        """Someone's role in the meeting changed or they were removed: open
+        sockets here are re-checked before this returns, elsewhere soon after."""
+        self.broker.publish(CONTROL, Relay.ROLES, str(meeting_id).encode())
+        self.access.bump(meeting_id)
+        await self._refresh_roles(meeting_id)
+
+    def _roles_changed(self, meeting_id: int) -> None:
+        self.access.bump(meeting_id)
+        self._spawn(self._refresh_roles(meeting_id))
+
+    async def _refresh_roles(self, meeting_id: int) -> None:
+        try:
+            await self.access.refresh(meeting_id)
+        except Exception:  # every socket still re-reads its role before acting
+            log.exception("re-checking the sockets of meeting %d failed", meeting_id)
+
     # -- frames ---------------------------------------------------------------------
 
     async def receive(self, conn: Connection, live: LiveDoc, frame: bytes) -> None:
@@ -288,7 +363,11 @@ class Hub:
         elif isinstance(message, SyncStep2 | SyncUpdate):
             await self._client_update(conn, live, message.update)
         elif isinstance(message, AwarenessUpdate):
-            live.apply_awareness(message.entries, conn)
+            try:
+                live.apply_awareness(message.entries, conn)
+            except PersonPresenceLimited:
+                self.people.refused.presence += 1
+                raise
         elif isinstance(message, QueryAwareness):
             # Always answered, even with no states: clients use it to probe a silent socket.
             for frame in live.awareness_frames() or [encode_awareness(())]:
@@ -323,12 +402,26 @@ class Hub:
     async def _client_update(self, conn: Connection, live: LiveDoc, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
+        await self.access.check(conn, live)
         if not await self._may_write(conn, live):
             if live.is_noop(update):
                 return
             conn.send(encode_auth_denied("read-only document"))
             raise Forbidden("Tài liệu này chỉ được đọc.", "This document is read-only.")
+        # Metered by what is new here: a reconnecting replica repeats what it has.
+        new = live.new_bytes(update)
+        limits = self.settings.people
+        if live.key.kind is DocKind.NOTES and live.stored_bytes + new > limits.notes_bytes:
+            self.people.refused.notes += 1
+            raise TooLarge(
+                f"Ghi chú cá nhân trên tài liệu này vượt quá {limits.notes_bytes} byte.",
+                f"Personal notes on this document would exceed {limits.notes_bytes} bytes.")
+        if not conn.person.writes.take(new):
+            self.people.refused.writes += 1
+            raise RateLimited("Ghi quá nhiều dữ liệu trong thời gian ngắn.",
+                              "Too many bytes written by this account; slow down.")
         live.apply_client_update(update, conn)
+        live.stored_bytes += new
 
     # -- intents -------------------------------------------------------------------------
 
@@ -344,9 +437,15 @@ class Hub:
             intent = parse_intent(text)
             if not conn.intents.take():
                 raise IntentError(intent.id, RateLimited())
+            if not conn.person.intents.take():
+                self.people.refused.intents += 1
+                raise IntentError(intent.id, RateLimited(
+                    "Tài khoản gửi quá nhiều thao tác từ các thiết bị.",
+                    "Too many intents from this account's sockets."))
         except IntentError as exc:
             conn.send(encode_intent_result(result_error(exc.intent_id, exc.error)))
             return
+        await self.access.check(conn, live)
         try:
             if live.key.kind is not DocKind.ROOM:
                 raise UnknownIntent(
