@@ -32,6 +32,7 @@ from collab_server.keys import ServerKeys
 from collab_server.live.connection import Connection, ConnectionLimits
 from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
+from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
 from collab_server.storage import audit, db
 from collab_server.storage.accounts import Accounts
@@ -260,6 +261,16 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 limits=ConnectionLimits(
                     max_queue_frames=settings.send_queue_frames,
                     max_queue_bytes=settings.send_queue_bytes,
+                ),
+                people=PersonLimits(
+                    sockets=settings.person_sockets,
+                    intents_per_second=settings.person_intents_per_s,
+                    intent_burst=settings.person_intent_burst,
+                    presence_bytes_per_second=settings.person_presence_bytes_per_s,
+                    presence_burst=settings.person_presence_burst,
+                    write_bytes_per_second=settings.person_write_bytes_per_s,
+                    write_burst=settings.person_write_burst,
+                    notes_bytes=settings.notes_max_bytes,
                 ),
             ),
             broker=broker,
