@@ -408,10 +408,19 @@ class Hub:
                 return
             conn.send(encode_auth_denied("read-only document"))
             raise Forbidden("Tài liệu này chỉ được đọc.", "This document is read-only.")
-        # Metered by what is new here: a reconnecting replica repeats what it has.
+        if live.key.kind is DocKind.NOTES:
+            self._meter_notes(conn, live, update)
+        live.apply_client_update(update, conn)
+
+    def _meter_notes(self, conn: Connection, live: LiveDoc, update: bytes) -> None:
+        """Every participant writes notes, so they are metered per person: bytes
+        per second across the person's sockets, and bytes stored per document.
+        The ink and the minutes have one or two named writers, limited by their
+        sockets' frame limits. Counted by what is new here: a reconnecting
+        replica repeats what it has."""
         new = live.new_bytes(update)
         limits = self.settings.people
-        if live.key.kind is DocKind.NOTES and live.stored_bytes + new > limits.notes_bytes:
+        if live.stored_bytes + new > limits.notes_bytes:
             self.people.refused.notes += 1
             raise TooLarge(
                 f"Ghi chú cá nhân trên tài liệu này vượt quá {limits.notes_bytes} byte.",
@@ -420,7 +429,6 @@ class Hub:
             self.people.refused.writes += 1
             raise RateLimited("Ghi quá nhiều dữ liệu trong thời gian ngắn.",
                               "Too many bytes written by this account; slow down.")
-        live.apply_client_update(update, conn)
         live.stored_bytes += new
 
     # -- intents -------------------------------------------------------------------------

@@ -37,8 +37,8 @@ class PersonLimits:
     # What a person's sockets fan out to every laptop of the room.
     presence_bytes_per_second: float = 16 * 1024
     presence_burst: float = 64 * 1024
-    # New bytes written to documents (notes, ink, minutes): a burst large enough
-    # for a laptop that merges an hour of offline notes on reconnect.
+    # New bytes written to personal notes: a burst large enough for a laptop
+    # that merges an hour of offline notes on reconnect.
     write_bytes_per_second: float = 256 * 1024
     write_burst: float = 4 * 1024 * 1024
     # Stored bytes of one person's notes on one document.
