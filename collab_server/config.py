@@ -89,6 +89,9 @@ class Settings:
     notes_max_bytes: int = field(
         default_factory=lambda: _env_int("PHONGHOP_NOTES_MAX_BYTES", 8 * 1024 * 1024)
     )
+    session_check_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_SESSION_CHECK_S", 30.0)
+    )
     session_hours: float = field(default_factory=lambda: _env_float("PHONGHOP_SESSION_HOURS", 12))
     session_idle_minutes: float = field(
         default_factory=lambda: _env_float("PHONGHOP_SESSION_IDLE_MINUTES", 120)

@@ -4,11 +4,17 @@ connect. Real server, real sockets, real PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import asyncpg
 import httpx
+import pytest
 
 from collab_server.status import Close
-from tests.conftest import PASSWORD, Server, World, build_world
+from tests.conftest import PASSWORD, Server, World, build_world, new_database
 from tests.yclient import YClient, wait_until
 
 
@@ -138,4 +144,43 @@ async def test_a_removed_participant_stops_reading_the_room(server: Server) -> N
         assert "removed" in removed.close_reason
     finally:
         for client in (removed, notes, chair):
+            await client.close()
+
+
+@pytest.fixture
+async def checking(pg_uri: str, tmp_path: Path) -> AsyncIterator[Server]:
+    """A server that checks the sessions of its open sockets five times a second."""
+    node = Server(await new_database(pg_uri), tmp_path, {"PHONGHOP_SESSION_CHECK_S": "0.2"})
+    await node.start()
+    yield node
+    await node.stop()
+
+
+async def test_an_expired_session_closes_its_sockets(checking: Server) -> None:
+    """Expiry, or a session deleted by an operator: noticed by the periodic
+    check, whatever relay was lost."""
+    world = await build_world(checking.database_url, delegates=2)
+    expiring = await YClient(checking.ws, room_path(world), world.token("delegate01")).connect()
+    deleted = await YClient(checking.ws, room_path(world), world.token("delegate02")).connect()
+    display = await YClient(checking.ws, room_path(world), world.token("display")).connect()
+    conn = await asyncpg.connect(world.url)
+    try:
+        await conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second'"
+                           " WHERE user_id = $1", world.users["delegate01"])
+        await conn.execute("DELETE FROM sessions WHERE user_id = $1", world.users["delegate02"])
+        # The projector holds only sockets: that is use, not idleness.
+        await conn.execute("UPDATE sessions SET last_seen_at = now() - interval '119 minutes'"
+                           " WHERE user_id = $1", world.users["display"])
+        assert await expiring.wait_closed(10) == Close.UNAUTHORIZED
+        assert await deleted.wait_closed(10) == Close.UNAUTHORIZED
+        deadline = time.monotonic() + 10
+        while await conn.fetchval(
+                "SELECT last_seen_at < now() - interval '1 minute' FROM sessions"
+                " WHERE user_id = $1", world.users["display"]):
+            assert time.monotonic() < deadline, "the open socket did not count as use"
+            await asyncio.sleep(0.05)
+        assert not display.closed.is_set()
+    finally:
+        await conn.close()
+        for client in (expiring, deleted, display):
             await client.close()

@@ -26,7 +26,7 @@ from collab_server.live.connection import Connection
 from collab_server.live.document import LiveDoc
 from collab_server.live.names import DocKey, DocKind
 from collab_server.live.people import People
-from collab_server.live.ports import MeetingData
+from collab_server.live.ports import MeetingData, SessionCheck
 from collab_server.status import Close
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,17 @@ class Access:
             return 0
         return self._close((c for c in self._people.everyone() if c.identity.session == tag),
                            "session ended")
+
+    async def sweep(self, sessions: SessionCheck) -> int:
+        """Close the sockets whose session is no longer valid (expired, idle,
+        deleted, or revoked while a notice was lost)."""
+        conns = [c for c in self._people.everyone() if c.identity.session and not c.closed]
+        if not conns:
+            return 0
+        valid = await sessions.valid(sorted({c.identity.user_id for c in conns}),
+                                     sorted({c.identity.session for c in conns}))
+        return self._close((c for c in conns if c.identity.session not in valid),
+                           "session expired or ended")
 
     def _close(self, conns: Iterable[Connection], reason: str) -> int:
         closed = 0

@@ -34,7 +34,7 @@ from collab_server.live.document import EMPTY_UPDATE, LiveDoc, PersonPresenceLim
 from collab_server.live.names import DocKey, DocKind
 from collab_server.live.people import People, PersonLimits
 from collab_server.live.persister import Persister
-from collab_server.live.ports import DocStore, MeetingData, Record, Socket, YDoc
+from collab_server.live.ports import DocStore, MeetingData, Record, SessionCheck, Socket, YDoc
 from collab_server.metrics import Metrics
 from collab_server.protocol import (
     AuthDenied,
@@ -67,6 +67,8 @@ class LiveSettings:
     compact_every: int = 200
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     people: PersonLimits = field(default_factory=PersonLimits)
+    # Seconds between checks that the sessions of open sockets are still valid.
+    session_check: float = 30.0
 
 
 class Hub:
@@ -78,8 +80,10 @@ class Hub:
         votes: VotingStore,
         settings: LiveSettings,
         broker: Broker | None = None,
+        sessions: SessionCheck | None = None,
     ) -> None:
         self.store = store
+        self.sessions = sessions
         self.meetings = meetings
         self.session = session
         self.votes = votes
@@ -119,6 +123,16 @@ class Hub:
     async def start(self) -> None:
         self.persister.start()
         await self.broker.start(self._relayed, self._resync)
+        if self.sessions is not None:
+            self._spawn(self._check_sessions(self.sessions))
+
+    async def _check_sessions(self, sessions: SessionCheck) -> None:
+        while True:
+            await asyncio.sleep(self.settings.session_check)
+            try:
+                await self.access.sweep(sessions)
+            except Exception:  # the database is away: the next round tries again
+                log.exception("checking the sessions of open sockets failed")
 
     async def stop(self) -> None:
         for live in list(self.docs.values()):

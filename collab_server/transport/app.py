@@ -44,6 +44,7 @@ from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
+from collab_server.storage.socket_sessions import PgSocketSessions
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
@@ -272,8 +273,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                     write_burst=settings.person_write_burst,
                     notes_bytes=settings.notes_max_bytes,
                 ),
+                session_check=settings.session_check_s,
             ),
             broker=broker,
+            sessions=PgSocketSessions(
+                pool, idle_timeout=timedelta(minutes=settings.session_idle_minutes)),
         )
         _register_metrics(app.state.hub)
         await app.state.hub.start()
