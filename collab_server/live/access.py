@@ -16,6 +16,7 @@ version is bumped, since notices may have been lost.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ from collab_server.live.document import LiveDoc
 from collab_server.live.names import DocKey, DocKind
 from collab_server.live.people import People
 from collab_server.live.ports import MeetingData, SessionCheck
+from collab_server.metrics import Metrics
 from collab_server.status import Close
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,14 @@ class Access:
         self.revoked = 0  # sockets closed by a revocation or a role change
         self.role_notices = 0  # participants changes handled (local and relayed)
 
+    def register_metrics(self, metrics: Metrics) -> None:
+        metrics.counter("phonghop_revoked_sockets_total",
+                        "Sockets closed because their session ended or their role no longer "
+                        "allows them.", lambda: self.revoked)
+        metrics.counter("phonghop_role_notices_total",
+                        "Participants changes applied to open sockets (local and relayed).",
+                        lambda: self.role_notices)
+
     def version(self, meeting_id: int) -> int:
         return self._versions.get(meeting_id, 0)
 
@@ -72,6 +82,14 @@ class Access:
             return 0
         return self._close((c for c in self._people.everyone() if c.identity.session == tag),
                            "session ended")
+
+    async def watch_sessions(self, sessions: SessionCheck, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.sweep(sessions)
+            except Exception:  # the database is away: the next round tries again
+                log.exception("checking the sessions of open sockets failed")
 
     async def sweep(self, sessions: SessionCheck) -> int:
         """Close the sockets whose session is no longer valid (expired, idle,

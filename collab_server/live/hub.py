@@ -99,40 +99,17 @@ class Hub:
         self.metrics = Metrics()
         self.people = People(settings.people)
         self.access = Access(self.docs, self.people, meetings)
-        self._register_metrics()
+        self.people.register_metrics(self.metrics)
+        self.access.register_metrics(self.metrics)
         # Frames and bytes of sockets already closed (open ones count their own).
         self.sent_frames = 0
         self.sent_bytes = 0
-
-    def _register_metrics(self) -> None:
-        m, refused = self.metrics, self.people.refused
-        m.counter("phonghop_revoked_sockets_total",
-                  "Sockets closed because their session ended or their role no longer allows "
-                  "them.", lambda: self.access.revoked)
-        m.counter("phonghop_role_notices_total",
-                  "Participants changes applied to open sockets (local and relayed).",
-                  lambda: self.access.role_notices)
-        for name, read in (("sockets", lambda: refused.sockets),
-                           ("intents", lambda: refused.intents),
-                           ("presence", lambda: refused.presence),
-                           ("writes", lambda: refused.writes),
-                           ("notes", lambda: refused.notes)):
-            m.counter(f"phonghop_person_refused_{name}_total",
-                      f"Refused by the per-person {name} limit.", read)
 
     async def start(self) -> None:
         self.persister.start()
         await self.broker.start(self._relayed, self._resync)
         if self.sessions is not None:
-            self._spawn(self._check_sessions(self.sessions))
-
-    async def _check_sessions(self, sessions: SessionCheck) -> None:
-        while True:
-            await asyncio.sleep(self.settings.session_check)
-            try:
-                await self.access.sweep(sessions)
-            except Exception:  # the database is away: the next round tries again
-                log.exception("checking the sessions of open sockets failed")
+            self._spawn(self.access.watch_sessions(self.sessions, self.settings.session_check))
 
     async def stop(self) -> None:
         for live in list(self.docs.values()):
@@ -423,27 +400,8 @@ class Hub:
             conn.send(encode_auth_denied("read-only document"))
             raise Forbidden("Tài liệu này chỉ được đọc.", "This document is read-only.")
         if live.key.kind is DocKind.NOTES:
-            self._meter_notes(conn, live, update)
+            self.people.meter_notes(conn.person, live, update)
         live.apply_client_update(update, conn)
-
-    def _meter_notes(self, conn: Connection, live: LiveDoc, update: bytes) -> None:
-        """Every participant writes notes, so they are metered per person: bytes
-        per second across the person's sockets, and bytes stored per document.
-        The ink and the minutes have one or two named writers, limited by their
-        sockets' frame limits. Counted by what is new here: a reconnecting
-        replica repeats what it has."""
-        new = live.new_bytes(update)
-        limits = self.settings.people
-        if live.stored_bytes + new > limits.notes_bytes:
-            self.people.refused.notes += 1
-            raise TooLarge(
-                f"Ghi chú cá nhân trên tài liệu này vượt quá {limits.notes_bytes} byte.",
-                f"Personal notes on this document would exceed {limits.notes_bytes} bytes.")
-        if not conn.person.writes.take(new):
-            self.people.refused.writes += 1
-            raise RateLimited("Ghi quá nhiều dữ liệu trong thời gian ngắn.",
-                              "Too many bytes written by this account; slow down.")
-        live.stored_bytes += new
 
     # -- intents -------------------------------------------------------------------------
 

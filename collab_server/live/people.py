@@ -18,11 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from collab_server.errors import RateLimited
+from collab_server.errors import RateLimited, TooLarge
 from collab_server.live.limits import TokenBucket
+from collab_server.metrics import Metrics
 
 if TYPE_CHECKING:
     from collab_server.live.connection import Connection
+    from collab_server.live.document import LiveDoc
 
 # A Person with no socket is forgotten once its budgets are full again (nothing
 # to remember); the others are swept every this many joins.
@@ -103,6 +105,34 @@ class People:
         person.connections.discard(conn)
         if not person.connections and person.rested():
             self.by_user.pop(person.user_id, None)
+
+    def meter_notes(self, person: Person, live: LiveDoc, update: bytes) -> None:
+        """Every participant writes notes, so they are metered per person: bytes
+        per second across the person's sockets, and bytes stored per document.
+        (The ink and the minutes have one or two named writers, held by their
+        sockets' frame limits.) Counted by what is new here: a reconnecting
+        replica repeats what it has."""
+        new = live.new_bytes(update)
+        cap = self.limits.notes_bytes
+        if live.stored_bytes + new > cap:
+            self.refused.notes += 1
+            raise TooLarge(f"Ghi chú cá nhân trên tài liệu này vượt quá {cap} byte.",
+                           f"Personal notes on this document would exceed {cap} bytes.")
+        if not person.writes.take(new):
+            self.refused.writes += 1
+            raise RateLimited("Ghi quá nhiều dữ liệu trong thời gian ngắn.",
+                              "Too many bytes written by this account; slow down.")
+        live.stored_bytes += new
+
+    def register_metrics(self, metrics: Metrics) -> None:
+        refused = self.refused
+        for name, read in (("sockets", lambda: refused.sockets),
+                           ("intents", lambda: refused.intents),
+                           ("presence", lambda: refused.presence),
+                           ("writes", lambda: refused.writes),
+                           ("notes", lambda: refused.notes)):
+            metrics.counter(f"phonghop_person_refused_{name}_total",
+                            f"Refused by the per-person {name} limit.", read)
 
     def _prune(self) -> None:
         for user_id, person in list(self.by_user.items()):
