@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable
 
 from collab_server.domain.roles import Role
-from collab_server.errors import Forbidden
+from collab_server.errors import AppError, Forbidden, Unavailable
 from collab_server.live.connection import Connection
 from collab_server.live.document import LiveDoc
 from collab_server.live.names import DocKey, DocKind
@@ -142,7 +142,12 @@ class Access:
         version = self._versions.get(live.key.meeting_id, 0)
         if conn.roles_seen >= version:
             return
-        role = await self._meetings.role_of(live.key.meeting_id, conn.identity.user_id)
+        try:
+            role = await self._meetings.role_of(live.key.meeting_id, conn.identity.user_id)
+        except AppError:
+            raise
+        except Exception as exc:  # the database is away: nothing is done on a stale role
+            raise Unavailable() from exc
         if not self._apply(conn, live.key, role, version):
             raise Forbidden("Bạn không còn tham dự cuộc họp này.",
                             "You no longer take part in this meeting.")

@@ -425,8 +425,8 @@ class Hub:
         except IntentError as exc:
             conn.send(encode_intent_result(result_error(exc.intent_id, exc.error)))
             return
-        await self.access.check(conn, live)
         try:
+            await self.access.check(conn, live)
             if live.key.kind is not DocKind.ROOM:
                 raise UnknownIntent(
                     "Thao tác chỉ gửi qua tài liệu phòng họp.", "Intents go to the room document."
