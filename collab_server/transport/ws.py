@@ -45,8 +45,10 @@ async def live_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     hub: Hub = websocket.app.state.hub
     meetings: PgMeetings = websocket.app.state.meetings
+    user_id: int | None = None
     try:
         user = await current_user(websocket, allow_query=True)
+        user_id = user.id
         key = parse_path(websocket.path_params["path"], user.id)
         # Taken before the role is read: a change in between is noticed later.
         roles_seen = hub.roles_version(key.meeting_id)
@@ -67,7 +69,8 @@ async def live_socket(websocket: WebSocket) -> None:
         conn, live = await hub.connect(key, StarletteSocket(websocket), identity,
                                        roles_seen=roles_seen)
     except AppError as exc:
-        log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code)})
+        log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code),
+                                          "user_id": user_id, "reason": exc.message_en})
         await websocket.close(exc.close_code, exc.message_en[:120])
         return
     try:
