@@ -126,6 +126,9 @@ class Access:
 
     async def refresh(self, meeting_id: int) -> None:
         """Re-check every socket of the meeting against the participants now."""
+        if not any(live.connections for live in self._docs.values()
+                   if live.key.meeting_id == meeting_id):
+            return  # nobody here: no query
         version = self.version(meeting_id)
         info = await self._meetings.meeting(meeting_id)
         roles = {p.user_id: p.role for p in info.participants} if info is not None else {}
