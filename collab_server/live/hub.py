@@ -272,7 +272,14 @@ class Hub:
         conn.start()
         conn.on_close = lambda: self.disconnect(conn, live)
         live.attach(conn)
+        if roles_seen < self.access.version(key.meeting_id):
+            # The participants changed while this socket was being admitted.
+            self._spawn(self._recheck(conn, live))
         return conn, live
+
+    async def _recheck(self, conn: Connection, live: LiveDoc) -> None:
+        with contextlib.suppress(AppError):  # refused: the socket is closed already
+            await self.access.check(conn, live)
 
     def roles_version(self, meeting_id: int) -> int:
         return self.access.version(meeting_id)
