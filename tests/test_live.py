@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import asyncpg
 import httpx
@@ -11,7 +12,7 @@ import pycrdt
 import pytest
 import websockets
 
-from collab_server.protocol import encode_intent, encode_sync_update
+from collab_server.protocol import AwarenessUpdate, encode_intent, encode_sync_update
 from collab_server.protocol.lib0 import var_uint
 from collab_server.status import Close
 from tests.conftest import PASSWORD, Server, World
@@ -386,3 +387,62 @@ async def test_metrics_in_prometheus_text(server: Server, world: World) -> None:
     # What stops every socket at once is measured from the start.
     assert values["phonghop_event_loop_lag_seconds_count"] >= 1
     assert 'phonghop_gc_pause_seconds_bucket{le="0.05"}' in values
+
+
+class ClockedClient(YClient):
+    """Also remembers the clock of every presence state it receives."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.clocks: dict[int, int] = {}
+
+    def handle(self, message: Any) -> None:
+        if isinstance(message, AwarenessUpdate):
+            for entry in message.entries:
+                self.clocks[entry.client_id] = entry.clock
+        super().handle(message)
+
+
+async def test_presence_ids_stay_their_persons(server: Server, world: World) -> None:
+    """A presence id is its person's for the life of the room document: nobody
+    takes it when its owner leaves, and the owner's return wins, with a clock
+    that replicas which saw it removed accept."""
+    path = f"meeting/{world.meeting_id}/room"
+    watcher = await ClockedClient(server.ws, path, world.token("chair")).connect()
+    owner = await room(server, world, "delegate01", device="may-1")
+    thief = await room(server, world, "delegate02")
+    mine = world.users["delegate01"]
+    try:
+        await owner.set_awareness(55501, 1, {"page": 1})
+        await wait_until(lambda: (watcher.awareness.get(55501) or {}).get("page") == 1)
+        await owner.close()
+        await wait_until(lambda: 55501 in watcher.awareness and watcher.awareness[55501] is None,
+                         what="the owner's presence to go")
+        removed_at = watcher.clocks[55501]
+        await thief.set_awareness(55501, 50, {"page": 99})
+        await thief.set_awareness(55502, 1, {"page": 7})  # after the attempt, same socket
+        await wait_until(lambda: 55502 in watcher.awareness)
+        assert watcher.awareness[55501] is None
+        # The owner comes back on another laptop, with the clock it had.
+        back = await room(server, world, "delegate01", device="may-2")
+        await back.set_awareness(55501, 2, {"page": 3})
+        await wait_until(lambda: (watcher.awareness.get(55501) or {}).get("page") == 3,
+                         what="the owner's return")
+        state = watcher.awareness[55501]
+        assert state is not None and state["user"]["id"] == mine
+        assert state["user"]["device"] == "may-2"
+        assert watcher.clocks[55501] > removed_at
+        # A second socket of the same person takes the id over from the first.
+        tablet = await room(server, world, "delegate01", device="may-3")
+        await tablet.set_awareness(55501, 1, {"page": 4})
+        await wait_until(lambda: (watcher.awareness.get(55501) or {}).get("page") == 4,
+                         what="the person's other socket")
+        # The first socket closing does not remove what the second now holds.
+        await back.close()
+        await tablet.set_awareness(55503, 1, {"page": 1})
+        await wait_until(lambda: 55503 in watcher.awareness)
+        assert (watcher.awareness[55501] or {}).get("page") == 4
+        await tablet.close()
+    finally:
+        for client in (watcher, owner, thief):
+            await client.close()

@@ -3,7 +3,8 @@
 Messages are tagged with the sending process's id, so a process never
 applies what it published itself. Delivery is best effort: a relay lost
 while Redis was away is healed by state vectors (a sync request answered by
-whoever holds the document) and by catching up from PostgreSQL.
+whoever holds the document) and by catching up from PostgreSQL. A lost
+control message (a revocation) is healed by the hub's periodic session check.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ class Relay(IntEnum):
     UPDATE = 1  # a Yjs update made or received by the sender
     AWARENESS = 2  # awareness entries, lib0-encoded as in the awareness protocol
     SYNC_REQUEST = 3  # a state vector: "send me what I lack"
+    # On the control channel: what every process must act on, whatever it serves.
+    REVOKE_USER = 4  # a user id (ASCII): close every socket of that account
+    REVOKE_SESSION = 5  # a session tag (ASCII): close that session's sockets
+    ROLES = 6  # a meeting id (ASCII): its participants changed
+
+
+# Not a document name (those start with "meeting/"): every process listens here.
+CONTROL = "-control"
 
 
 OnMessage = Callable[[str, Relay, bytes], None]

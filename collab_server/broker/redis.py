@@ -1,6 +1,7 @@
 """Redis (or Valkey) pub/sub between server processes.
 
-One channel per live document. A reader task owns the subscription and
+One channel per live document, and one control channel every process
+listens on (revocations, role changes). A reader task owns the subscription and
 reconnects with backoff when Redis goes away; a writer task drains a bounded
 outbox, so a slow or absent Redis never blocks the event loop. While Redis is
 down each process keeps serving its own sockets and reports itself degraded;
@@ -17,6 +18,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from collab_server.broker.base import (
+    CONTROL,
     OnMessage,
     OnReconnect,
     Relay,
@@ -105,11 +107,8 @@ class RedisBroker:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.ping()
-                if self._channels:
-                    await pubsub.subscribe(*self._channels)
-                else:
-                    # A subscription keeps the connection in pub/sub mode.
-                    await pubsub.subscribe(PREFIX + "-")
+                # The control channel also keeps the connection in pub/sub mode.
+                await pubsub.subscribe(PREFIX + CONTROL, *self._channels)
                 self._pubsub = pubsub
                 self.healthy = True
                 delay = 0.1

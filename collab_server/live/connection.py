@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collab_server.live.limits import TokenBucket
+from collab_server.live.people import Person, PersonLimits
 from collab_server.live.ports import Socket
 from collab_server.status import Close
 
@@ -30,6 +31,9 @@ class Identity:
     name: str
     role: str
     device: str
+    # A tag of the session the socket was opened with (never the token), so
+    # that ending the session closes its sockets (see `live.access`).
+    session: str = ""
 
     def presence(self) -> dict[str, Any]:
         return {"id": self.user_id, "name": self.name, "role": self.role, "device": self.device}
@@ -47,11 +51,17 @@ class ConnectionLimits:
     presence_burst: float = 64 * 1024
 
 
+# A connection made outside the hub (tests of the core) meters only itself.
+_UNSHARED = PersonLimits()
+
+
 class Connection:
     __slots__ = (
         "socket",
         "identity",
         "limits",
+        "person",
+        "roles_seen",
         "client_ids",
         "frames",
         "intents",
@@ -70,10 +80,16 @@ class Connection:
         "sent_bytes",
     )
 
-    def __init__(self, socket: Socket, identity: Identity, limits: ConnectionLimits) -> None:
+    def __init__(self, socket: Socket, identity: Identity, limits: ConnectionLimits,
+                 person: Person | None = None, roles_seen: int = 0) -> None:
         self.socket = socket
+        # Replaced (never mutated) when the person's role in the meeting changes.
         self.identity = identity
         self.limits = limits
+        # The budgets this socket shares with the person's other sockets.
+        self.person = person or Person(identity.user_id, _UNSHARED)
+        # The meeting's participants version the role was read at (`live.access`).
+        self.roles_seen = roles_seen
         self.client_ids: set[int] = set()
         self.frames = TokenBucket(limits.frames_per_second, limits.frame_burst)
         self.intents = TokenBucket(limits.intents_per_second, limits.intent_burst)

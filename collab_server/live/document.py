@@ -46,6 +46,10 @@ EMPTY_UPDATE = b"\x00\x00"
 # over a window that grows with the room (one flush window per this many
 # sockets), which keeps presence frames per second about constant.
 PRESENCE_ROOM = 25
+# Presence client ids one person may own on one document. Ids are bound to the
+# person for as long as the document is loaded (a page reload makes a new
+# one); past this many, the person's oldest id no socket holds is forgotten.
+MAX_OWNED = 64
 
 
 # Origins of changes the server did not receive from one of its own sockets.
@@ -75,6 +79,14 @@ class LiveDoc:
         self.doc: YDoc = pycrdt.Doc()
         self.connections: set[Connection] = set()
         self.awareness: dict[int, tuple[int, str, Connection | None]] = {}
+        # Presence client id -> (person, last clock sent out, clock offset). An id
+        # stays its first person's after their socket closes, so nobody else can
+        # take it over; that person's next socket takes it back (`_claim`).
+        self.owners: dict[int, tuple[int, int, int]] = {}
+        self._owned: dict[int, dict[int, None]] = {}
+        # Bytes of the stored log (approximately: what was loaded plus what was
+        # written since), for the per-person cap on notes.
+        self.stored_bytes = 0
         self.lock = asyncio.Lock()
         self.unload_handle: asyncio.TimerHandle | None = None
         self.updates_since_compaction = 0
@@ -114,6 +126,7 @@ class LiveDoc:
         self._publish.clear()
         self._send_origins.clear()
         self.updates_since_compaction = len(updates)
+        self.stored_bytes = sum(len(update) for update in updates)
 
     # -- updates -----------------------------------------------------------------
 
@@ -148,6 +161,17 @@ class LiveDoc:
             raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
         finally:
             self._origin = None
+
+    def new_bytes(self, update: bytes) -> int:
+        """The size of what `update` brings that this replica lacks (its delete
+        set included); 0 for nothing."""
+        if update == EMPTY_UPDATE:
+            return 0
+        try:
+            missing = pycrdt.get_update(update, self.doc.get_state())
+        except (ValueError, RuntimeError) as exc:  # pycrdt raises both on bad input
+            raise ProtocolError("Bản cập nhật hỏng.", "Cannot decode update.") from exc
+        return 0 if missing == EMPTY_UPDATE else len(missing)
 
     def prepare(self, change: Callable[[YDoc], None]) -> bytes:
         """The update a server-made change would produce, computed on a fork of
@@ -197,50 +221,104 @@ class LiveDoc:
     # -- awareness ---------------------------------------------------------------
 
     def apply_awareness(self, entries: tuple[AwarenessEntry, ...], conn: Connection) -> None:
-        if not conn.presence.take(sum(len(e.state) for e in entries)):
+        cost = sum(len(e.state) for e in entries)
+        if not conn.presence.take(cost):
             raise RateLimited("Cập nhật hiện diện quá nhiều.", "Too much presence traffic.")
+        if not conn.person.presence.take(cost):
+            raise PersonPresenceLimited("Tài khoản gửi quá nhiều cập nhật hiện diện.",
+                                        "Too much presence traffic from this account.")
+        user_id = conn.identity.user_id
         for entry in entries:
             if len(entry.state) > MAX_AWARENESS_STATE:
                 raise TooLarge("Trạng thái hiện diện quá lớn.", "Awareness state too large.")
+            owned = self.owners.get(entry.client_id)
+            if owned is not None and owned[0] != user_id:
+                continue  # another person's id, now or earlier: never speak for them
             known = self.awareness.get(entry.client_id)
             if known is not None and known[2] is not conn:
-                continue  # another socket's client id: never let one socket speak for another
+                if owned is None:
+                    continue  # relayed, of a person we cannot tell: leave it alone
+                known = None  # the same person's newer socket takes its id back
             if entry.client_id not in conn.client_ids and len(conn.client_ids) >= MAX_IDS:
                 # A Yjs client has one id per document; a flood of made-up ids
                 # would be fanned out to every laptop in the room.
                 raise ProtocolError("Quá nhiều định danh hiện diện trên một kết nối.",
                                     "Too many awareness client ids on one socket.")
+            if known is None:
+                offset = self._claim(entry, conn, owned)
+            else:
+                offset = owned[2] if owned is not None else 0
+            clock = entry.clock + offset
             if known is not None and (
-                entry.clock < known[0] or (entry.clock == known[0] and entry.state != "null")
+                clock < known[0] or (clock == known[0] and entry.state != "null")
             ):
                 continue
             if entry.state == "null":
                 self.awareness.pop(entry.client_id, None)
                 conn.client_ids.discard(entry.client_id)
-                out = entry
+                out = AwarenessEntry(entry.client_id, clock, "null")
             else:
                 state = self._stamp_presence(entry.state, conn)
-                self.awareness[entry.client_id] = (entry.clock, state, conn)
+                self.awareness[entry.client_id] = (clock, state, conn)
                 conn.client_ids.add(entry.client_id)
-                out = AwarenessEntry(entry.client_id, entry.clock, state)
+                out = AwarenessEntry(entry.client_id, clock, state)
+            self.owners[entry.client_id] = (user_id, clock, offset)
             self._awareness_out[entry.client_id] = out
             self._awareness_relay[entry.client_id] = out
         if self._awareness_out:
             self._schedule_flush(presence=True)
 
+    def _claim(self, entry: AwarenessEntry, conn: Connection,
+               owned: tuple[int, int, int] | None) -> int:
+        """A socket starts speaking for an id: a new id becomes its person's; the
+        person's own id, held before by another of their sockets (or by none
+        since it closed), moves here. Returns the clock offset that keeps the
+        clocks sent out for the id increasing, so replicas that saw the id
+        removed accept the person's return."""
+        user_id = conn.identity.user_id
+        held = self.awareness.get(entry.client_id)
+        if held is not None and held[2] is not None and held[2] is not conn:
+            held[2].client_ids.discard(entry.client_id)
+        if owned is None:
+            mine = self._owned.setdefault(user_id, {})
+            if len(mine) >= MAX_OWNED:
+                for old in list(mine):
+                    if old not in self.awareness:
+                        del mine[old]
+                        self.owners.pop(old, None)
+                        break
+            mine[entry.client_id] = None
+            return 0
+        return max(owned[2], owned[1] + 1 - entry.clock)
+
     def apply_relayed_awareness(self, entries: tuple[AwarenessEntry, ...]) -> None:
         """Presence of another process's sockets: kept (with no socket of ours
-        behind it) and passed on to ours."""
+        behind it) and passed on to ours. The other process checked who may
+        speak for the id; an id this process knows as someone else's is still
+        refused."""
         for entry in entries:
+            owned = self.owners.get(entry.client_id)
+            person = _person_of(entry.state)
+            if owned is not None and person is not None and person != owned[0]:
+                continue
             known = self.awareness.get(entry.client_id)
             if known is not None and known[2] is not None:
-                continue  # one of our own sockets holds this id
+                if person is None or person != known[2].identity.user_id:
+                    continue  # one of our own sockets holds this id
+                known[2].client_ids.discard(entry.client_id)  # the person moved on
+                known = None
             if known is not None and entry.clock < known[0]:
                 continue
             if entry.state == "null":
                 self.awareness.pop(entry.client_id, None)
             else:
                 self.awareness[entry.client_id] = (entry.clock, entry.state, None)
+            owner = person if person is not None else (owned[0] if owned is not None else None)
+            if owner is not None:
+                offset = owned[2] if owned is not None else 0
+                self.owners[entry.client_id] = (owner, max(entry.clock, owned[1] if owned
+                                                           else 0), offset)
+                self._owned.setdefault(owner, {})[entry.client_id] = None
             self._awareness_out[entry.client_id] = entry
         if self._awareness_out:
             self._schedule_flush(presence=True)
@@ -283,11 +361,16 @@ class LiveDoc:
     def detach(self, conn: Connection) -> None:
         self.connections.discard(conn)
         for client_id in conn.client_ids:
-            known = self.awareness.pop(client_id, None)
-            if known is not None and known[2] is conn:
-                self._awareness_out[client_id] = AwarenessEntry(client_id, known[0] + 1, "null")
-            if known is not None and known[2] is conn:
-                self._awareness_relay[client_id] = self._awareness_out[client_id]
+            known = self.awareness.get(client_id)
+            if known is None or known[2] is not conn:
+                continue
+            del self.awareness[client_id]
+            gone = AwarenessEntry(client_id, known[0] + 1, "null")
+            self._awareness_out[client_id] = gone
+            self._awareness_relay[client_id] = gone
+            owned = self.owners.get(client_id)
+            if owned is not None:
+                self.owners[client_id] = (owned[0], gone.clock, owned[2])
         conn.client_ids.clear()
         if self._awareness_out:
             self._schedule_flush(presence=True)
@@ -372,6 +455,21 @@ class LiveDoc:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self.flush()
+
+
+class PersonPresenceLimited(RateLimited):
+    """The per-person presence budget, apart so that it is counted apart."""
+
+
+def _person_of(state: str) -> int | None:
+    """The person another process stamped on a relayed state (`_stamp_presence`)."""
+    if state == "null":
+        return None
+    try:
+        user = orjson.loads(state).get("user")
+        return int(user["id"]) if isinstance(user, dict) else None
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _awareness_frames(entries: list[AwarenessEntry]) -> list[bytes]:

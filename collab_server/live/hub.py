@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pycrdt
 
-from collab_server.broker.base import Broker, LocalBroker, Relay
+from collab_server.broker.base import CONTROL, Broker, LocalBroker, Relay
 from collab_server.domain import room
 from collab_server.domain.handlers import HANDLERS
 from collab_server.domain.intents import Context
@@ -28,11 +28,13 @@ from collab_server.errors import (
     Unavailable,
     UnknownIntent,
 )
+from collab_server.live.access import BODY_ADMIN, MINUTES_READERS, MINUTES_WRITERS, Access, refusal
 from collab_server.live.connection import Connection, ConnectionLimits, Identity
-from collab_server.live.document import EMPTY_UPDATE, LiveDoc
+from collab_server.live.document import EMPTY_UPDATE, LiveDoc, PersonPresenceLimited
 from collab_server.live.names import DocKey, DocKind
+from collab_server.live.people import People, PersonLimits
 from collab_server.live.persister import Persister
-from collab_server.live.ports import DocStore, MeetingData, Record, Socket, YDoc
+from collab_server.live.ports import DocStore, MeetingData, Record, SessionCheck, Socket, YDoc
 from collab_server.metrics import Metrics
 from collab_server.protocol import (
     AuthDenied,
@@ -54,11 +56,7 @@ from collab_server.status import Close
 
 log = logging.getLogger(__name__)
 
-# The draft minutes (meeting/{id}/minutes): written by the secretary and the
-# chair, read by them and by the admins of the meeting's body.
-BODY_ADMIN = "body_admin"  # the role on the socket of a body admin who takes no part
-MINUTES_WRITERS = frozenset({Role.SECRETARY, Role.CHAIR})
-MINUTES_READERS = MINUTES_WRITERS | {BODY_ADMIN}
+__all__ = ["BODY_ADMIN", "MINUTES_READERS", "Hub", "LiveSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +66,9 @@ class LiveSettings:
     idle_unload: float = 60.0
     compact_every: int = 200
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    people: PersonLimits = field(default_factory=PersonLimits)
+    # Seconds between checks that the sessions of open sockets are still valid.
+    session_check: float = 30.0
 
 
 class Hub:
@@ -79,8 +80,10 @@ class Hub:
         votes: VotingStore,
         settings: LiveSettings,
         broker: Broker | None = None,
+        sessions: SessionCheck | None = None,
     ) -> None:
         self.store = store
+        self.sessions = sessions
         self.meetings = meetings
         self.session = session
         self.votes = votes
@@ -94,6 +97,10 @@ class Hub:
         self.intent_count = 0
         self.dropped_clients = 0
         self.metrics = Metrics()
+        self.people = People(settings.people)
+        self.access = Access(self.docs, self.people, meetings)
+        self.people.register_metrics(self.metrics)
+        self.access.register_metrics(self.metrics)
         # Frames and bytes of sockets already closed (open ones count their own).
         self.sent_frames = 0
         self.sent_bytes = 0
@@ -101,6 +108,8 @@ class Hub:
     async def start(self) -> None:
         self.persister.start()
         await self.broker.start(self._relayed, self._resync)
+        if self.sessions is not None:
+            self._spawn(self.access.watch_sessions(self.sessions, self.settings.session_check))
 
     async def stop(self) -> None:
         for live in list(self.docs.values()):
@@ -115,6 +124,9 @@ class Hub:
     # -- other processes ---------------------------------------------------------------
 
     def _relayed(self, name: str, kind: Relay, data: bytes) -> None:
+        if name == CONTROL:
+            self._control(kind, data)
+            return
         live = self.docs.get(name)
         if live is None:
             return
@@ -130,9 +142,24 @@ class Hub:
         except (ProtocolError, ValueError):
             log.warning("ignored a malformed relay for %s", name)
 
+    def _control(self, kind: Relay, data: bytes) -> None:
+        try:
+            text = data.decode("ascii")
+            if kind is Relay.REVOKE_USER:
+                self.access.revoke_user(int(text))
+            elif kind is Relay.REVOKE_SESSION:
+                self.access.revoke_session(text)
+            elif kind is Relay.ROLES:
+                self._roles_changed(int(text))
+        except (UnicodeDecodeError, ValueError):
+            log.warning("ignored a malformed control message")
+
     async def _resync(self) -> None:
         """After Redis was away: catch every document up from storage (state, not
-        guesses), then ask the other processes for what they hold unstored."""
+        guesses), then ask the other processes for what they hold unstored.
+        Role changes may have been missed too: every role is read again."""
+        for meeting_id in self.access.bump_all():
+            self._spawn(self._refresh_roles(meeting_id))
         for live in list(self.docs.values()):
             try:
                 await self._catch_up(live)
@@ -224,26 +251,43 @@ class Hub:
 
     # -- connections ---------------------------------------------------------------
 
-    async def connect(self, key: DocKey, socket: Socket, identity: Identity) -> tuple[
-        Connection, LiveDoc
-    ]:
-        if key.kind in (DocKind.NOTES, DocKind.INBOX) and identity.role == Role.DISPLAY:
-            raise Forbidden("Màn hình trình chiếu không có tài liệu riêng.",
-                            "A display has no personal documents.")
-        if key.kind is DocKind.MINUTES and identity.role not in MINUTES_READERS:
-            raise Forbidden("Chỉ thư ký, chủ tọa và quản trị cơ quan mở được dự thảo biên bản.",
-                            "Only the secretary, the chair and body admins open the draft "
-                            "minutes.")
+    async def connect(self, key: DocKey, socket: Socket, identity: Identity, *,
+                      roles_seen: int | None = None) -> tuple[Connection, LiveDoc]:
+        """Attach a socket. `roles_seen`: the participants version taken before
+        the role was read (`roles_version`), so a change in between is noticed."""
+        refused = refusal(key, identity.role)
+        if refused is not None:
+            raise refused
         live = await self.open(key)
-        conn = Connection(socket, identity, self.settings.limits)
+        if roles_seen is None:
+            roles_seen = self.access.version(key.meeting_id)
+        # Counted after the load: nothing awaits between the count and the join.
+        try:
+            person = self.people.admit(identity.user_id)
+        except RateLimited:
+            self._unload_if_idle(live)
+            raise
+        conn = Connection(socket, identity, self.settings.limits, person, roles_seen)
+        self.people.join(person, conn)
         conn.start()
         conn.on_close = lambda: self.disconnect(conn, live)
         live.attach(conn)
+        if roles_seen < self.access.version(key.meeting_id):
+            # The participants changed while this socket was being admitted.
+            self._spawn(self._recheck(conn, live))
         return conn, live
+
+    async def _recheck(self, conn: Connection, live: LiveDoc) -> None:
+        with contextlib.suppress(AppError):  # refused: the socket is closed already
+            await self.access.check(conn, live)
+
+    def roles_version(self, meeting_id: int) -> int:
+        return self.access.version(meeting_id)
 
     def disconnect(self, conn: Connection, live: LiveDoc) -> None:
         if conn not in live.connections:
             return
+        self.people.leave(conn.person, conn)
         live.detach(conn)
         self.sent_frames += conn.sent_frames
         self.sent_bytes += conn.sent_bytes
@@ -270,6 +314,35 @@ class Hub:
         await self.broker.unsubscribe(live.name)
         log.info("unloaded %s", live.name)
 
+    # -- revocation (called where sessions end and participants change) ---------
+
+    async def revoke_user(self, user_id: int) -> None:
+        """Every session of the account ended, or the account was disabled."""
+        self.access.revoke_user(user_id)
+        self.broker.publish(CONTROL, Relay.REVOKE_USER, str(user_id).encode())
+
+    async def revoke_session(self, tag: str) -> None:
+        """One session ended (`live.sessions.session_tag` of its token)."""
+        self.access.revoke_session(tag)
+        self.broker.publish(CONTROL, Relay.REVOKE_SESSION, tag.encode("ascii"))
+
+    async def participants_changed(self, meeting_id: int) -> None:
+        """Someone's role in the meeting changed or they were removed: open
+        sockets here are re-checked before this returns, elsewhere soon after."""
+        self.broker.publish(CONTROL, Relay.ROLES, str(meeting_id).encode())
+        self.access.bump(meeting_id)
+        await self._refresh_roles(meeting_id)
+
+    def _roles_changed(self, meeting_id: int) -> None:
+        self.access.bump(meeting_id)
+        self._spawn(self._refresh_roles(meeting_id))
+
+    async def _refresh_roles(self, meeting_id: int) -> None:
+        try:
+            await self.access.refresh(meeting_id)
+        except Exception:  # every socket still re-reads its role before acting
+            log.exception("re-checking the sockets of meeting %d failed", meeting_id)
+
     # -- frames ---------------------------------------------------------------------
 
     async def receive(self, conn: Connection, live: LiveDoc, frame: bytes) -> None:
@@ -288,7 +361,11 @@ class Hub:
         elif isinstance(message, SyncStep2 | SyncUpdate):
             await self._client_update(conn, live, message.update)
         elif isinstance(message, AwarenessUpdate):
-            live.apply_awareness(message.entries, conn)
+            try:
+                live.apply_awareness(message.entries, conn)
+            except PersonPresenceLimited:
+                self.people.refused.presence += 1
+                raise
         elif isinstance(message, QueryAwareness):
             # Always answered, even with no states: clients use it to probe a silent socket.
             for frame in live.awareness_frames() or [encode_awareness(())]:
@@ -323,11 +400,14 @@ class Hub:
     async def _client_update(self, conn: Connection, live: LiveDoc, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
+        await self.access.check(conn, live)
         if not await self._may_write(conn, live):
             if live.is_noop(update):
                 return
             conn.send(encode_auth_denied("read-only document"))
             raise Forbidden("Tài liệu này chỉ được đọc.", "This document is read-only.")
+        if live.key.kind is DocKind.NOTES:
+            self.people.meter_notes(conn.person, live, update)
         live.apply_client_update(update, conn)
 
     # -- intents -------------------------------------------------------------------------
@@ -344,10 +424,16 @@ class Hub:
             intent = parse_intent(text)
             if not conn.intents.take():
                 raise IntentError(intent.id, RateLimited())
+            if not conn.person.intents.take():
+                self.people.refused.intents += 1
+                raise IntentError(intent.id, RateLimited(
+                    "Tài khoản gửi quá nhiều thao tác từ các thiết bị.",
+                    "Too many intents from this account's sockets."))
         except IntentError as exc:
             conn.send(encode_intent_result(result_error(exc.intent_id, exc.error)))
             return
         try:
+            await self.access.check(conn, live)
             if live.key.kind is not DocKind.ROOM:
                 raise UnknownIntent(
                     "Thao tác chỉ gửi qua tài liệu phòng họp.", "Intents go to the room document."

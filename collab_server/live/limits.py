@@ -1,4 +1,4 @@
-"""Per-connection rate limits: a whole room shares one wifi address, so the
+"""Rate limits: a whole room shares one wifi address, so the
 limits follow the socket and the account, never the IP alone."""
 
 from __future__ import annotations
@@ -23,3 +23,8 @@ class TokenBucket:
             return False
         self._tokens -= cost
         return True
+
+    def full(self) -> bool:
+        """Back to its whole burst: forgetting this bucket loses nothing."""
+        elapsed = time.monotonic() - self._stamp
+        return self._tokens + elapsed * self.rate >= self.burst

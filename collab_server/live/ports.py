@@ -101,6 +101,12 @@ class MeetingInfo:
     settings: tuple[tuple[str, Any], ...] = ()
 
 
+class SessionCheck(Protocol):
+    async def valid(self, user_ids: Sequence[int], tags: Sequence[str]) -> set[str]:
+        """Which session tags (of sockets of these users) are still valid;
+        their sessions count as used now."""
+
+
 class MeetingData(Protocol):
     async def meeting(self, meeting_id: int) -> MeetingInfo | None: ...
 

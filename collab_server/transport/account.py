@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from collab_server.errors import BadRequest, LoginFailed, RateLimited
+from collab_server.live.sessions import session_tag
 from collab_server.storage.accounts import Accounts, audit
 from collab_server.storage.meetings import PgMeetings
 from collab_server.transport.auth import COOKIE, client_ip, current_user, token_of
@@ -67,6 +68,7 @@ async def logout_everywhere(request: Request) -> Response:
     """Ends every session of the caller, on every laptop."""
     user = await current_user(request)
     closed = await request.app.state.accounts.close_all_sessions(user.id)
+    await request.app.state.hub.revoke_user(user.id)  # open sockets too, on every server
     await audit(request.app.state.pool, user.id, "logout.everywhere", f"user:{user.id}",
                 ip=client_ip(request), details={"sessions": closed})
     response = JSONResponse({"ok": True, "sessions": closed})
@@ -79,6 +81,7 @@ async def logout(request: Request) -> Response:
     if token is not None:
         user = await current_user(request)
         await request.app.state.accounts.close_session(token)
+        await request.app.state.hub.revoke_session(session_tag(token))
         await audit(request.app.state.pool, user.id, "logout", f"user:{user.id}",
                     ip=client_ip(request))
     # A shared laptop keeps nothing of the person: the browser drops this site's

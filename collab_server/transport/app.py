@@ -32,6 +32,7 @@ from collab_server.keys import ServerKeys
 from collab_server.live.connection import Connection, ConnectionLimits
 from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
+from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
 from collab_server.storage import audit, db
 from collab_server.storage.accounts import Accounts
@@ -43,6 +44,7 @@ from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
+from collab_server.storage.socket_sessions import PgSocketSessions
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
@@ -261,8 +263,21 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                     max_queue_frames=settings.send_queue_frames,
                     max_queue_bytes=settings.send_queue_bytes,
                 ),
+                people=PersonLimits(
+                    sockets=settings.person_sockets,
+                    intents_per_second=settings.person_intents_per_s,
+                    intent_burst=settings.person_intent_burst,
+                    presence_bytes_per_second=settings.person_presence_bytes_per_s,
+                    presence_burst=settings.person_presence_burst,
+                    write_bytes_per_second=settings.person_write_bytes_per_s,
+                    write_burst=settings.person_write_burst,
+                    notes_bytes=settings.notes_max_bytes,
+                ),
+                session_check=settings.session_check_s,
             ),
             broker=broker,
+            sessions=PgSocketSessions(
+                pool, idle_timeout=timedelta(minutes=settings.session_idle_minutes)),
         )
         _register_metrics(app.state.hub)
         await app.state.hub.start()

@@ -75,6 +75,8 @@ async def update_user(request: Request) -> Response:
         raise Conflict("Không tự bỏ quyền quản trị của chính mình.",
                        "Admins cannot demote or disable themselves.")
     await request.app.state.directory.update_user(target, changes)
+    if changes.get("is_active") is False:  # a disabled account keeps no open socket
+        await request.app.state.hub.revoke_user(target)
     await record(request, user, "user.update", f"user:{target}", fields=sorted(changes))
     return JSONResponse({"ok": True})
 

@@ -282,6 +282,7 @@ async def update_participant(request: Request) -> Response:
     role = Fields(await read_json(request)).choice("role", ROLES)
     if not await request.app.state.participants.set_role(access.meeting_id, member, role):
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
+    await request.app.state.hub.participants_changed(access.meeting_id)  # open sockets too
     await record(request, user, "participant.role", f"meeting:{access.meeting_id}",
                  user=member, role=role)
     await _refresh(request, access.meeting_id)
@@ -298,6 +299,7 @@ async def remove_participant(request: Request) -> Response:
                        "The secretary cannot remove themselves.")
     if not await request.app.state.participants.remove(access.meeting_id, member):
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
+    await request.app.state.hub.participants_changed(access.meeting_id)  # open sockets too
     await record(request, user, "participant.remove", f"meeting:{access.meeting_id}",
                  user=member)
     await _refresh(request, access.meeting_id)

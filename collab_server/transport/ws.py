@@ -11,9 +11,10 @@ from collab_server.errors import AppError, Forbidden, NotFound, ProtocolError
 from collab_server.live.connection import Identity
 from collab_server.live.hub import BODY_ADMIN, Hub
 from collab_server.live.names import DocKind, parse_path
+from collab_server.live.sessions import session_tag
 from collab_server.status import Close
 from collab_server.storage.meetings import PgMeetings
-from collab_server.transport.auth import current_user
+from collab_server.transport.auth import current_user, token_of
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,13 @@ async def live_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     hub: Hub = websocket.app.state.hub
     meetings: PgMeetings = websocket.app.state.meetings
+    user_id: int | None = None
     try:
         user = await current_user(websocket, allow_query=True)
+        user_id = user.id
         key = parse_path(websocket.path_params["path"], user.id)
+        # Taken before the role is read: a change in between is noticed later.
+        roles_seen = hub.roles_version(key.meeting_id)
         role = await meetings.role_of(key.meeting_id, user.id)
         if role is None and key.kind is DocKind.MINUTES:
             # Body admins read the draft minutes of their body's meetings.
@@ -58,10 +63,14 @@ async def live_socket(websocket: WebSocket) -> None:
             document = await websocket.app.state.documents.get(key.document_id)
             if document is None or document.meeting_id != key.meeting_id:
                 raise NotFound("Không có tài liệu này trong cuộc họp.", "No such document here.")
-        identity = Identity(user.id, user.full_name, role, _device(websocket))
-        conn, live = await hub.connect(key, StarletteSocket(websocket), identity)
+        token = token_of(websocket, allow_query=True) or ""
+        identity = Identity(user.id, user.full_name, role, _device(websocket),
+                            session_tag(token))
+        conn, live = await hub.connect(key, StarletteSocket(websocket), identity,
+                                       roles_seen=roles_seen)
     except AppError as exc:
-        log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code)})
+        log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code),
+                                          "user_id": user_id, "reason": exc.message_en})
         await websocket.close(exc.close_code, exc.message_en[:120])
         return
     try:
