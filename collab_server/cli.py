@@ -341,8 +341,13 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             setattr(settings, name, value)
     logs.setup(settings.log_level, settings.log_format)
+    from collab_server.storage.db import MigrationRefused
+
     try:
         result: int = args.func(settings, args)
     except KeyboardInterrupt:
         return 130
+    except MigrationRefused as exc:  # the server's role owns nothing: the owner migrates
+        print(exc, file=sys.stderr)
+        return 2
     return result
