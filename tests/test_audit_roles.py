@@ -107,6 +107,12 @@ async def test_the_server_runs_as_a_role_that_cannot_touch_the_audit_log(
                 "CREATE TABLE intruder (id int)",
             )]
             assert set(refusals) == {"InsufficientPrivilegeError"}, refusals
+            # What it adds is dated now, and unsealed, whatever it says.
+            forged = await conn.fetchrow(
+                "INSERT INTO audit_log (at, action, seq, hash) VALUES"
+                " (now() - interval '3 days', 'login', 999999, '\\x00') RETURNING at, seq, hash")
+            assert forged["seq"] is None and forged["hash"] is None
+            assert await conn.fetchval("SELECT now() - $1 < interval '1 minute'", forged["at"])
             # The seal columns it may write once, and never again.
             assert await _refused(
                 conn, f"UPDATE audit_log SET seq = NULL, hash = NULL WHERE id = {entry}"
