@@ -137,6 +137,24 @@ async def test_a_rewrite_by_someone_holding_the_key_is_found_by_the_exported_hea
     assert f"seq {rows[-1]['seq']}" in out and "exported head" in out
 
 
+async def test_moving_the_start_of_the_keyed_chain_is_found(
+        database_url: str, tmp_path: Path) -> None:
+    """Declaring every entry part of the old unkeyed chain, to recompute it
+    with SHA-256, contradicts the start every exported head records."""
+    await _entries(database_url, 4)
+    rows = await _sealed(database_url, tmp_path)
+    await _operator(database_url,
+                    "ALTER TABLE audit_chain_start DISABLE TRIGGER USER",
+                    f"UPDATE audit_chain_start SET keyed_after = {rows[-1]['seq']}",
+                    "ALTER TABLE audit_chain_start ENABLE TRIGGER USER",
+                    f"UPDATE audit_log SET target = 'meeting:999' WHERE id = {rows[1]['id']}")
+    await _recompute_from(database_url, 1)
+    code, out = await audit_verify(database_url, tmp_path)
+    assert code == 1, out
+    assert (f"the keyed chain starts after seq {rows[-1]['seq']} in the database but after "
+            "seq 0") in out
+
+
 async def test_a_backdated_insert_is_found(database_url: str, tmp_path: Path) -> None:
     await _entries(database_url, 3)
     await _sealed(database_url, tmp_path)
