@@ -231,6 +231,9 @@ class _Walk:
             self._approval(kind, row)
 
     def _dated(self, row: asyncpg.Record) -> None:
+        if row["sealed_at"] is None:  # the sealer always sets it
+            self.problems.append(Problem(_entry(row["id"]), "sealed without a seal time"))
+            return
         lag = row["sealed_at"] - row["at"]
         if abs(lag) > SEAL_LAG_LIMIT:
             self.problems.append(Problem(_entry(row["id"]), (
