@@ -208,23 +208,42 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_create_user(url, settings, args, password))
 
 
-async def _audit_verify(url: str) -> int:
-    from collab_server.storage import db
-    from collab_server.storage.audit import verify
+async def _audit_verify(url: str, settings: Settings, extra_heads: list[Path]) -> int:
+    """Needs what the server seals with: the audit key of its keys folder and
+    the heads it exported to its data folder (--data-dir, PHONGHOP_DATA_DIR,
+    PHONGHOP_KEYS_DIR); `--heads` adds copies from elsewhere."""
+    from collab_server import keys
+    from collab_server.storage import audit, audit_heads, db
 
     pool = await db.create_pool(url, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn:
             await db.migrate(conn)
-            count, problems = await verify(conn)
+            known = await conn.fetchval("SELECT fingerprint FROM server_keys WHERE name = $1",
+                                        audit.KEY_NAME)
+            key_file = settings.keys_dir / f"{audit.KEY_NAME}.key"
+            if known is not None and not key_file.exists():
+                print(f"Không có khóa kiểm toán {key_file}: chạy lệnh với thư mục dữ liệu của "
+                      "máy chủ (--data-dir, PHONGHOP_DATA_DIR hoặc PHONGHOP_KEYS_DIR). / No audit "
+                      f"key at {key_file}: give the server's data folder.", file=sys.stderr)
+                return 2
+            held = keys.ServerKeys(settings.keys_dir)
+            try:
+                await keys.ensure_known(conn, audit.KEY_NAME, held.get(audit.KEY_NAME))
+            except keys.KeyMismatch as exc:
+                print(exc, file=sys.stderr)
+                return 2
+            own = audit_heads.path(settings.data_dir)
+            sealer = audit.Sealer(held.derive(audit.KEY_NAME, audit.CHAIN_PURPOSE), own)
+            count, problems = await audit.verify(conn, sealer, [own, *extra_heads])
     finally:
         await pool.close()
     for problem in problems:
-        print(f"mục {problem.entry}: {problem.what}")
+        print(problem)
     if problems:
         print(f"Nhật ký kiểm toán KHÔNG toàn vẹn: {len(problems)} vấn đề trong {count} mục.")
         return 1
-    print(f"Nhật ký kiểm toán toàn vẹn: {count} mục, chuỗi băm khớp.")
+    print(f"Nhật ký kiểm toán toàn vẹn: {count} mục, chuỗi băm và các biên bản đã duyệt khớp.")
     return 0
 
 
@@ -301,7 +320,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as url:
-        return asyncio.run(_audit_verify(url))
+        return asyncio.run(_audit_verify(url, settings, args.heads or []))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -331,7 +350,10 @@ def parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=cmd_retention)
 
     audit = sub.add_parser("audit", help="check the audit log")
-    audit.add_argument("action", choices=["verify"], help="verify the hash chain")
+    audit.add_argument("action", choices=["verify"],
+                       help="verify the keyed chain, its exported heads and approved minutes")
+    audit.add_argument("--heads", type=Path, action="append",
+                       help="another server's exported heads file (repeatable)")
     audit.set_defaults(func=cmd_audit)
 
     save = sub.add_parser("backup", help="back up the database and the keys (two files)")
@@ -365,8 +387,13 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             setattr(settings, name, value)
     logs.setup(settings.log_level, settings.log_format)
+    from collab_server.storage.db import MigrationRefused
+
     try:
         result: int = args.func(settings, args)
     except KeyboardInterrupt:
         return 130
+    except MigrationRefused as exc:  # the server's role owns nothing: the owner migrates
+        print(exc, file=sys.stderr)
+        return 2
     return result

@@ -298,10 +298,13 @@ async def document_rows(url: str) -> tuple[int, int, int]:
     return row["d"], row["f"], row["p"]
 
 
-async def audit_verify(url: str) -> tuple[int, str]:
-    """`phonghop audit verify` against this database: exit code and output."""
+async def audit_verify(url: str, data_dir: Path | None = None) -> tuple[int, str]:
+    """`phonghop audit verify` against this database: exit code and output.
+    `data_dir`: the data folder of the server that sealed the chain (its keys
+    folder and exported heads); by default PHONGHOP_DATA_DIR or ./var."""
+    folder = ["--data-dir", str(data_dir)] if data_dir is not None else []
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "collab_server", "--database-url", url, "audit", "verify",
+        sys.executable, "-m", "collab_server", "--database-url", url, *folder, "audit", "verify",
         cwd=ROOT, env=dict(os.environ), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     out, _ = await process.communicate()

@@ -29,7 +29,9 @@ def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
 async def nodes(pg_uri: str, tmp_path: Path,
                 valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
     url = await new_database(pg_uri)
-    env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_IDLE_UNLOAD_S": "30"}
+    # Both servers hold the same keys, as deployed (docs/operations.md).
+    env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_IDLE_UNLOAD_S": "30",
+           "PHONGHOP_KEYS_DIR": str(tmp_path / "keys")}
     a = Server(url, tmp_path / "a", dict(env))
     b = Server(url, tmp_path / "b", dict(env))
     for node in (a, b):

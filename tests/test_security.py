@@ -70,7 +70,7 @@ async def test_audit_log_is_chained_and_append_only(server: Server, world: World
             await client.get(f"/api/meetings/{world.meeting_id}",
                              headers={"authorization": f"Bearer {world.token('chair')}"})
             await client.post("/api/login", json={"username": "ai-do", "password": "x"})
-    code, out = await audit_verify(world.url)
+    code, out = await audit_verify(world.url, server.workdir)
     assert code == 0, out
     conn = await asyncpg.connect(world.url)
     try:
@@ -92,7 +92,7 @@ async def test_audit_log_is_chained_and_append_only(server: Server, world: World
         await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
     finally:
         await conn.close()
-    code, out = await audit_verify(world.url)
+    code, out = await audit_verify(world.url, server.workdir)
     assert code == 1
     assert f"mục {ids[1]}: the entry was edited" in out
     assert f"mục {ids[4]}: an entry before it was deleted or moved" in out

@@ -52,15 +52,22 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     return pool
 
 
+class MigrationRefused(RuntimeError):
+    """A migration is pending and the connected role may not apply it."""
+
+
 async def migrate(conn: asyncpg.Connection, directory: Path | None = None) -> list[str]:
     """Apply every migration not yet recorded, in order, each in its own transaction."""
     directory = directory or schema_dir()
     files = sorted(p for p in directory.glob("*.sql") if p.name[:3].isdigit())
     applied: list[str] = []
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-    )
+    # The server may run as a role that owns nothing (docs/operations.md): it
+    # only reads what the owner's `phonghop migrate` applied.
+    if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
     try:
         done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
@@ -68,7 +75,14 @@ async def migrate(conn: asyncpg.Connection, directory: Path | None = None) -> li
             if path.name in done:
                 continue
             async with conn.transaction():
-                await conn.execute(path.read_text(encoding="utf-8"))
+                try:
+                    await conn.execute(path.read_text(encoding="utf-8"))
+                except asyncpg.InsufficientPrivilegeError as exc:
+                    raise MigrationRefused(
+                        f"Migration {path.name} chưa được áp dụng và vai trò này không có quyền "
+                        "áp dụng: chạy `phonghop migrate` bằng vai trò sở hữu cơ sở dữ liệu. / "
+                        f"{path.name} is not applied and this role may not apply it: run "
+                        "`phonghop migrate` as the database's owner role.") from exc
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", path.name)
             log.info("applied migration %s", path.name)
             applied.append(path.name)

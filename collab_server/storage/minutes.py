@@ -348,3 +348,17 @@ async def _event(conn: asyncpg.Connection, meeting_id: int, actor: int, kind: st
 
 def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
+
+
+async def frozen_digests(
+        conn: asyncpg.Connection) -> AsyncIterator[tuple[str, int, int, bytes, bytes]]:
+    """Every approved minutes version and issued notice as (kind, meeting,
+    version, stored SHA-256, SHA-256 of its text now), for `audit verify` to
+    hold against the approval entries of the chain: the stored hash and its
+    CHECK are in the database, where the table's owner can change both.
+    Runs inside the caller's transaction (a cursor)."""
+    for kind, table in FROZEN_TABLES.items():
+        async for r in conn.cursor(
+                f"SELECT meeting_id, version, sha256, text FROM {table}"
+                " ORDER BY meeting_id, version"):
+            yield kind, r["meeting_id"], r["version"], bytes(r["sha256"]), _digest(r["text"])

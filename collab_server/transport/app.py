@@ -28,13 +28,13 @@ from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
 from collab_server.errors import AppError
-from collab_server.keys import ServerKeys
+from collab_server.keys import ServerKeys, ensure_known
 from collab_server.live.connection import Connection, ConnectionLimits
 from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
 from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
-from collab_server.storage import audit, db
+from collab_server.storage import audit, audit_heads, db
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.agenda import PgAgenda
 from collab_server.storage.directory import PgDirectory
@@ -225,6 +225,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             await db.migrate(conn)
         app.state.settings = settings
         app.state.keys = ServerKeys(settings.keys_dir)
+        audit_sealer = await _audit_sealer(pool, app.state.keys, settings)
         app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
@@ -287,7 +288,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         _settle_garbage_collector()
         pauses = PauseWatch(app.state.hub.metrics)
         pauses.start()
-        sealer = asyncio.create_task(_seal_audit_log(pool, app.state.hub.metrics),
+        sealer = asyncio.create_task(_seal_audit_log(pool, audit_sealer, app.state.hub.metrics),
                                      name="audit-sealer")
         log.info("ready", extra={"version": __version__})
         try:
@@ -298,6 +299,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 await sealer
             await pauses.stop()
             await app.state.hub.stop()
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await audit_sealer.seal(pool)  # what was written last gets sealed and exported
             await app.state.workers.close()
             await pool.close()
 
@@ -319,12 +322,21 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     )
 
 
-async def _seal_audit_log(pool: asyncpg.Pool, metrics: Metrics) -> None:
-    """Chain new audit entries each second (see schema/009_audit_sealing.sql)."""
+async def _audit_sealer(pool: asyncpg.Pool, keys: ServerKeys,
+                        settings: Settings) -> audit.Sealer:
+    """The audit key must be the one every other server seals with
+    (keys.ensure_known refuses to start otherwise)."""
+    await ensure_known(pool, audit.KEY_NAME, keys.get(audit.KEY_NAME))
+    return audit.Sealer(keys.derive(audit.KEY_NAME, audit.CHAIN_PURPOSE),
+                        audit_heads.path(settings.data_dir))
+
+
+async def _seal_audit_log(pool: asyncpg.Pool, sealer: audit.Sealer, metrics: Metrics) -> None:
+    """Chain new audit entries each second (see collab_server/storage/audit.py)."""
     while True:
         await asyncio.sleep(audit.SEAL_EVERY)
         try:
-            await audit.seal(pool)
+            await sealer.seal(pool)
         except (asyncpg.PostgresError, OSError):  # the database is away: next time
             metrics.db_errors += 1
             log.warning("sealing the audit log failed; trying again", exc_info=True)
