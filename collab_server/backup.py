@@ -88,26 +88,35 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read_folder(folder: Path, arcname: str) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {f"{arcname}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
 def backup(url: str, settings: Settings, out_dir: Path) -> BackupFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"phonghop-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     dump, keys = out_dir / f"{name}.dump", out_dir / f"{name}.keys.tar"
+    # The heads are read before the dump: every head exported so far is of
+    # entries the dump holds sealed. Entries sealed later are in the dump
+    # unsealed, or sealed without a head, and check out after a restore.
+    held = {**_read_folder(settings.keys_dir, "keys"),
+            **_read_folder(settings.data_dir / AUDIT_HEADS, AUDIT_HEADS)}
     target, env = _connection(url)
     partial = dump.with_suffix(".dump.partial")
     _run([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={partial}",
           f"--dbname={target}"], env)
     partial.rename(dump)
+    # Which database this goes with: a restore refuses a mismatched pair.
+    held["DUMP.sha256"] = f"{dump.name} {_sha256(dump)}\n".encode()
     fd = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w") as tar:
-        for folder, arcname in ((settings.keys_dir, "keys"),
-                                (settings.data_dir / AUDIT_HEADS, AUDIT_HEADS)):
-            if folder.is_dir():
-                tar.add(folder, arcname=arcname)
-        # Which database this goes with: a restore refuses a mismatched pair.
-        stamp = f"{dump.name} {_sha256(dump)}\n".encode()
-        info = tarfile.TarInfo("DUMP.sha256")
-        info.size, info.mode = len(stamp), 0o600
-        tar.addfile(info, io.BytesIO(stamp))
+        for arcname, content in held.items():
+            info = tarfile.TarInfo(arcname)
+            info.size, info.mode = len(content), 0o600
+            tar.addfile(info, io.BytesIO(content))
     return BackupFiles(dump, keys)
 
 

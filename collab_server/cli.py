@@ -310,7 +310,7 @@ async def _restore(url: str, settings: Settings, args: argparse.Namespace) -> in
         print(exc, file=sys.stderr)
         return 1
     print("Đã khôi phục cơ sở dữ liệu và khóa; kiểm tra nhật ký kiểm toán:")
-    return await _audit_verify(url)
+    return await _audit_verify(url, settings, [])
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:

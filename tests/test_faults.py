@@ -40,7 +40,8 @@ async def two_nodes(pg: OwnPostgres, tmp_path: Path,  # noqa: F811
         await db.migrate(conn)
     finally:
         await conn.close()
-    env = {"REDIS_URL": valkey.connection_url}
+    # As deployed: both servers hold the same keys folder.
+    env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_KEYS_DIR": str(tmp_path / "keys")}
     nodes = (Server(url, tmp_path / "a", dict(env)), Server(url, tmp_path / "b", dict(env)))
     for node in nodes:
         node.workdir.mkdir()
