@@ -146,6 +146,9 @@ async def test_audit_names_the_address_the_proxy_forwarded(
     r = await login(http, names["guest"], PASSWORD, "203.0.113.7")
     assert r.status_code == 200
     await login(http, names["guest"], "sai-mat-khau-roi", "203.0.113.8")
+    # A client's own X-Forwarded-For is ahead of what nginx appends: the
+    # address nginx saw is the one believed.
+    await login(http, names["guest"], "sai-mat-khau-roi", "6.6.6.6, 203.0.113.9")
     conn = await asyncpg.connect(room.url)
     try:
         rows = await conn.fetch(
@@ -155,4 +158,5 @@ async def test_audit_names_the_address_the_proxy_forwarded(
     finally:
         await conn.close()
     assert [(r["action"], r["ip"]) for r in rows] == [
-        ("login", "203.0.113.7"), ("login.failed", "203.0.113.8")]
+        ("login", "203.0.113.7"), ("login.failed", "203.0.113.8"),
+        ("login.failed", "203.0.113.9")]
