@@ -141,6 +141,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ws_ping_timeout=20,
             # Frames are small CRDT updates; compressing each costs more CPU than it saves.
             ws_per_message_deflate=False,
+            # Forwarded headers only from the configured proxies (uvicorn would
+            # otherwise believe any client on 127.0.0.1, or FORWARDED_ALLOW_IPS).
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or "",
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -341,6 +345,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--idle-unload-s", type=float, help="env PHONGHOP_IDLE_UNLOAD_S (60)")
     serve.add_argument("--workers", type=int, help="processes on this machine (needs REDIS_URL)")
     serve.add_argument("--redis-url", help="Redis or Valkey for several processes (env REDIS_URL)")
+    serve.add_argument("--trusted-proxies",
+                       help="proxies whose X-Forwarded-For is believed, e.g. 10.0.0.5 "
+                            "(env PHONGHOP_TRUSTED_PROXIES; default none)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -382,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
     for name in ("database_url", "data_dir", "log_level", "log_format", "host", "port",
-                 "flush_window_ms", "max_frame_bytes", "idle_unload_s", "redis_url"):
+                 "flush_window_ms", "max_frame_bytes", "idle_unload_s", "redis_url",
+                 "trusted_proxies"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)

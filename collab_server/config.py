@@ -99,6 +99,12 @@ class Settings:
     secure_cookies: bool = field(
         default_factory=lambda: os.environ.get("PHONGHOP_SECURE_COOKIES", "") == "1"
     )
+    # Addresses of the reverse proxies whose X-Forwarded-For / -Proto are
+    # believed (comma-separated IPs or networks, uvicorn's forwarded_allow_ips);
+    # empty: none, a client's own address is used whatever headers it sends.
+    trusted_proxies: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_TRUSTED_PROXIES", "")
+    )
     # Single sign-on (OpenID Connect): on when the issuer is set.
     oidc_issuer: str = field(default_factory=lambda: os.environ.get("PHONGHOP_OIDC_ISSUER", ""))
     oidc_client_id: str = field(

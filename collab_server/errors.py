@@ -69,6 +69,16 @@ class LoginFailed(Unauthorized):
     default_en = "Wrong username or password."
 
 
+class WrongPassword(AppError):
+    """The current password, asked again before a change: not a lost session."""
+
+    status = 403
+    close_code = Close.FORBIDDEN
+    code = "wrong_password"
+    default_vi = "Mật khẩu hiện tại không đúng."
+    default_en = "The current password is wrong."
+
+
 class Forbidden(AppError):
     status = 403
     close_code = Close.FORBIDDEN

@@ -155,6 +155,8 @@ def live(ok: Iterable[str] = (), **other: Outcome) -> dict[str, Outcome]:
 
 # -- HTTP -----------------------------------------------------------------------------------
 
+CHAIR_ROLE = ("the chair role is given and taken by a body admin; while the meeting has no"
+              " chair, its preparers name one")
 DOCUMENT_IDS = "an outsider learns which document ids exist (404) where the rule says 403"
 
 HTTP: tuple[Rule, ...] = (
@@ -166,6 +168,7 @@ HTTP: tuple[Rule, ...] = (
          note="without a session there is nothing to revoke: 200 and the cookie cleared"),
     Rule("POST /api/logout/everywhere", users(USERS)),
     Rule("GET /api/me", users(USERS)),
+    Rule("POST /api/me/password", users(USERS), note="with the caller's own current password"),
     Rule("GET /api/oidc", anyone()),
     Rule("GET /api/oidc/login", anyone(**dict.fromkeys(GLOBAL_ROLES, 404)),
          note="404 while single sign-on is off (no `PHONGHOP_OIDC_ISSUER`)"),
@@ -203,8 +206,22 @@ HTTP: tuple[Rule, ...] = (
     Rule("GET /api/meetings/{meeting_id}/participants", meeting(VIEWERS),
          note="answers and deputies only for secretary, chair, admin"),
     Rule("POST /api/meetings/{meeting_id}/participants", meeting(PREPARERS)),
-    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}", meeting(PREPARERS)),
+    Rule("POST /api/meetings/{meeting_id}/participants", meeting(("body_admin",)),
+         case="as chair", note=CHAIR_ROLE),
+    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}", meeting(PREPARERS),
+         note="a delegate made a guest: delegate, guest and display roles"),
+    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}", meeting(("body_admin",)),
+         case="a delegate made chair", note=CHAIR_ROLE),
+    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}", meeting(("body_admin",)),
+         case="the chair made a delegate", note=CHAIR_ROLE),
+    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}",
+         meeting(("chair", "body_admin")), case="a delegate made secretary",
+         note="the secretary role is given and taken by the chair or a body admin"),
+    Rule("PATCH /api/meetings/{meeting_id}/participants/{user_id}", meeting(),
+         case="the caller's own role", note="nobody gives themselves a role"),
     Rule("DELETE /api/meetings/{meeting_id}/participants/{user_id}", meeting(PREPARERS)),
+    Rule("DELETE /api/meetings/{meeting_id}/participants/{user_id}", meeting(("body_admin",)),
+         case="the chair", note=CHAIR_ROLE),
     Rule("POST /api/meetings/{meeting_id}/participants/{user_id}/deputy",
          meeting(("chair", "body_admin")), note="a deputy named by a delegate, pending"),
     Rule("PUT /api/meetings/{meeting_id}/response", meeting(INVITEES),
@@ -280,9 +297,17 @@ HTTP: tuple[Rule, ...] = (
          note="body admins are refused the poll routes, but find the question here and the"
               " results in `export.zip` and the minutes draft"),
     Rule("GET /api/users", users(("preparer", "admin", "other_admin"))),
+    Rule("GET /api/users", {"anon": 401, "plain": 403, "preparer": FOUND, "admin": FOUND,
+                            "other_admin": HIDDEN}, case="finds a user of this body",
+         note="a body's own people and those of the caller's meetings; login names and body"
+              " roles only to the body's admins"),
     Rule("POST /api/users", users(("admin", "other_admin")), note="in the caller's own body"),
     Rule("PATCH /api/users/{user_id}", users(("admin",), other_admin=404),
          note="a user of the admin's own body; another body's user is 404"),
+    Rule("PATCH /api/users/{user_id}", users(("admin",), other_admin=404),
+         case="password reset", note="a user of the admin's own body; another body's user is 404"),
+    Rule("PATCH /api/users/{user_id}", users(("admin",), other_admin=404),
+         case="reactivate", note="a user of the admin's own body; another body's user is 404"),
     Rule("GET /api/body", users(USERS)),
     Rule("PATCH /api/body", users(("admin", "other_admin")), note="the caller's own body"),
     Rule("GET /api/rooms", users(USERS)),

@@ -455,6 +455,37 @@ async def _update_user(a: Authz, role: str) -> Call:
     return Call({"user_id": target}, json={"title": "Chuyên viên"})
 
 
+@plays("PATCH /api/users/{user_id}", "password reset")
+async def _reset_password(a: Authz, role: str) -> Call:
+    target = await a.add_user(f"target-{next(a.serial)}")
+    return Call({"user_id": target}, json={"password": "song-Gianh-mua-lu-2026"})
+
+
+@plays("PATCH /api/users/{user_id}", "reactivate")
+async def _reactivate(a: Authz, role: str) -> Call:
+    target = await a.add_user(f"target-{next(a.serial)}")
+    await a.pool.execute("UPDATE users SET is_active = false WHERE id = $1", target)
+    return Call({"user_id": target}, json={"is_active": True})
+
+
+@plays("GET /api/users", "finds a user of this body")
+async def _finds_user(a: Authz, role: str) -> Call:
+    wanted = a.users["delegate01"]
+
+    def judge(r: httpx.Response) -> Outcome:
+        if r.status_code != 200:
+            return r.status_code
+        return FOUND if any(u["id"] == wanted for u in r.json()["users"]) else HIDDEN
+    return Call(params={"q": a.usernames["delegate01"]}, judge=judge)
+
+
+@plays("POST /api/me/password")
+async def _change_password(a: Authz, role: str) -> Call:
+    body = {"current_password": PASSWORD, "new_password": "song-Gianh-mua-lu-2026"}
+    return Call(json=body) if role == "anon" else Call(headers=bearer(await a.like(role)),
+                                                       json=body)
+
+
 def _holiday(a: Authz) -> date:
     return date(2031, 1, 1) + timedelta(days=next(a.serial))
 
@@ -529,6 +560,23 @@ fresh(f"POST {M}/participants", json=lambda a, m: {"user_id": a.users["preparer"
 fresh(f"PATCH {M}/participants/{{user_id}}", ids=lambda a, m: {"user_id": a.users["delegate03"]},
       json={"role": "guest"})
 fresh(f"DELETE {M}/participants/{{user_id}}", ids=lambda a, m: {"user_id": a.users["delegate03"]})
+fresh(f"POST {M}/participants", "as chair", json=lambda a, m: {"user_id": a.users["preparer"],
+                                                                "role": "chair"})
+fresh(f"PATCH {M}/participants/{{user_id}}", "a delegate made chair",
+      ids=lambda a, m: {"user_id": a.users["delegate03"]}, json={"role": "chair"})
+fresh(f"PATCH {M}/participants/{{user_id}}", "the chair made a delegate",
+      ids=lambda a, m: {"user_id": a.users["chair"]}, json={"role": "delegate"})
+fresh(f"PATCH {M}/participants/{{user_id}}", "a delegate made secretary",
+      ids=lambda a, m: {"user_id": a.users["delegate03"]}, json={"role": "secretary"})
+fresh(f"DELETE {M}/participants/{{user_id}}", "the chair",
+      ids=lambda a, m: {"user_id": a.users["chair"]})
+
+
+@plays(f"PATCH {M}/participants/{{user_id}}", "the caller's own role")
+async def _own_role(a: Authz, role: str) -> Call:
+    m = await a.meeting()
+    me = a.users["delegate03"] if role == "anon" else a.users[PLAYER[role]]
+    return Call({"meeting_id": m.id, "user_id": me}, json={"role": "guest"})
 fresh(f"PUT {M}/response", json={"answer": "attend"})
 fresh(f"PUT {M}/response", "meeting in session", status="in_session", json={"answer": "attend"})
 fresh(f"POST {M}/documents", content=make_pdf(1), params={"filename": "to-trinh.pdf"})

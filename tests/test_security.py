@@ -24,18 +24,38 @@ async def test_login_throttle_per_account_not_per_room(server: Server, world: Wo
         for _ in range(5):
             r = await client.post("/api/login", json={"username": target, "password": "sai"})
             assert r.status_code == 401
-        # Locked now, even with the right password; same answer as for a stranger.
+        # Slowed now, even with the right password, for a second or two (never a
+        # fifteen-minute wall); same answer as for a stranger.
         r = await client.post("/api/login", json={"username": target, "password": PASSWORD})
         assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(r.headers["retry-after"]) <= 2
         for _ in range(5):
             await client.post("/api/login", json={"username": "khong-ton-tai", "password": "x"})
         ghost = await client.post("/api/login", json={"username": "khong-ton-tai",
                                                       "password": "x"})
         assert ghost.status_code == 429
-        assert ghost.json()["error"]["message"] == r.json()["error"]["message"]
+        assert ghost.json()["error"]["code"] == r.json()["error"]["code"]
+        assert ghost.headers["retry-after"] == r.headers["retry-after"]
         # Another laptop behind the same wifi address logs in as usual.
         r = await client.post("/api/login", json={"username": neighbour, "password": PASSWORD})
         assert r.status_code == 200
+
+
+async def test_forwarded_for_is_ignored_without_a_trusted_proxy(server: Server,
+                                                                world: World) -> None:
+    """Without `PHONGHOP_TRUSTED_PROXIES` a client cannot choose the address
+    the audit log and the throttle see."""
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        r = await client.post("/api/login", json={"username": "ke-gia-mao", "password": "x"},
+                              headers={"x-forwarded-for": "198.51.100.66"})
+        assert r.status_code == 401
+    conn = await asyncpg.connect(world.url)
+    try:
+        ip = await conn.fetchval("SELECT ip FROM audit_log WHERE action = 'login.failed'"
+                                 " AND target = 'username:ke-gia-mao'")
+    finally:
+        await conn.close()
+    assert ip == "127.0.0.1"
 
 
 async def test_idle_sessions_expire_and_logout_everywhere(server: Server, world: World) -> None:

@@ -16,5 +16,9 @@ TAG_LENGTH = 32  # hex digits
 
 
 def session_tag(token: str) -> str:
-    token_hash = hashlib.sha256(token.encode()).digest()
+    return tag_of_hash(hashlib.sha256(token.encode()).digest())
+
+
+def tag_of_hash(token_hash: bytes) -> str:
+    """The tag of a session known only by its stored hash."""
     return hashlib.sha256(TAG_PREFIX + token_hash).hexdigest()[:TAG_LENGTH]

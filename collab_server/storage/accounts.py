@@ -180,28 +180,31 @@ class Accounts:
             closed = await conn.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
         return int(closed.split()[-1])
 
-    async def throttled(self, username: str, ip: str, *, per_account: int, per_address: int,
-                        window: timedelta) -> bool:
-        """Too many recent failures for this account, or from this address? The
-        address limit is high: a whole room logs in through one wifi address."""
-        async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT (SELECT count(*) FROM login_failures WHERE lower(username) = lower($1)"
-                "        AND at > now() - $3::interval) AS account,"
-                "       (SELECT count(*) FROM login_failures WHERE ip = $2"
-                "        AND at > now() - $3::interval) AS address",
-                username, ip, window)
-        return bool(row["account"] >= per_account or row["address"] >= per_address)
+    async def session_hashes(self, user_id: int) -> list[bytes]:
+        """The stored hashes of the person's sessions (to close their sockets)."""
+        rows = await self.pool.fetch("SELECT token_hash FROM sessions WHERE user_id = $1",
+                                     user_id)
+        return [bytes(r["token_hash"]) for r in rows]
 
-    async def login_failed(self, username: str, ip: str) -> None:
+    async def check_password(self, user_id: int, password: str) -> bool:
+        """Whether `password` is the active user's current one."""
         async with self.pool.acquire() as conn:
-            await conn.execute("INSERT INTO login_failures (username, ip) VALUES ($1, $2)",
-                               username[:100], ip)
+            stored = await conn.fetchval(
+                "SELECT password_hash FROM users WHERE id = $1 AND is_active", user_id)
+        return await _verify(stored or _DUMMY_HASH, password) and stored is not None
 
-    async def login_succeeded(self, username: str) -> None:
-        async with self.pool.acquire() as conn:
-            await conn.execute("DELETE FROM login_failures WHERE lower(username) = lower($1)"
-                               " OR at < now() - interval '1 day'", username)
+    async def set_password(self, user_id: int, password: str, *,
+                           keep_token: str | None = None) -> int:
+        """A new password; every session of the user ends but `keep_token`'s
+        (the laptop that changed it). Returns the sessions ended."""
+        hashed = await hash_password_async(password)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1",
+                               user_id, hashed)
+            closed = await conn.execute(
+                "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2",
+                user_id, _token_hash(keep_token) if keep_token is not None else None)
+        return int(closed.split()[-1])
 
     async def close_session(self, token: str) -> None:
         async with self.pool.acquire() as conn:

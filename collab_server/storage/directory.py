@@ -14,19 +14,30 @@ class PgDirectory:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def users(self, body_id: int | None, query: str = "") -> list[dict[str, Any]]:
-        """Active users, of one body or of all; filtered by name or username."""
+    async def users(self, caller_id: int, body_id: int, query: str = "", *,
+                    own_body_only: bool = False, inactive: bool = False
+                    ) -> list[dict[str, Any]]:
+        """The people a user may see: those of their own body, and those of the
+        meetings they take part in (guests from other bodies), filtered by name
+        or username. `inactive` adds the deactivated users of their own body."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT u.id, u.username, u.full_name, u.title, u.unit, u.is_admin,"
-                " u.can_prepare, u.body_id, b.name AS body FROM users u"
-                " JOIN bodies b ON b.id = u.body_id WHERE u.is_active"
-                " AND ($1::bigint IS NULL OR u.body_id = $1)"
-                " AND ($2 = '' OR u.full_name ILIKE '%' || $2 || '%'"
-                "      OR u.username ILIKE '%' || $2 || '%')"
+                " u.can_prepare, u.is_active, u.body_id, b.name AS body FROM users u"
+                " JOIN bodies b ON b.id = u.body_id"
+                " WHERE (u.is_active OR ($5 AND u.body_id = $2))"
+                " AND (u.body_id = $2 OR (NOT $4 AND EXISTS ("
+                "   SELECT 1 FROM meeting_participants mine JOIN meeting_participants them"
+                "   ON them.meeting_id = mine.meeting_id"
+                "   WHERE mine.user_id = $1 AND them.user_id = u.id)))"
+                " AND ($3 = '' OR u.full_name ILIKE '%' || $3 || '%'"
+                "      OR u.username ILIKE '%' || $3 || '%')"
                 " ORDER BY b.name, u.full_name LIMIT 500",
+                caller_id,
                 body_id,
                 query,
+                own_body_only,
+                inactive,
             )
         return [dict(r) for r in rows]
 
@@ -36,6 +47,14 @@ class PgDirectory:
                 "SELECT body_id FROM users WHERE id = $1 AND is_active", user_id
             )
         return body
+
+    async def person(self, user_id: int) -> dict[str, Any] | None:
+        """A user, active or not, for their body's admins."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT id, body_id, username, full_name, is_active FROM users WHERE id = $1",
+                user_id)
+        return dict(row) if row is not None else None
 
     async def update_user(self, user_id: int, fields: dict[str, Any]) -> None:
         names = [n for n in USER_FIELDS if n in fields]

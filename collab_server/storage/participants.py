@@ -84,24 +84,41 @@ class PgParticipants:
             )
         return done is not None
 
-    async def set_role(self, meeting_id: int, user_id: int, role: str) -> bool:
+    async def role_of(self, meeting_id: int, user_id: int) -> str | None:
+        async with self.pool.acquire() as conn:
+            role: str | None = await conn.fetchval(
+                "SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2",
+                meeting_id, user_id)
+        return role
+
+    async def has_chair(self, meeting_id: int) -> bool:
+        async with self.pool.acquire() as conn:
+            return bool(await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM meeting_participants WHERE meeting_id = $1"
+                " AND role = 'chair')", meeting_id))
+
+    async def set_role(self, meeting_id: int, user_id: int, role: str, *, was: str) -> bool:
+        """False unless the person still has the role `was` the change was judged on."""
         async with self.pool.acquire() as conn:
             done = await conn.fetchval(
                 "UPDATE meeting_participants SET role = $3 WHERE meeting_id = $1"
-                " AND user_id = $2 RETURNING user_id",
+                " AND user_id = $2 AND role = $4 RETURNING user_id",
                 meeting_id,
                 user_id,
                 role,
+                was,
             )
         return done is not None
 
-    async def remove(self, meeting_id: int, user_id: int) -> bool:
+    async def remove(self, meeting_id: int, user_id: int, *, was: str | None = None) -> bool:
+        """False if the person takes no part (or no longer has the role `was`)."""
         async with self.pool.acquire() as conn:
             done = await conn.fetchval(
                 "DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2"
-                " RETURNING user_id",
+                " AND ($3::text IS NULL OR role = $3) RETURNING user_id",
                 meeting_id,
                 user_id,
+                was,
             )
         return done is not None
 

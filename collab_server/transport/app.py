@@ -137,6 +137,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/logout", account.logout, methods=["POST"]),
         Route("/api/logout/everywhere", account.logout_everywhere, methods=["POST"]),
         Route("/api/me", account.me),
+        Route("/api/me/password", account.change_password, methods=["POST"]),
         Route("/api/oidc", oidc.status),
         Route("/api/oidc/login", oidc.login),
         Route("/api/oidc/callback", oidc.callback),

@@ -36,4 +36,8 @@ async def current_user(conn: HTTPConnection, *, allow_query: bool = False) -> Us
 
 
 def client_ip(conn: HTTPConnection) -> str:
+    """The caller's address, for the audit log and the login throttle. uvicorn
+    has already put here the address from X-Forwarded-For when, and only when,
+    the request came through a proxy of `PHONGHOP_TRUSTED_PROXIES` (see
+    cli.cmd_serve); otherwise it is the address of the connection itself."""
     return conn.client.host if conn.client else ""

@@ -19,16 +19,29 @@ def _require_admin(user: User) -> None:
         raise Forbidden("Chỉ quản trị của cơ quan được thực hiện.", "Body admins only.")
 
 
+# What only the admins of the person's own body see: the login name and body roles.
+_ADMIN_ONLY = ("username", "is_admin", "can_prepare", "is_active")
+
+
 async def list_users(request: Request) -> Response:
-    """The directory used to invite people: preparers see every body's active
-    users (guests come from other bodies); others see nobody."""
+    """The directory used to invite people: preparers and admins see the people
+    of their own body and of the meetings they take part in; never another
+    body's whole list. Others see nobody."""
     user = await current_user(request)
     if not (user.is_admin or user.can_prepare):
         raise Forbidden()
     query = request.query_params.get("q", "")[:100]
-    scope = request.query_params.get("body")
-    body = user.body_id if scope == "mine" else None
-    return JSONResponse({"users": await request.app.state.directory.users(body, query)})
+    inactive = request.query_params.get("inactive") == "1"
+    if inactive:
+        _require_admin(user)
+    rows = await request.app.state.directory.users(
+        user.id, user.body_id, query, own_body_only=request.query_params.get("body") == "mine",
+        inactive=inactive)
+    for row in rows:
+        if not (user.is_admin and row["body_id"] == user.body_id):
+            for name in _ADMIN_ONLY:
+                row.pop(name, None)
+    return JSONResponse({"users": rows})
 
 
 async def create_user(request: Request) -> Response:
@@ -57,10 +70,14 @@ async def create_user(request: Request) -> Response:
 
 
 async def update_user(request: Request) -> Response:
+    """A user of the admin's own body, deactivated ones included (to take them
+    back). A new `password` is a reset: the policy applies and every session
+    of the person ends."""
     user = await current_user(request)
     _require_admin(user)
     target = path_id(request, "user_id")
-    if await request.app.state.directory.user_body(target) != user.body_id:
+    person = await request.app.state.directory.person(target)
+    if person is None or person["body_id"] != user.body_id:
         raise NotFound("Không có người dùng này trong cơ quan.", "No such user in this body.")
     fields = Fields(await read_json(request))
     changes: dict[str, object] = {}
@@ -70,14 +87,30 @@ async def update_user(request: Request) -> Response:
     for name in ("is_admin", "can_prepare", "is_active"):
         if fields.has(name):
             changes[name] = fields.boolean(name)
+    password = fields.text("password", limit=1000) if fields.has("password") else None
     if target == user.id and (changes.get("is_admin") is False or
                               changes.get("is_active") is False):
         raise Conflict("Không tự bỏ quyền quản trị của chính mình.",
                        "Admins cannot demote or disable themselves.")
+    if target == user.id and password is not None:
+        raise Conflict("Đổi mật khẩu của chính mình tại mục tài khoản, với mật khẩu hiện tại.",
+                       "Change your own password with the current one (POST /api/me/password).")
+    if password is not None:
+        check_password(password, username=person["username"],
+                       full_name=str(changes.get("full_name", person["full_name"])))
     await request.app.state.directory.update_user(target, changes)
     if changes.get("is_active") is False:  # a disabled account keeps no open socket
         await request.app.state.hub.revoke_user(target)
     await record(request, user, "user.update", f"user:{target}", fields=sorted(changes))
+    if changes.get("is_active", person["is_active"]) != person["is_active"]:
+        await record(request, user,
+                     "user.reactivate" if changes["is_active"] else "user.deactivate",
+                     f"user:{target}")
+    if password is not None:
+        ended = await request.app.state.accounts.set_password(target, password)
+        await request.app.state.hub.revoke_user(target)  # open sockets too
+        await record(request, user, "user.password_reset", f"user:{target}",
+                     sessions_ended=ended)
     return JSONResponse({"ok": True})
 
 

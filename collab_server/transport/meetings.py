@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.domain import calendar, room
+from collab_server.domain import calendar, role_grants, room
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.agenda import time_plan
 from collab_server.domain.lifecycle import PREPARABLE, Status, allowed
@@ -255,6 +255,11 @@ async def reorder_items(request: Request) -> Response:
 # -- participants and invitations ---------------------------------------------------------
 
 
+def _changed_meanwhile() -> Conflict:
+    return Conflict("Vai trò của người này vừa được thay đổi; vui lòng tải lại.",
+                    "This person's role changed meanwhile; reload.")
+
+
 async def add_participant(request: Request) -> Response:
     user, access = await caller_and_meeting(request)
     _require_preparable(access)
@@ -262,32 +267,42 @@ async def add_participant(request: Request) -> Response:
     invitee = fields.integer("user_id", minimum=1)
     role = fields.choice("role", ROLES, "delegate")
     assert invitee is not None
+    participants = request.app.state.participants
+    role_grants.check_change(access, user.id, invitee, None, Role(role),
+                             has_chair=await participants.has_chair(access.meeting_id))
     if await request.app.state.directory.user_body(invitee) is None:
         raise NotFound("Không có người dùng này.", "No such user.")
     invited = access.status is Status.INVITED
-    if not await request.app.state.participants.add(access.meeting_id, invitee, role,
-                                                    invited=invited):
+    if not await participants.add(access.meeting_id, invitee, role, invited=invited):
         raise Conflict("Người này đã có trong danh sách.", "Already a participant.")
     await record(request, user, "participant.add", f"meeting:{access.meeting_id}",
                  user=invitee, role=role)
     await _refresh(request, access.meeting_id)
-    return JSONResponse({"participant": await request.app.state.participants.get(
+    return JSONResponse({"participant": await participants.get(
         access.meeting_id, invitee)}, status_code=201)
 
 
 async def update_participant(request: Request) -> Response:
+    """A role change, under the rule of `domain.role_grants`; audited with the
+    role before and after."""
     user, access = await caller_and_meeting(request)
     _require_preparable(access)
     member = path_id(request, "user_id")
     role = Fields(await read_json(request)).choice("role", ROLES)
-    if not await request.app.state.participants.set_role(access.meeting_id, member, role):
+    role_grants.check_not_self(user.id, member)
+    participants = request.app.state.participants
+    old = await participants.role_of(access.meeting_id, member)
+    if old is None:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
+    role_grants.check_change(access, user.id, member, Role(old), Role(role),
+                             has_chair=await participants.has_chair(access.meeting_id))
+    if not await participants.set_role(access.meeting_id, member, role, was=old):
+        raise _changed_meanwhile()
     await request.app.state.hub.participants_changed(access.meeting_id)  # open sockets too
     await record(request, user, "participant.role", f"meeting:{access.meeting_id}",
-                 user=member, role=role)
+                 user=member, **{"from": old, "to": role})
     await _refresh(request, access.meeting_id)
-    return JSONResponse({"participant": await request.app.state.participants.get(
-        access.meeting_id, member)})
+    return JSONResponse({"participant": await participants.get(access.meeting_id, member)})
 
 
 async def remove_participant(request: Request) -> Response:
@@ -297,11 +312,16 @@ async def remove_participant(request: Request) -> Response:
     if member == user.id and access.role == Role.SECRETARY and not access.body_admin:
         raise Conflict("Thư ký không tự rút khỏi cuộc họp mình chuẩn bị.",
                        "The secretary cannot remove themselves.")
-    if not await request.app.state.participants.remove(access.meeting_id, member):
+    participants = request.app.state.participants
+    old = await participants.role_of(access.meeting_id, member)
+    if old is None:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
+    role_grants.check_change(access, user.id, member, Role(old), None, has_chair=True)
+    if not await participants.remove(access.meeting_id, member, was=old):
+        raise _changed_meanwhile()
     await request.app.state.hub.participants_changed(access.meeting_id)  # open sockets too
     await record(request, user, "participant.remove", f"meeting:{access.meeting_id}",
-                 user=member)
+                 user=member, role=old)
     await _refresh(request, access.meeting_id)
     return JSONResponse({"ok": True})
 
