@@ -137,8 +137,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             port=settings.port,
             loop="uvloop" if sys.platform != "win32" else "asyncio",
             ws_max_size=settings.max_frame_bytes * 4 + 65536,
-            ws_ping_interval=20,
-            ws_ping_timeout=20,
+            ws_ping_interval=settings.ping_interval_s,
+            ws_ping_timeout=settings.ping_timeout_s,
             # Frames are small CRDT updates; compressing each costs more CPU than it saves.
             ws_per_message_deflate=False,
             # Forwarded headers only from the configured proxies (uvicorn would

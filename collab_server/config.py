@@ -66,6 +66,15 @@ class Settings:
     send_queue_bytes: int = field(
         default_factory=lambda: _env_int("PHONGHOP_SEND_QUEUE_BYTES", 16 * 1024 * 1024)
     )
+    # A frame the laptop has not taken in this long: it stopped reading (1013).
+    send_stall_s: float = field(default_factory=lambda: _env_float("PHONGHOP_SEND_STALL_S", 10))
+    # Websocket pings: a peer that answers none within the timeout is gone.
+    ping_interval_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PING_INTERVAL_S", 20)
+    )
+    ping_timeout_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_PING_TIMEOUT_S", 20)
+    )
     # Per person (account), per server process: see live/people.py.
     person_sockets: int = field(default_factory=lambda: _env_int("PHONGHOP_PERSON_SOCKETS", 16))
     person_intents_per_s: float = field(

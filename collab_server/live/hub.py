@@ -96,6 +96,8 @@ class Hub:
         self.loads = 0
         self.intent_count = 0
         self.dropped_clients = 0
+        # Gone without a closing handshake: pings unanswered, or the network gone.
+        self.lost_clients = 0
         self.metrics = Metrics()
         self.people = People(settings.people)
         self.access = Access(self.docs, self.people, meetings)
@@ -115,7 +117,7 @@ class Hub:
         for live in list(self.docs.values()):
             live.flush_now()
             for conn in list(live.connections):
-                conn.close(Close.GOING_AWAY, "server restarting")
+                conn.close(Close.SERVICE_RESTART, "server restarting")
         await self.persister.stop()
         await self.broker.stop()
         for task in list(self._background):
@@ -284,7 +286,11 @@ class Hub:
     def roles_version(self, meeting_id: int) -> int:
         return self.access.version(meeting_id)
 
-    def disconnect(self, conn: Connection, live: LiveDoc) -> None:
+    def disconnect(self, conn: Connection, live: LiveDoc, *, lost: bool = False) -> None:
+        """`lost`: the peer went without closing (its pings went unanswered, or
+        its network vanished) while this side had not closed it either."""
+        if lost and not conn.closed:
+            self.lost_clients += 1
         if conn not in live.connections:
             return
         self.people.leave(conn.person, conn)

@@ -87,6 +87,7 @@ async def health(request: Request) -> Response:
             "loads": hub.loads,
             "intents": hub.intent_count,
             "dropped_clients": hub.dropped_clients,
+            "lost_clients": hub.lost_clients,
         },
     }
     return JSONResponse(body, status_code=503 if status == "down" else 200)
@@ -119,8 +120,12 @@ def _register_metrics(hub: Hub) -> None:
               lambda: hub.sent_frames + sum(c.sent_frames for c in connections()))
     m.counter("phonghop_bytes_out_total", "Bytes sent.",
               lambda: hub.sent_bytes + sum(c.sent_bytes for c in connections()))
-    m.counter("phonghop_dropped_clients_total", "Slow clients closed (1013).",
+    m.counter("phonghop_dropped_clients_total",
+              "Slow clients closed (1013): queue full, or a frame not taken in time.",
               lambda: hub.dropped_clients)
+    m.counter("phonghop_lost_clients_total",
+              "Clients gone without a closing handshake (pings unanswered, network gone).",
+              lambda: hub.lost_clients)
     m.counter("phonghop_intents_total", "Intents accepted.", lambda: hub.intent_count)
     m.counter("phonghop_db_errors_total", "Failed commits and stores.",
               lambda: m.db_errors + hub.persister.errors)
@@ -264,6 +269,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 limits=ConnectionLimits(
                     max_queue_frames=settings.send_queue_frames,
                     max_queue_bytes=settings.send_queue_bytes,
+                    send_stall_s=settings.send_stall_s,
                 ),
                 people=PersonLimits(
                     sockets=settings.person_sockets,

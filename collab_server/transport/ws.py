@@ -19,6 +19,7 @@ from collab_server.transport.auth import current_user, token_of
 
 log = logging.getLogger(__name__)
 
+LOST = frozenset({1005, 1006})
 _DEVICE = re.compile(r"[^\w .:/-]", re.UNICODE)
 
 
@@ -80,10 +81,14 @@ async def live_socket(websocket: WebSocket) -> None:
                     extra={"user_id": user_id, "error": type(exc).__name__})
         await websocket.close(Close.TRY_AGAIN_LATER, "storage unavailable")
         return
+    lost = False
     try:
         while not conn.closed:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                # 1005/1006: no closing handshake (uvicorn's ping timeout, a
+                # laptop asleep, wifi gone); a browser leaving says 1000/1001.
+                lost = message.get("code") in LOST
                 break
             data = message.get("bytes")
             if data is None:
@@ -100,5 +105,5 @@ async def live_socket(websocket: WebSocket) -> None:
         log.exception("socket failed", extra={"user_id": user.id, "doc": live.name})
         conn.close(Close.INTERNAL_ERROR, "internal error")
     finally:
-        hub.disconnect(conn, live)
+        hub.disconnect(conn, live, lost=lost)
         await conn.finish()
