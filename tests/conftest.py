@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,10 @@ from collab_server.storage.accounts import hash_password
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "mat-khau-thu-nghiem"
 _PASSWORD_HASH = hash_password(PASSWORD)
+# One keys folder for every server of a test run, as every server of a
+# deployment shares its keys (collab_server/keys.py): servers in different
+# data folders share a database here.
+KEYS_DIR = Path(tempfile.mkdtemp(prefix="phonghop-keys-"))
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +103,7 @@ class Server:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "PHONGHOP_DATA_DIR": str(self.workdir),
+            "PHONGHOP_KEYS_DIR": str(KEYS_DIR),
             "PHONGHOP_LOG_LEVEL": "info",
             **self.env_extra,
         }

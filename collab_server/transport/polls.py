@@ -18,7 +18,7 @@ from collab_server.transport.responses import JSONResponse
 
 
 def _voting(request: Request) -> PgVoting:
-    return PgVoting(request.app.state.pool)
+    return PgVoting(request.app.state.pool, request.app.state.keys)
 
 
 def _require_participant(access: MeetingAccess) -> None:
