@@ -23,3 +23,8 @@ ALTER TABLE poll_ballots ADD COLUMN sealed bytea
 -- Every poll opened from now on is sealed.
 ALTER TABLE polls ADD COLUMN sealed_ballots boolean NOT NULL DEFAULT false;
 ALTER TABLE polls ALTER COLUMN sealed_ballots SET DEFAULT true;
+
+-- Receipts let a voter check their ballot after the close, and so let them
+-- prove it to someone else (docs/security.md): the body may turn them off for
+-- a poll. On by default, as before.
+ALTER TABLE polls ADD COLUMN receipts boolean NOT NULL DEFAULT true;

@@ -291,3 +291,39 @@ async def test_a_poll_opened_before_sealing_is_still_counted(server: Server,
     left = await db(world, "SELECT count(*) AS n FROM poll_ballots WHERE poll_id = $1"
                            " AND sealed IS NOT NULL", poll)
     assert left[0]["n"] == 0
+
+
+async def test_only_voters_check_receipts_and_a_poll_may_give_none(server: Server,
+                                                                  room: Room) -> None:
+    world, c = room
+    poll = await open_secret(c)
+    mine = (await ok(c["delegate01"], "vote.cast", {"poll": poll, "choice": 3}))["receipt"]
+    await ok(c["chair"], "poll.close", {"poll": poll})
+    # The chair did not vote, the display shows the room: neither looks a receipt up.
+    for who in ("chair", "display", "secretary", "guest", "delegate02"):
+        async with http(server, world, who) as client:
+            r = await client.get(f"/api/polls/{poll}/receipts", params={"receipt": mine})
+            assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", who
+    async with http(server, world, "delegate01") as client:
+        r = await client.get(f"/api/polls/{poll}/receipts", params={"receipt": mine})
+        assert r.status_code == 200 and r.json()["choice"] == 3
+    audited = await db(world, "SELECT actor_id, details FROM audit_log"
+                              " WHERE action = 'poll.receipts' AND target = $1", f"poll:{poll}")
+    assert [(a["actor_id"], a["details"]) for a in audited] == [
+        (world.users["delegate01"], {"one": True})]
+    assert mine not in str(audited)
+
+    # Receipts off: the voter gets none, and there is nothing to look up.
+    quiet = await open_secret(c, receipts=False)
+    assert poll_of(c["display"], quiet)["receipts"] is False
+    await refused(c["chair"], "poll.open", {"question": "x", "kind": "secret",
+                                            "rule": "present_majority", "receipts": "no"},
+                  "bad_intent")
+    cast = await ok(c["delegate01"], "vote.cast", {"poll": quiet, "choice": 1})
+    assert cast["receipt"] is None
+    closed = await ok(c["chair"], "poll.close", {"poll": quiet})
+    assert closed["counts"] == [0, 1, 0, 0, 0]
+    async with http(server, world, "delegate01") as client:
+        r = await client.get(f"/api/polls/{quiet}/receipts")
+        assert r.status_code == 404 and "no receipts" in r.json()["error"]["message_en"]
+        assert (await client.get(f"/api/polls/{quiet}")).json()["poll"]["receipts"] is False

@@ -340,7 +340,11 @@ async def test_secret_receipts_verify_after_close(server: Server, room: Room) ->
     await wait_until(lambda: poll_of(c["display"], poll).get("status") == "closed")
     shown = poll_of(c["display"], poll)
     assert shown["counts"] == [4, 2] and shown["passed"] is True and "named" not in shown
-    async with http(server, world, "guest") as client:
+    # Only those who cast a ballot check receipts (test_secret_ballot.py).
+    for who in ("guest", "display", "secretary"):
+        async with http(server, world, who) as client:
+            assert (await client.get(f"/api/polls/{poll}/receipts")).status_code == 403
+    async with http(server, world, "delegate01") as client:
         r = await client.get(f"/api/polls/{poll}/receipts")
         assert r.status_code == 200
         body = r.json()

@@ -190,6 +190,11 @@ async def poll_open(ctx: Context, args: dict[str, Any]) -> Change:
     allow_change = args.get("allow_change", False)
     if not isinstance(allow_change, bool):
         raise BadIntent("'allow_change' phải là true hoặc false.", "Bad 'allow_change'.")
+    # Receipts let voters check a secret ballot, and prove it to a third party.
+    receipts = args.get("receipts", True)
+    if not isinstance(receipts, bool):
+        raise BadIntent("'receipts' phải là true hoặc false.", "Bad 'receipts'.")
+    receipts = receipts and kind == "secret"
     if args.get("item") is None:
         item = room.cursor_item(ctx.doc)
     else:
@@ -200,7 +205,8 @@ async def poll_open(ctx: Context, args: dict[str, Any]) -> Change:
         raise Conflict("Đang có một cuộc biểu quyết chưa kết thúc.", "Another poll is open.")
     poll_id = await ctx.store.next_id("polls_id_seq")
     entry = {"id": poll_id, "question": question, "options": list(options), "kind": kind,
-             "rule": rule, "allow_change": allow_change, "item": item, "status": "open",
+             "rule": rule, "allow_change": allow_change, "receipts": receipts, "item": item,
+             "status": "open",
              "opened_at": ctx.now, "closed_at": None, "cast": 0}
 
     def apply(doc: YDoc) -> None:
@@ -209,10 +215,11 @@ async def poll_open(ctx: Context, args: dict[str, Any]) -> Change:
 
     write = ctx.votes.open_poll(ctx.meeting_id, poll_id, item_id=item, question=question,
                                 options=options, kind=kind, rule=rule,
-                                allow_change=allow_change, by=ctx.user_id, at_ms=ctx.now)
+                                allow_change=allow_change, by=ctx.user_id, at_ms=ctx.now,
+                                receipts=receipts)
     return Change(apply, "poll.open", {"poll": poll_id, "question": question, "kind": kind,
                                        "rule": rule, "options": list(options), "item": item,
-                                       "allow_change": allow_change},
+                                       "allow_change": allow_change, "receipts": receipts},
                   writes=[write], result={"poll": poll_id})
 
 
@@ -316,6 +323,8 @@ async def vote_cast(ctx: Context, args: dict[str, Any]) -> Change:
         if "receipt" in args:
             _receipt(args)  # still checked for shape; a change no longer needs it
         # A changed ballot gets a new receipt: the old one then names nothing.
+        # Without receipts the code is still drawn (it keeps the published rows
+        # apart) but given to nobody.
         receipt = new_receipt()
         first = not (poll["allow_change"] and await ctx.votes.has_ballot(poll_id, member))
         if first:
@@ -323,7 +332,8 @@ async def vote_cast(ctx: Context, args: dict[str, Any]) -> Change:
                                             ctx.now)]
         else:
             writes = [ctx.votes.change_secret(poll_id, member, ctx.user_id, choice, receipt)]
-        result = {"poll": poll_id, "receipt": receipt, "changed": not first}
+        result = {"poll": poll_id, "receipt": receipt if poll.get("receipts", True) else None,
+                  "changed": not first}
     else:
         # Only to choose between a first ballot and a change; the one-ballot
         # rule itself is the database's unique key.

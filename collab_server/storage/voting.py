@@ -179,15 +179,15 @@ class PgVoting:
 
     def open_poll(self, meeting_id: int, poll_id: int, *, item_id: int | None, question: str,
                   options: tuple[str, ...], kind: str, rule: str, allow_change: bool,
-                  by: int, at_ms: int) -> Write:
+                  by: int, at_ms: int, receipts: bool = True) -> Write:
         async def write(conn: asyncpg.Connection) -> None:
             try:
                 await conn.execute(
                     "INSERT INTO polls (id, meeting_id, item_id, question, options, kind, rule,"
-                    " allow_change, opened_by, opened_at, question_folded)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    " allow_change, opened_by, opened_at, question_folded, receipts)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     poll_id, meeting_id, item_id, question, list(options), kind, rule,
-                    allow_change, by, _at(at_ms), fold(question))
+                    allow_change, by, _at(at_ms), fold(question), receipts)
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name == ONE_OPEN:
                     raise Conflict("Đang có một cuộc biểu quyết chưa kết thúc.",
@@ -393,6 +393,14 @@ class PgVoting:
                                   "choice": b["choice"], "by": b["cast_by"]} for b in ballots]
         return poll
 
+    async def cast_by(self, poll_id: int, user: int) -> bool:
+        """Whether `user` cast a ballot in this poll (for themselves or as a
+        deputy or proxy): who voted is public to the meeting, what is not."""
+        async with self.pool.acquire() as conn:
+            return bool(await conn.fetchval(
+                "SELECT true FROM poll_ballots WHERE poll_id = $1 AND cast_by = $2 LIMIT 1",
+                poll_id, user))
+
     async def receipts(self, poll_id: int) -> list[dict[str, Any]]:
         """Every receipt of a secret poll with its choice, in receipt order
         (which is random, so it says nothing about who or when)."""
@@ -405,7 +413,7 @@ class PgVoting:
 
 _POLL_SELECT = (
     "SELECT p.id, p.meeting_id, p.item_id, p.question, p.options, p.kind, p.rule,"
-    " p.allow_change, p.status, p.opened_at, p.closed_at, p.result,"
+    " p.allow_change, p.receipts, p.status, p.opened_at, p.closed_at, p.result,"
     " (SELECT count(*) FROM poll_ballots b WHERE b.poll_id = p.id) AS ballots"
     " FROM polls p"
 )
@@ -416,6 +424,7 @@ def _poll_json(row: asyncpg.Record) -> dict[str, Any]:
         "id": row["id"], "meeting": row["meeting_id"], "item": row["item_id"],
         "question": row["question"], "options": list(row["options"]), "kind": row["kind"],
         "rule": row["rule"], "allow_change": row["allow_change"], "status": row["status"],
+        "receipts": row["receipts"] and row["kind"] == "secret",
         "opened_at": iso(row["opened_at"]),
         "closed_at": iso(row["closed_at"]) if row["closed_at"] else None,
         "cast": row["ballots"],
