@@ -456,7 +456,7 @@ export default {
   'receipts.open': 'Check ballots',
   'receipts.title': 'Check ballots',
   'receipts.close': 'Close',
-  'receipts.intro': 'Once the vote is closed, every receipt and its choice is published to the participants. The list does not say whose receipt is whose.',
+  'receipts.intro': 'Once the vote is closed, every receipt and its choice is shown to those who voted. The list does not say whose receipt is whose.',
   'receipts.loading': 'Loading the ballots…',
   'receipts.notYet': 'The ballots are listed only once the vote is closed (never for a cancelled vote).',
   'receipts.yours': 'Your ballot',

@@ -456,7 +456,7 @@ export default {
   'receipts.open': 'Kiểm tra phiếu',
   'receipts.title': 'Kiểm tra phiếu',
   'receipts.close': 'Đóng',
-  'receipts.intro': 'Sau khi kết thúc, mọi mã biên nhận cùng lựa chọn được công bố cho người dự họp. Danh sách không cho biết mã nào của ai.',
+  'receipts.intro': 'Sau khi kết thúc, mọi mã biên nhận cùng lựa chọn được hiển thị cho những người đã bỏ phiếu. Danh sách không cho biết mã nào của ai.',
   'receipts.loading': 'Đang tải danh sách phiếu…',
   'receipts.notYet': 'Danh sách phiếu chỉ có sau khi kết thúc biểu quyết (không có nếu biểu quyết bị hủy).',
   'receipts.yours': 'Phiếu của bạn',
