@@ -31,8 +31,11 @@ PASSWORD = "mat-khau-thu-nghiem"
 _PASSWORD_HASH = hash_password(PASSWORD)
 # One keys folder for every server of a test run, as every server of a
 # deployment shares its keys (collab_server/keys.py): servers in different
-# data folders share a database here.
-KEYS_DIR = Path(tempfile.mkdtemp(prefix="phonghop-keys-"))
+# data folders share a database here. Kept in the environment: this module is
+# imported twice (as `conftest` and as `tests.conftest`).
+if not os.environ.get("PHONGHOP_TEST_KEYS_DIR"):
+    os.environ["PHONGHOP_TEST_KEYS_DIR"] = tempfile.mkdtemp(prefix="phonghop-keys-")
+KEYS_DIR = Path(os.environ["PHONGHOP_TEST_KEYS_DIR"])
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -327,3 +328,47 @@ async def test_only_voters_check_receipts_and_a_poll_may_give_none(server: Serve
         r = await client.get(f"/api/polls/{quiet}/receipts")
         assert r.status_code == 404 and "no receipts" in r.json()["error"]["message_en"]
         assert (await client.get(f"/api/polls/{quiet}")).json()["poll"]["receipts"] is False
+
+
+async def test_another_server_counts_a_poll_after_the_first_died(server: Server,
+                                                               tmp_path: Path) -> None:
+    """The key is in the keys folder every server shares, not in a process's
+    memory: ballots sealed by a server killed mid-poll are counted by another."""
+    first = Server(server.database_url, tmp_path / "first")
+    second = Server(server.database_url, tmp_path / "second")
+    for node in (first, second):
+        node.workdir.mkdir()
+    await first.start()
+    world = await build_world(server.database_url, delegates=5)
+    c = await connect_all(first, world, ("chair", *VOTERS))
+    try:
+        await ok(c["chair"], "session.open")
+        await check_in(c, "chair", *VOTERS)
+        poll = (await ok(c["chair"], "poll.open", {
+            "question": "Kín", "kind": "secret", "rule": "present_majority"}))["poll"]
+        for k, who in enumerate(VOTERS):
+            await ok(c[who], "vote.cast", {"poll": poll, "choice": k % 2})
+    finally:
+        await first.stop(kill=True)
+        await asyncio.gather(*(x.close() for x in c.values()))
+    await second.start()
+    try:
+        chair = (await connect_all(second, world, ("chair",)))["chair"]
+        try:
+            closed = await ok(chair, "poll.close", {"poll": poll})
+            assert closed["counts"] == [3, 2, 0]
+        finally:
+            await chair.close()
+    finally:
+        await second.stop()
+
+
+async def test_a_server_with_another_ballot_key_refuses_to_start(server: Server,
+                                                                 tmp_path: Path) -> None:
+    """It could seal nothing the other servers open, nor open what they sealed."""
+    odd = Server(server.database_url, tmp_path / "odd",
+                 {"PHONGHOP_KEYS_DIR": str(tmp_path / "other-keys")})
+    odd.workdir.mkdir()
+    with pytest.raises(RuntimeError, match="server exited"):
+        await odd.start()
+    assert "ballot.key" in odd.log_text()

@@ -272,7 +272,7 @@ class PgVoting:
                     "SELECT status FROM polls WHERE id = $1 FOR SHARE", poll_id)
                 if status in ("closed", "cancelled"):
                     await conn.execute("VACUUM poll_ballots, poll_secret_choices")
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             log.warning("vacuum after a secret poll failed: %s", type(exc).__name__)
 
     # -- ballots -------------------------------------------------------------------------
