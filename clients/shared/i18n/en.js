@@ -294,6 +294,7 @@ export default {
   'console.kind': 'Kind',
   'console.rule': 'Adopted with',
   'console.allowChange': 'Voters may change their choice until the close',
+  'console.receipts': 'Secret ballot: give each voter a receipt to check their ballot after the close (turn off where members may be pressed to prove their choice)',
   'console.openPoll': 'Open the vote',
   'console.closePoll': 'Close the vote',
   'console.castOf': 'Ballots: {count}/{members} members',

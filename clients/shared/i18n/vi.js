@@ -294,6 +294,7 @@ export default {
   'console.kind': 'Hình thức',
   'console.rule': 'Điều kiện thông qua',
   'console.allowChange': 'Cho phép đổi lựa chọn trước khi kết thúc',
+  'console.receipts': 'Bỏ phiếu kín: cấp mã biên nhận để người bỏ phiếu tự kiểm tra phiếu sau khi kết thúc (tắt nếu đại biểu có thể bị ép chứng minh lựa chọn của mình)',
   'console.openPoll': 'Bắt đầu biểu quyết',
   'console.closePoll': 'Kết thúc biểu quyết',
   'console.castOf': 'Đã bỏ phiếu: {count}/{members} thành viên',
