@@ -16,3 +16,8 @@ GRANT UPDATE (seq, prev_hash, hash, sealed_at) ON audit_log TO phonghop_app;
 -- keys.ensure_known's INSERT ... ON CONFLICT DO UPDATE SET name (a no-op).
 GRANT UPDATE (name) ON server_keys TO phonghop_app;
 GRANT SELECT ON audit_chain_start, schema_migrations TO phonghop_app;
+
+-- After each secret poll the server vacuums the ballot tables, so that even
+-- dead rows of the poll are gone soon (a supplement: the secrecy does not
+-- depend on it). PostgreSQL 17 and later; older versions skip it with a warning.
+GRANT MAINTAIN ON poll_ballots, poll_secret_choices TO phonghop_app;

@@ -266,7 +266,8 @@ HTTP: tuple[Rule, ...] = (
     # Polls (participants only: ballots are for those in the meeting).
     Rule("GET /api/meetings/{meeting_id}/polls", meeting(PARTICIPANTS)),
     Rule("GET /api/polls/{poll_id}", meeting(PARTICIPANTS)),
-    Rule("GET /api/polls/{poll_id}/receipts", meeting(PARTICIPANTS), note="a closed secret poll"),
+    Rule("GET /api/polls/{poll_id}/receipts", meeting(("delegate", "chair")),
+         note="a closed secret poll; only those who cast a ballot in it"),
     Rule("GET /api/polls/{poll_id}/result.pdf", meeting(PARTICIPANTS)),
     Rule("GET /api/polls/{poll_id}/result.csv", meeting(PARTICIPANTS),
          note="body admins get the same CSV inside `export.zip`"),

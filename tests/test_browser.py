@@ -312,10 +312,11 @@ async def test_voters_check_their_receipts_after_the_close(
     await expect(dialog).to_have_count(0)
     await expect(button).to_be_focused()
 
-    # Without the receipt in memory (the secretary, or after a reload): type it.
+    # Without the receipt in memory (another laptop, or after a reload): type it.
+    # Only voters check receipts (docs/security.md): here another delegate who voted.
     secretary = await Person.open(browser, server.http)
     try:
-        await secretary.login_api(stage.username("secretary"), PASSWORD)
+        await secretary.login_api(stage.username("delegate02"), PASSWORD)
         await secretary.goto(f"/#/meeting/{stage.meeting}")
         spage = secretary.page
         ended = spage.locator(".results-panel .ended-poll").first

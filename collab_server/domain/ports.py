@@ -69,7 +69,7 @@ class VotingStore(Protocol):
 
     def open_poll(self, meeting_id: int, poll_id: int, *, item_id: int | None, question: str,
                   options: tuple[str, ...], kind: str, rule: str, allow_change: bool,
-                  by: int, at_ms: int) -> Write: ...
+                  by: int, at_ms: int, receipts: bool = True) -> Write: ...
 
     def cast_named(self, poll_id: int, member: int, by: int, choice: int,
                    at_ms: int) -> Write: ...
@@ -79,15 +79,19 @@ class VotingStore(Protocol):
 
     def cast_secret(self, poll_id: int, member: int, by: int, choice: int, receipt: str,
                     at_ms: int) -> Write:
-        """Who voted goes to one table, the choice and receipt to another,
-        with nothing that joins them."""
+        """Who voted, with the choice and receipt sealed under a key outside
+        the database; readable only at the close, apart from who voted."""
 
-    def change_secret(self, poll_id: int, member: int, receipt: str, choice: int) -> Write:
-        """A new choice for the ballot with this receipt (the member must have voted)."""
+    def change_secret(self, poll_id: int, member: int, by: int, choice: int,
+                      receipt: str) -> Write:
+        """A new choice (and receipt) for the member's ballot, if `by` cast it."""
 
     async def has_ballot(self, poll_id: int, member: int) -> bool: ...
 
-    async def tally(self, poll_id: int, options: int, *, secret: bool) -> Tally: ...
+    async def tally(self, poll_id: int, options: int, *, secret: bool,
+                    by: int | None = None) -> Tally:
+        """Raises Conflict (`tally_refused`, audited) if the stored ballots do
+        not add up; `by` is who asked, for that audit entry."""
 
     def close_poll(self, poll_id: int, expected: Tally, result: dict[str, Any], *,
                    secret: bool, by: int, at_ms: int) -> Write:

@@ -12,10 +12,14 @@ another member (an approved proxy) votes through that person, who casts
 with `for_user`. Whoever clicks, the ballot counts for the member, once.
 The person clicking must be checked in.
 
-Secret polls: the voter gets a receipt code; the choice is stored under that
-code apart from who voted, and neither the event log nor the audit log
-carries the choice or the receipt. After the close, the list of receipts and
-choices is public to the meeting, so everyone can find their own.
+Secret polls: the voter gets a receipt code; the choice and the receipt are
+sealed in the ballot row under a key the database never holds, and written
+readable only at the close, all in one batch apart from who voted (see
+storage/voting.py and storage/sealing.py). Neither the event log nor the
+audit log carries the choice or the receipt. After the close, the list of
+receipts and choices is public to the meeting, so everyone can find their
+own. A ballot is changed (when the poll allows it) by whoever cast it, named
+by their login, never by a code: a receipt only checks, it authorizes nothing.
 """
 
 from __future__ import annotations
@@ -186,6 +190,11 @@ async def poll_open(ctx: Context, args: dict[str, Any]) -> Change:
     allow_change = args.get("allow_change", False)
     if not isinstance(allow_change, bool):
         raise BadIntent("'allow_change' phải là true hoặc false.", "Bad 'allow_change'.")
+    # Receipts let voters check a secret ballot, and prove it to a third party.
+    receipts = args.get("receipts", True)
+    if not isinstance(receipts, bool):
+        raise BadIntent("'receipts' phải là true hoặc false.", "Bad 'receipts'.")
+    receipts = receipts and kind == "secret"
     if args.get("item") is None:
         item = room.cursor_item(ctx.doc)
     else:
@@ -196,7 +205,8 @@ async def poll_open(ctx: Context, args: dict[str, Any]) -> Change:
         raise Conflict("Đang có một cuộc biểu quyết chưa kết thúc.", "Another poll is open.")
     poll_id = await ctx.store.next_id("polls_id_seq")
     entry = {"id": poll_id, "question": question, "options": list(options), "kind": kind,
-             "rule": rule, "allow_change": allow_change, "item": item, "status": "open",
+             "rule": rule, "allow_change": allow_change, "receipts": receipts, "item": item,
+             "status": "open",
              "opened_at": ctx.now, "closed_at": None, "cast": 0}
 
     def apply(doc: YDoc) -> None:
@@ -205,10 +215,11 @@ async def poll_open(ctx: Context, args: dict[str, Any]) -> Change:
 
     write = ctx.votes.open_poll(ctx.meeting_id, poll_id, item_id=item, question=question,
                                 options=options, kind=kind, rule=rule,
-                                allow_change=allow_change, by=ctx.user_id, at_ms=ctx.now)
+                                allow_change=allow_change, by=ctx.user_id, at_ms=ctx.now,
+                                receipts=receipts)
     return Change(apply, "poll.open", {"poll": poll_id, "question": question, "kind": kind,
                                        "rule": rule, "options": list(options), "item": item,
-                                       "allow_change": allow_change},
+                                       "allow_change": allow_change, "receipts": receipts},
                   writes=[write], result={"poll": poll_id})
 
 
@@ -220,7 +231,7 @@ async def poll_close(ctx: Context, args: dict[str, Any]) -> Change:
     poll_id, poll = _open_poll(ctx, args)
     options = list(poll["options"])
     secret = poll["kind"] == "secret"
-    tally = await ctx.votes.tally(poll_id, len(options), secret=secret)
+    tally = await ctx.votes.tally(poll_id, len(options), secret=secret, by=ctx.user_id)
     quorum = room.compute_quorum(ctx.doc)
     members, present = int(quorum["members"]), int(quorum["present"])
     eligible = present + len(represented(ctx.doc))
@@ -310,18 +321,19 @@ async def vote_cast(ctx: Context, args: dict[str, Any]) -> Change:
     writes: list[Write]
     if poll["kind"] == "secret":
         if "receipt" in args:
-            if not poll["allow_change"]:
-                raise Conflict("Cuộc biểu quyết này không cho phép thay đổi phiếu.",
-                               "This poll does not allow changing a ballot.")
-            receipt = _receipt(args)
-            writes = [ctx.votes.change_secret(poll_id, member, receipt, choice)]
-            first = False
-        else:
-            receipt = new_receipt()
+            _receipt(args)  # still checked for shape; a change no longer needs it
+        # A changed ballot gets a new receipt: the old one then names nothing.
+        # Without receipts the code is still drawn (it keeps the published rows
+        # apart) but given to nobody.
+        receipt = new_receipt()
+        first = not (poll["allow_change"] and await ctx.votes.has_ballot(poll_id, member))
+        if first:
             writes = [ctx.votes.cast_secret(poll_id, member, ctx.user_id, choice, receipt,
                                             ctx.now)]
-            first = True
-        result = {"poll": poll_id, "receipt": receipt, "changed": not first}
+        else:
+            writes = [ctx.votes.change_secret(poll_id, member, ctx.user_id, choice, receipt)]
+        result = {"poll": poll_id, "receipt": receipt if poll.get("receipts", True) else None,
+                  "changed": not first}
     else:
         # Only to choose between a first ballot and a change; the one-ballot
         # rule itself is the database's unique key.

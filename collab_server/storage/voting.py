@@ -8,7 +8,8 @@ because the poll is no longer open, whichever process it came through.
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,12 @@ import asyncpg
 from collab_server.documents.text import fold
 from collab_server.domain.calendar import iso
 from collab_server.domain.ports import Tally, Write
-from collab_server.errors import Conflict, NotFound
+from collab_server.errors import Conflict, Forbidden
+from collab_server.keys import ServerKeys
+from collab_server.storage.accounts import audit
+from collab_server.storage.sealing import BadSeal, Sealer
+
+log = logging.getLogger(__name__)
 
 ONE_BALLOT = "poll_ballots_one_per_member"
 ONE_OPEN = "polls_one_open_idx"
@@ -58,39 +64,77 @@ async def _lock_open(conn: asyncpg.Connection, poll_id: int, *, change: bool = F
 
 
 async def _insert_ballot(conn: asyncpg.Connection, poll_id: int, member: int, by: int,
-                         choice: int | None, at_ms: int) -> None:
+                         choice: int | None, at_ms: int, sealed: bytes | None = None) -> None:
     try:
         await conn.execute(
-            "INSERT INTO poll_ballots (poll_id, member_id, cast_by, cast_at, choice)"
-            " VALUES ($1, $2, $3, $4, $5)", poll_id, member, by, _at(at_ms), choice)
+            "INSERT INTO poll_ballots (poll_id, member_id, cast_by, cast_at, choice, sealed)"
+            " VALUES ($1, $2, $3, $4, $5, $6)", poll_id, member, by, _at(at_ms), choice, sealed)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == ONE_BALLOT:
             raise _already_voted() from exc
         raise
 
 
-async def _reshuffle(conn: asyncpg.Connection, poll_id: int) -> None:
-    """Rewrite a secret poll's choices in random order, in this transaction:
-    afterwards every row carries the same inserting transaction and a place
-    in the table that says nothing about when it was cast."""
-    rows = await conn.fetch(
-        "DELETE FROM poll_secret_choices WHERE poll_id = $1 RETURNING receipt, choice", poll_id)
-    shuffled = list(rows)
-    secrets.SystemRandom().shuffle(shuffled)
-    await conn.execute(
-        "INSERT INTO poll_secret_choices (poll_id, receipt, choice)"
-        " SELECT $1, r, c FROM unnest($2::text[], $3::smallint[]) WITH ORDINALITY AS t(r, c, n)"
-        " ORDER BY n",
-        poll_id, [r["receipt"] for r in shuffled], [r["choice"] for r in shuffled])
+class TallyRefused(Conflict):
+    """The stored ballots do not add up: a sealed choice that does not open,
+    or choice rows nobody cast. The poll stays open and nothing is published."""
+
+    code = "tally_refused"
 
 
-async def _tally(conn: asyncpg.Connection, poll_id: int, options: int, secret: bool) -> Tally:
+def _refused(reason: str) -> TallyRefused:
+    return TallyRefused(
+        "Không công bố kết quả: các phiếu lưu trong cơ sở dữ liệu không khớp với số phiếu đã bỏ"
+        f" ({reason}). Sự việc đã được ghi vào nhật ký kiểm toán; hãy báo quản trị hệ thống.",
+        f"No result published: the stored ballots do not add up ({reason}). This was written"
+        " to the audit log; tell the system administrator.")
+
+
+async def _secret_choices(conn: asyncpg.Connection, sealer: Sealer, poll_id: int,
+                          options: int) -> list[tuple[str, int]]:
+    """Every (receipt, choice) of an open secret poll, one per ballot, or
+    TallyRefused. Sealed values are opened here, in memory only."""
+    sealed_poll = await conn.fetchval(
+        "SELECT sealed_ballots FROM polls WHERE id = $1", poll_id)
+    ballots = await conn.fetch(
+        "SELECT member_id, cast_by, sealed FROM poll_ballots WHERE poll_id = $1", poll_id)
+    stored = [(r["receipt"], r["choice"]) for r in await conn.fetch(
+        "SELECT receipt, choice FROM poll_secret_choices WHERE poll_id = $1", poll_id)]
+    opened: list[tuple[str, int]] = []
+    unsealed = 0
+    for b in ballots:
+        if b["sealed"] is None:
+            unsealed += 1
+            continue
+        try:
+            choice, receipt = sealer.open(poll_id, b["member_id"], b["cast_by"],
+                                          bytes(b["sealed"]))
+        except BadSeal as exc:
+            raise _refused("một phiếu kín không mở được / a sealed ballot does not open") \
+                from exc
+        opened.append((receipt, choice))
+    # A poll opened before sealed ballots (schema/011) keeps the plain choice
+    # rows of the ballots cast then; a sealed poll has none until its close.
+    expected_plain = unsealed if not sealed_poll else 0
+    if unsealed and sealed_poll:
+        raise _refused("phiếu không có niêm phong / a ballot without a seal")
+    if len(stored) != expected_plain:
+        raise _refused(f"{len(stored)} lựa chọn không thuộc phiếu nào / {len(stored)} choices"
+                       " belong to no ballot")
+    every = stored + opened
+    if any(not 0 <= choice < options for _, choice in every):
+        raise _refused("lựa chọn ngoài danh sách / a choice out of range")
+    if len({receipt for receipt, _ in every}) != len(every):
+        raise _refused("mã biên nhận trùng / a receipt twice")
+    return every
+
+
+async def _tally(conn: asyncpg.Connection, sealer: Sealer, poll_id: int, options: int,
+                 secret: bool) -> Tally:
     counts = [0] * options
     if secret:
-        for row in await conn.fetch(
-                "SELECT choice, count(*) AS n FROM poll_secret_choices WHERE poll_id = $1"
-                " GROUP BY choice", poll_id):
-            counts[row["choice"]] = row["n"]
+        for _, choice in await _secret_choices(conn, sealer, poll_id, options):
+            counts[choice] += 1
         ballots = await conn.fetchval(
             "SELECT count(*) FROM poll_ballots WHERE poll_id = $1", poll_id)
         return Tally(tuple(counts), ballots)
@@ -103,23 +147,47 @@ async def _tally(conn: asyncpg.Connection, poll_id: int, options: int, secret: b
                  tuple((r["member_id"], r["cast_by"], r["choice"]) for r in rows))
 
 
+async def _publish(conn: asyncpg.Connection, poll_id: int,
+                   choices: list[tuple[str, int]]) -> None:
+    """Write the choices of a closing secret poll in one batch, ordered by
+    choice and then by receipt (random): the rows, their place in the heap
+    and in every index, and their transaction (the close's) tell nothing but
+    the counts. The sealed values are erased in the same transaction."""
+    ordered = sorted(choices, key=lambda rc: (rc[1], rc[0]))
+    await conn.execute("DELETE FROM poll_secret_choices WHERE poll_id = $1", poll_id)
+    await conn.execute(
+        "INSERT INTO poll_secret_choices (poll_id, receipt, choice)"
+        " SELECT $1, r, c FROM unnest($2::text[], $3::smallint[]) WITH ORDINALITY AS t(r, c, n)"
+        " ORDER BY n",
+        poll_id, [r for r, _ in ordered], [c for _, c in ordered])
+    await _erase(conn, poll_id)
+
+
+async def _erase(conn: asyncpg.Connection, poll_id: int) -> None:
+    await conn.execute(
+        "UPDATE poll_ballots SET sealed = NULL WHERE poll_id = $1 AND sealed IS NOT NULL",
+        poll_id)
+
+
 class PgVoting:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, keys: ServerKeys) -> None:
         self.pool = pool
+        self.sealer = Sealer(keys)
+        self._vacuums: set[asyncio.Task[None]] = set()
 
     # -- polls -------------------------------------------------------------------------
 
     def open_poll(self, meeting_id: int, poll_id: int, *, item_id: int | None, question: str,
                   options: tuple[str, ...], kind: str, rule: str, allow_change: bool,
-                  by: int, at_ms: int) -> Write:
+                  by: int, at_ms: int, receipts: bool = True) -> Write:
         async def write(conn: asyncpg.Connection) -> None:
             try:
                 await conn.execute(
                     "INSERT INTO polls (id, meeting_id, item_id, question, options, kind, rule,"
-                    " allow_change, opened_by, opened_at, question_folded)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    " allow_change, opened_by, opened_at, question_folded, receipts)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     poll_id, meeting_id, item_id, question, list(options), kind, rule,
-                    allow_change, by, _at(at_ms), fold(question))
+                    allow_change, by, _at(at_ms), fold(question), receipts)
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name == ONE_OPEN:
                     raise Conflict("Đang có một cuộc biểu quyết chưa kết thúc.",
@@ -128,9 +196,20 @@ class PgVoting:
 
         return write
 
-    async def tally(self, poll_id: int, options: int, *, secret: bool) -> Tally:
+    async def tally(self, poll_id: int, options: int, *, secret: bool,
+                    by: int | None = None) -> Tally:
         async with self.pool.acquire() as conn:
-            return await _tally(conn, poll_id, options, secret)
+            try:
+                return await _tally(conn, self.sealer, poll_id, options, secret)
+            except TallyRefused as exc:
+                await self._report(poll_id, by, exc)
+                raise
+
+    async def _report(self, poll_id: int, by: int | None, exc: TallyRefused) -> None:
+        """In a transaction of its own: the close's is rolled back."""
+        log.warning("tally refused", extra={"poll": poll_id})
+        await audit(self.pool, by, "poll.tally_refused", f"poll:{poll_id}",
+                    details={"reason": exc.message_en})
 
     def close_poll(self, poll_id: int, expected: Tally, result: dict[str, Any], *,
                    secret: bool, by: int, at_ms: int) -> Write:
@@ -141,14 +220,23 @@ class PgVoting:
                 raise _not_open()
             # Counted again under the lock: a ballot committed through another
             # process since the chair's tally would otherwise be left out.
-            if await _tally(conn, poll_id, len(expected.counts), secret) != expected:
+            options = len(expected.counts)
+            try:
+                choices = await _secret_choices(conn, self.sealer, poll_id, options) \
+                    if secret else []
+                counted = await _tally(conn, self.sealer, poll_id, options, secret)
+            except TallyRefused as exc:
+                await self._report(poll_id, by, exc)
+                raise
+            if counted != expected:
                 raise Conflict("Có phiếu mới trong lúc kết thúc biểu quyết; hãy thử lại.",
                                "Ballots arrived while closing; try again.")
             await conn.execute(
                 "UPDATE polls SET status = 'closed', closed_by = $2, closed_at = $3,"
                 " result = $4 WHERE id = $1", poll_id, by, _at(at_ms), result)
             if secret:
-                await _reshuffle(conn, poll_id)
+                await _publish(conn, poll_id, choices)
+                self._vacuum_after(poll_id)
 
         return write
 
@@ -160,9 +248,32 @@ class PgVoting:
             if done != "UPDATE 1":
                 raise _not_open()
             if secret:
-                await _reshuffle(conn, poll_id)
+                # Nothing of a cancelled poll is ever counted: its choices go.
+                await conn.execute("DELETE FROM poll_secret_choices WHERE poll_id = $1",
+                                   poll_id)
+                await _erase(conn, poll_id)
+                self._vacuum_after(poll_id)
 
         return write
+
+    def _vacuum_after(self, poll_id: int) -> None:
+        """Once the closing transaction ends, vacuum the ballot tables so the
+        dead rows (sealed values, rows of polls from before schema/011) leave
+        the disk. A supplement: the design does not rely on it."""
+        task = asyncio.create_task(self._vacuum(poll_id), name=f"vacuum-poll-{poll_id}")
+        self._vacuums.add(task)
+        task.add_done_callback(self._vacuums.discard)
+
+    async def _vacuum(self, poll_id: int) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                # Waits on the closing transaction's row lock: runs after its end.
+                status = await conn.fetchval(
+                    "SELECT status FROM polls WHERE id = $1 FOR SHARE", poll_id)
+                if status in ("closed", "cancelled"):
+                    await conn.execute("VACUUM poll_ballots, poll_secret_choices")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            log.warning("vacuum after a secret poll failed: %s", type(exc).__name__)
 
     # -- ballots -------------------------------------------------------------------------
 
@@ -189,28 +300,34 @@ class PgVoting:
 
     def cast_secret(self, poll_id: int, member: int, by: int, choice: int, receipt: str,
                     at_ms: int) -> Write:
+        sealed = self.sealer.seal(poll_id, member, by, choice, receipt)
+
         async def write(conn: asyncpg.Connection) -> None:
             await _lock_open(conn, poll_id)
-            await _insert_ballot(conn, poll_id, member, by, None, at_ms)
-            await conn.execute(
-                "INSERT INTO poll_secret_choices (poll_id, receipt, choice) VALUES ($1, $2, $3)",
-                poll_id, receipt, choice)
+            await _insert_ballot(conn, poll_id, member, by, None, at_ms, sealed)
 
         return write
 
-    def change_secret(self, poll_id: int, member: int, receipt: str, choice: int) -> Write:
+    def change_secret(self, poll_id: int, member: int, by: int, choice: int,
+                      receipt: str) -> Write:
+        sealed = self.sealer.seal(poll_id, member, by, choice, receipt)
+
         async def write(conn: asyncpg.Connection) -> None:
             await _lock_open(conn, poll_id, change=True)
-            voted = await conn.fetchval(
-                "SELECT true FROM poll_ballots WHERE poll_id = $1 AND member_id = $2",
-                poll_id, member)
-            if not voted:
+            row = await conn.fetchrow(
+                "SELECT cast_by, sealed FROM poll_ballots WHERE poll_id = $1 AND member_id = $2"
+                " FOR UPDATE", poll_id, member)
+            if row is None:
                 raise Conflict("Chưa có phiếu để thay đổi.", "No ballot to change.")
-            done = await conn.execute(
-                "UPDATE poll_secret_choices SET choice = $3 WHERE poll_id = $1 AND receipt = $2",
-                poll_id, receipt, choice)
-            if done != "UPDATE 1":
-                raise NotFound("Mã biên nhận không đúng.", "No ballot has this receipt.")
+            if row["cast_by"] != by:
+                raise Forbidden("Chỉ người đã bỏ phiếu này được thay đổi nó.",
+                                "Only whoever cast this ballot may change it.")
+            if row["sealed"] is None:
+                raise Conflict("Phiếu bỏ trước khi nâng cấp hệ thống không thay đổi được.",
+                               "A ballot cast before the upgrade cannot be changed.")
+            await conn.execute(
+                "UPDATE poll_ballots SET sealed = $3 WHERE poll_id = $1 AND member_id = $2",
+                poll_id, member, sealed)
 
         return write
 
@@ -276,6 +393,14 @@ class PgVoting:
                                   "choice": b["choice"], "by": b["cast_by"]} for b in ballots]
         return poll
 
+    async def cast_by(self, poll_id: int, user: int) -> bool:
+        """Whether `user` cast a ballot in this poll (for themselves or as a
+        deputy or proxy): who voted is public to the meeting, what is not."""
+        async with self.pool.acquire() as conn:
+            return bool(await conn.fetchval(
+                "SELECT true FROM poll_ballots WHERE poll_id = $1 AND cast_by = $2 LIMIT 1",
+                poll_id, user))
+
     async def receipts(self, poll_id: int) -> list[dict[str, Any]]:
         """Every receipt of a secret poll with its choice, in receipt order
         (which is random, so it says nothing about who or when)."""
@@ -288,7 +413,7 @@ class PgVoting:
 
 _POLL_SELECT = (
     "SELECT p.id, p.meeting_id, p.item_id, p.question, p.options, p.kind, p.rule,"
-    " p.allow_change, p.status, p.opened_at, p.closed_at, p.result,"
+    " p.allow_change, p.receipts, p.status, p.opened_at, p.closed_at, p.result,"
     " (SELECT count(*) FROM poll_ballots b WHERE b.poll_id = p.id) AS ballots"
     " FROM polls p"
 )
@@ -299,6 +424,7 @@ def _poll_json(row: asyncpg.Record) -> dict[str, Any]:
         "id": row["id"], "meeting": row["meeting_id"], "item": row["item_id"],
         "question": row["question"], "options": list(row["options"]), "kind": row["kind"],
         "rule": row["rule"], "allow_change": row["allow_change"], "status": row["status"],
+        "receipts": row["receipts"] and row["kind"] == "secret",
         "opened_at": iso(row["opened_at"]),
         "closed_at": iso(row["closed_at"]) if row["closed_at"] else None,
         "cast": row["ballots"],

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from collab_server import __version__
+from collab_server import __version__, keys
 from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
@@ -232,6 +232,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.settings = settings
         app.state.keys = ServerKeys(settings.keys_dir)
         audit_sealer = await _audit_sealer(pool, app.state.keys, settings)
+        # Every server must seal secret ballots the others can open (schema/011).
+        await keys.ensure_known(pool, "ballot", app.state.keys.get("ballot"))
         app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
@@ -260,7 +262,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             PgDocStore(pool, merge=lambda parts: workers.run(merge_parts, parts, timeout=60)),
             app.state.meetings,
             PgSession(pool),
-            PgVoting(pool),
+            PgVoting(pool, app.state.keys),
             LiveSettings(
                 flush_window=settings.flush_window_ms / 1000,
                 max_frame=settings.max_frame_bytes,

@@ -75,9 +75,8 @@ export function createBallot({ role, user, sendIntent }) {
     try {
       const args = { poll: Number(poll.id), choice }
       if (forUser !== null) args.for_user = Number(forUser)
-      // Changing a secret ballot: the receipt names it (the server does not know whose it is).
+      // A change is named by who casts it; a secret one comes back with a new receipt.
       const before = state.cast.get(key)
-      if (poll.kind === 'secret' && before?.receipt) args.receipt = before.receipt
       const result = await sendIntent('vote.cast', args)
       state.cast.set(key, { choice, receipt: result?.receipt ?? before?.receipt ?? null, at: Date.now() })
     } catch (err) {
@@ -246,7 +245,7 @@ export function createBallot({ role, user, sendIntent }) {
       open && !mayVote ? h('p', { class: 'meta' }, t('poll.notVoter')) : null,
       shown.status === 'cancelled' ? h('p', { class: 'callout warn', 'data-key': 'poll-cancelled', role: 'status' }, t('poll.cancelled')) : null,
       shown.status === 'closed' ? resultView(shown) : null,
-      shown.status === 'closed' && shown.kind === 'secret'
+      shown.status === 'closed' && shown.kind === 'secret' && shown.receipts !== false
         ? h(
             'button',
             {

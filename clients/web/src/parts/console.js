@@ -29,6 +29,7 @@ export function createConsole({ role, act, documents }) {
     pollKind: 'named',
     pollRule: 'present_majority',
     pollChange: false,
+    pollReceipts: true,
     absent: new Map(), // user id -> reason input, once "absent" was pressed
     filter: '',
     missingOnly: false,
@@ -245,6 +246,7 @@ export function createConsole({ role, act, documents }) {
     }
     const options = pollOptions.value.split('\n').map((o) => o.trim()).filter(Boolean)
     const args = { question, kind: state.pollKind, rule: state.pollRule, allow_change: state.pollChange }
+    if (state.pollKind === 'secret') args.receipts = state.pollReceipts
     if (options.length >= 2) args.options = options
     if (await act('poll.open', args)) {
       pollQuestion.value = ''
@@ -327,6 +329,8 @@ export function createConsole({ role, act, documents }) {
               ),
             ),
             h('label', { class: 'check' }, h('input', { type: 'checkbox', 'data-key': 'poll-change', checked: state.pollChange, onchange: (e) => { state.pollChange = e.target.checked } }), t('console.allowChange')),
+            // A receipt lets a voter check their ballot, and prove it to whoever presses them.
+            h('label', { class: 'check' }, h('input', { type: 'checkbox', 'data-key': 'poll-receipts', checked: state.pollReceipts, onchange: (e) => { state.pollReceipts = e.target.checked } }), t('console.receipts')),
             h('button', { type: 'submit', class: 'primary', 'data-key': 'poll-open', disabled: sessionState(room) !== 'open' }, t('console.openPoll')),
           ),
       closed.length

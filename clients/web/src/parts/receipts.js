@@ -1,8 +1,8 @@
 // "Kiểm tra phiếu": after a secret poll closes, every receipt with its choice
-// is public to the meeting (GET /api/polls/{id}/receipts), so a voter can see
-// that their ballot was counted as cast. Their own receipts (kept in memory
-// from the cast reply, never stored) are checked at once and highlighted;
-// anyone may type a code. A modal dialog: Escape or "Đóng" closes it and
+// is shown to those who voted in it (GET /api/polls/{id}/receipts), so a voter
+// can see that their ballot was counted as cast. Their own receipts (kept in
+// memory from the cast reply, never stored) are checked at once and
+// highlighted; a voter may type a code. A modal dialog: Escape or "Đóng" closes it and
 // focus goes back to the button that opened it.
 
 import { h, replaceContent } from '../../../shared/dom.js'
