@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -29,13 +28,6 @@ from collab_server.storage.accounts import hash_password
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "mat-khau-thu-nghiem"
 _PASSWORD_HASH = hash_password(PASSWORD)
-# One keys folder for every server of a test run, as every server of a
-# deployment shares its keys (collab_server/keys.py): servers in different
-# data folders share a database here. Kept in the environment: this module is
-# imported twice (as `conftest` and as `tests.conftest`).
-if not os.environ.get("PHONGHOP_TEST_KEYS_DIR"):
-    os.environ["PHONGHOP_TEST_KEYS_DIR"] = tempfile.mkdtemp(prefix="phonghop-keys-")
-KEYS_DIR = Path(os.environ["PHONGHOP_TEST_KEYS_DIR"])
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +98,6 @@ class Server:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "PHONGHOP_DATA_DIR": str(self.workdir),
-            "PHONGHOP_KEYS_DIR": str(KEYS_DIR),
             "PHONGHOP_LOG_LEVEL": "info",
             **self.env_extra,
         }

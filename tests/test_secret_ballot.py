@@ -6,6 +6,7 @@ add up is refused, and a receipt someone learns changes nobody's ballot."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -334,8 +335,10 @@ async def test_another_server_counts_a_poll_after_the_first_died(server: Server,
                                                                tmp_path: Path) -> None:
     """The key is in the keys folder every server shares, not in a process's
     memory: ballots sealed by a server killed mid-poll are counted by another."""
-    first = Server(server.database_url, tmp_path / "first")
-    second = Server(server.database_url, tmp_path / "second")
+    # As deployed: every server of the database holds the same keys folder.
+    shared = {"PHONGHOP_KEYS_DIR": str(server.workdir / "keys")}
+    first = Server(server.database_url, tmp_path / "first", dict(shared))
+    second = Server(server.database_url, tmp_path / "second", dict(shared))
     for node in (first, second):
         node.workdir.mkdir()
     await first.start()
@@ -366,8 +369,11 @@ async def test_another_server_counts_a_poll_after_the_first_died(server: Server,
 async def test_a_server_with_another_ballot_key_refuses_to_start(server: Server,
                                                                  tmp_path: Path) -> None:
     """It could seal nothing the other servers open, nor open what they sealed."""
-    odd = Server(server.database_url, tmp_path / "odd",
-                 {"PHONGHOP_KEYS_DIR": str(tmp_path / "other-keys")})
+    other = tmp_path / "other-keys"
+    other.mkdir(mode=0o700)
+    # The same audit key as the others: only the ballot key differs.
+    shutil.copy2(server.workdir / "keys" / "audit.key", other / "audit.key")
+    odd = Server(server.database_url, tmp_path / "odd", {"PHONGHOP_KEYS_DIR": str(other)})
     odd.workdir.mkdir()
     with pytest.raises(RuntimeError, match="server exited"):
         await odd.start()
