@@ -184,3 +184,34 @@ async def test_an_expired_session_closes_its_sockets(checking: Server) -> None:
         await conn.close()
         for client in (expiring, deleted, display):
             await client.close()
+
+
+async def test_a_password_change_closes_the_other_sessions_sockets(server: Server) -> None:
+    world = await build_world(server.database_url, delegates=1)
+    thief = await login(server, world, "delegate01")
+    kept = await YClient(server.ws, room_path(world), world.token("delegate01")).connect()
+    stolen = await YClient(server.ws, room_path(world), thief).connect()
+    try:
+        r = await call(server, world.token("delegate01"), "POST", "/api/me/password",
+                       {"current_password": PASSWORD,
+                        "new_password": "Ngày mới ở Quảng Bình 2026"})
+        assert r.status_code == 200, r.text
+        assert await stolen.wait_closed() == Close.UNAUTHORIZED
+        assert (await kept.intent("attendance.check_in"))["ok"]
+        assert not kept.closed.is_set()
+    finally:
+        await asyncio.gather(kept.close(), stolen.close())
+
+
+async def test_an_admin_reset_closes_every_socket_of_the_person(server: Server) -> None:
+    world = await build_world(server.database_url, delegates=1)
+    await made_admin(world)
+    laptop = await YClient(server.ws, room_path(world), world.token("delegate01")).connect()
+    try:
+        r = await call(server, world.token("outsider"), "PATCH",
+                       f"/api/users/{world.users['delegate01']}",
+                       {"password": "Mật khẩu cấp lại tháng 12"})
+        assert r.status_code == 200, r.text
+        assert await laptop.wait_closed() == Close.UNAUTHORIZED
+    finally:
+        await laptop.close()

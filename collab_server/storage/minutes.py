@@ -182,9 +182,11 @@ class PgMinutes:
         return _frozen(row) if row is not None else None
 
     async def approve(self, meeting_id: int, text: str, number: str, layout: dict[str, Any],
-                      by: int) -> tuple[Frozen, bool]:
+                      by: int, ip: str = "") -> tuple[Frozen, bool]:
         """Store a new version, numbered after the last; (version, created).
-        The same text and number as the latest version store nothing."""
+        The same text and number as the latest version store nothing. The
+        audit entry that vouches for the version's hash (`audit verify`) is
+        written in the same transaction: never a version without it."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT id FROM meetings WHERE id = $1 FOR UPDATE", meeting_id)
             latest = await conn.fetchrow(
@@ -198,7 +200,7 @@ class PgMinutes:
                 " approved_by, text_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 meeting_id, version, number, text, _digest(text), layout, by, fold(text))
             await _event(conn, meeting_id, by, "minutes.approve",
-                         {"version": version, "sha256": _digest(text).hex()})
+                         {"version": version, "sha256": _digest(text).hex()}, ip)
             row = await conn.fetchrow(
                 f"{_MINUTES_SELECT} WHERE v.meeting_id = $1 AND v.version = $2",
                 meeting_id, version)
@@ -212,7 +214,8 @@ class PgMinutes:
         return _frozen(row) if row is not None else None
 
     async def issue(self, meeting_id: int, text: str, number: str, layout: dict[str, Any],
-                    minutes_version: int, deadline: date, by: int) -> tuple[Frozen, bool]:
+                    minutes_version: int, deadline: date, by: int,
+                    ip: str = "") -> tuple[Frozen, bool]:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT id FROM meetings WHERE id = $1 FOR UPDATE", meeting_id)
             latest = await conn.fetchrow(
@@ -228,7 +231,7 @@ class PgMinutes:
                 meeting_id, version, number, text, _digest(text), layout, minutes_version,
                 deadline, by, fold(text))
             await _event(conn, meeting_id, by, "conclusion.issue",
-                         {"version": version, "sha256": _digest(text).hex()})
+                         {"version": version, "sha256": _digest(text).hex()}, ip)
             row = await conn.fetchrow(
                 f"{_NOTICE_SELECT} WHERE n.meeting_id = $1 AND n.version = $2",
                 meeting_id, version)
@@ -340,10 +343,16 @@ async def _ended_at(conn: asyncpg.Connection, meeting_id: int) -> datetime | Non
 
 
 async def _event(conn: asyncpg.Connection, meeting_id: int, actor: int, kind: str,
-                 data: dict[str, Any]) -> None:
+                 data: dict[str, Any], audit_ip: str | None = None) -> None:
+    """The meeting's event, and with `audit_ip` its audit entry too."""
     await conn.execute(
         "INSERT INTO meeting_events (meeting_id, actor_id, kind, data) VALUES ($1, $2, $3, $4)",
         meeting_id, actor, kind, data)
+    if audit_ip is None:
+        return
+    await conn.execute(
+        "INSERT INTO audit_log (actor_id, action, target, ip, details) VALUES ($1, $2, $3, $4, $5)",
+        actor, kind, f"meeting:{meeting_id}", audit_ip, data)
 
 
 def _digest(text: str) -> bytes:

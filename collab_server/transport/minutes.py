@@ -38,7 +38,7 @@ from collab_server.errors import BadJson, BadRequest, Conflict, Forbidden, NotFo
 from collab_server.live.hub import Hub
 from collab_server.storage.accounts import User
 from collab_server.storage.minutes import Frozen, PgMinutes
-from collab_server.transport.auth import current_user
+from collab_server.transport.auth import client_ip, current_user
 from collab_server.transport.documents import (
     _secret_allowed,
     served_digest,
@@ -212,10 +212,7 @@ async def approve(request: Request) -> Response:
     layout = _minutes_layout(minutes, _recipients(
         fields, ["Các thành viên dự họp", "Lưu: VT, hồ sơ cuộc họp"]))
     frozen, created = await _store(request).approve(access.meeting_id, text, number, layout,
-                                                    user.id)
-    if created:
-        await record(request, user, "minutes.approve", f"meeting:{access.meeting_id}",
-                     version=frozen.version, sha256=frozen.sha256.hex())
+                                                    user.id, client_ip(request))
     return JSONResponse({"minutes": _with_pdf(frozen, access.meeting_id),
                          "unchanged": not created}, status_code=201 if created else 200)
 
@@ -382,10 +379,7 @@ async def issue_conclusion(request: Request) -> Response:
     layout = _notice_layout(minutes, _recipients(
         fields, ["Các thành viên dự họp", "Các cơ quan, đơn vị liên quan", "Lưu: VT"]))
     frozen, created = await store.issue(access.meeting_id, text, number, layout,
-                                        approved.version, deadline, user.id)
-    if created:
-        await record(request, user, "conclusion.issue", f"meeting:{access.meeting_id}",
-                     version=frozen.version, sha256=frozen.sha256.hex())
+                                        approved.version, deadline, user.id, client_ip(request))
     out = frozen.to_json()
     out["pdf"] = f"/api/meetings/{access.meeting_id}/conclusion.pdf"
     return JSONResponse({"notice": out, "unchanged": not created},
