@@ -217,7 +217,9 @@ class World:
         return self.tokens[who]
 
 
-async def build_world(url: str, *, delegates: int = 3, code: str | None = None) -> World:
+async def build_world(url: str, *, delegates: int = 3, code: str | None = None,
+                      admin: str | None = None) -> World:
+    """`admin`: the person (usually "outsider") who administers the body."""
     conn = await asyncpg.connect(url)
     try:
         code = code or f"body-{uuid.uuid4().hex[:6]}"
@@ -247,9 +249,9 @@ async def build_world(url: str, *, delegates: int = 3, code: str | None = None) 
         tokens: dict[str, str] = {}
         for name, role in people.items():
             uid = await conn.fetchval(
-                "INSERT INTO users (body_id, username, full_name, password_hash)"
-                " VALUES ($1, $2, $3, $4) RETURNING id",
-                body, f"{code}-{name}", f"Người {name}", _PASSWORD_HASH)
+                "INSERT INTO users (body_id, username, full_name, password_hash, is_admin)"
+                " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                body, f"{code}-{name}", f"Người {name}", _PASSWORD_HASH, name == admin)
             users[name] = uid
             if role is not None:
                 await conn.execute(

@@ -18,26 +18,12 @@ NEW_PASSWORD = "song-Lam-chieu-thu-2026"
 
 @pytest.fixture(scope="module")
 async def people(server: Server) -> World:
-    world = await build_world(server.database_url, delegates=4)
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.execute("UPDATE users SET is_admin = true WHERE id = $1",
-                           world.users["outsider"])
-    finally:
-        await conn.close()
-    return world
+    return await build_world(server.database_url, delegates=4, admin="outsider")
 
 
 @pytest.fixture(scope="module")
 async def elsewhere(server: Server) -> World:
-    world = await build_world(server.database_url, delegates=1)
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.execute("UPDATE users SET is_admin = true WHERE id = $1",
-                           world.users["outsider"])
-    finally:
-        await conn.close()
-    return world
+    return await build_world(server.database_url, delegates=1, admin="outsider")
 
 
 @pytest.fixture

@@ -17,14 +17,7 @@ from tests.conftest import Server, World, build_world
 
 @pytest.fixture(scope="module")
 async def body(server: Server) -> World:
-    world = await build_world(server.database_url, delegates=3)
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.execute("UPDATE users SET is_admin = true WHERE id = $1",
-                           world.users["outsider"])
-    finally:
-        await conn.close()
-    return world
+    return await build_world(server.database_url, delegates=3, admin="outsider")
 
 
 @pytest.fixture
