@@ -18,11 +18,10 @@
 ALTER TABLE poll_ballots ADD COLUMN sealed bytea
     CHECK (octet_length(sealed) = 39);  -- nonce 12, choice 1, receipt 10, tag 16
 
--- Polls opened before this migration keep their plain choice rows
--- (sealed_ballots false): they are counted with the ballots they came with.
--- Every poll opened from now on is sealed.
-ALTER TABLE polls ADD COLUMN sealed_ballots boolean NOT NULL DEFAULT false;
-ALTER TABLE polls ALTER COLUMN sealed_ballots SET DEFAULT true;
+-- Every secret ballot is sealed, with no flag an operator could turn off to
+-- make plain rows count. A secret poll left open across this upgrade holds
+-- ballots stored in the open: its close is refused (`tally_refused`), and the
+-- chair cancels it and puts the question again (docs/operations.md).
 
 -- Receipts let a voter check their ballot after the close, and so let them
 -- prove it to someone else (docs/security.md): the body may turn them off for

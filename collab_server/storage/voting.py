@@ -94,8 +94,6 @@ async def _secret_choices(conn: asyncpg.Connection, sealer: Sealer, poll_id: int
                           options: int) -> list[tuple[str, int]]:
     """Every (receipt, choice) of an open secret poll, one per ballot, or
     TallyRefused. Sealed values are opened here, in memory only."""
-    sealed_poll = await conn.fetchval(
-        "SELECT sealed_ballots FROM polls WHERE id = $1", poll_id)
     ballots = await conn.fetch(
         "SELECT member_id, cast_by, sealed FROM poll_ballots WHERE poll_id = $1", poll_id)
     stored = [(r["receipt"], r["choice"]) for r in await conn.fetch(
@@ -113,15 +111,15 @@ async def _secret_choices(conn: asyncpg.Connection, sealer: Sealer, poll_id: int
             raise _refused("một phiếu kín không mở được / a sealed ballot does not open") \
                 from exc
         opened.append((receipt, choice))
-    # A poll opened before sealed ballots (schema/011) keeps the plain choice
-    # rows of the ballots cast then; a sealed poll has none until its close.
-    expected_plain = unsealed if not sealed_poll else 0
-    if unsealed and sealed_poll:
+    # Every ballot is sealed, and no choice row exists before the close: a
+    # plain one was written by someone other than this server (or by the old
+    # code, for a poll left open across the upgrade to schema/011).
+    if unsealed:
         raise _refused("phiếu không có niêm phong / a ballot without a seal")
-    if len(stored) != expected_plain:
+    if stored:
         raise _refused(f"{len(stored)} lựa chọn không thuộc phiếu nào / {len(stored)} choices"
                        " belong to no ballot")
-    every = stored + opened
+    every = opened
     if any(not 0 <= choice < options for _, choice in every):
         raise _refused("lựa chọn ngoài danh sách / a choice out of range")
     if len({receipt for receipt, _ in every}) != len(every):
