@@ -274,3 +274,35 @@ async def test_approved_minutes_changed_under_their_approval_entry_are_found(
     code, out = await audit_verify(world.url, server.workdir)
     assert code == 1, out
     assert f"meeting {mid} minutes version 1: its text is not the one approved" in out
+
+
+async def test_approved_minutes_number_signers_and_date_changed_are_found(
+        minutes_server: Server) -> None:
+    """What the official PDF prints besides the text: the number, the place
+    and date, the signers, the approval time."""
+    server = minutes_server
+    world = await build_world(server.database_url)
+    mid = world.meeting_id
+    conn = await asyncpg.connect(world.url)
+    try:
+        await conn.execute("UPDATE meetings SET status = 'ended' WHERE id = $1", mid)
+    finally:
+        await conn.close()
+    headers = {"authorization": f"Bearer {world.token('chair')}", "origin": server.http}
+    async with httpx.AsyncClient(base_url=server.http, headers=headers) as client:
+        r = await client.post(f"/api/meetings/{mid}/minutes/approve",
+                              json={"text": "Biên bản: đồng ý.", "number": "15/BB-UBND"})
+        assert r.status_code == 201, r.text
+    # (Earlier tests of this server left their own findings.)
+    code, out = await audit_verify(world.url, server.workdir)
+    assert f"meeting {mid} " not in out, out
+    for change in ("number = '99/BB-UBND'",
+                   "layout = jsonb_set(layout, '{place_date}', '\"Ngày 01 tháng 11 năm 2026\"')",
+                   "approved_at = approved_at - interval '30 days'"):
+        await _operator(
+            world.url, "ALTER TABLE minutes_versions DISABLE TRIGGER USER",
+            f"UPDATE minutes_versions SET {change} WHERE meeting_id = {mid}",
+            "ALTER TABLE minutes_versions ENABLE TRIGGER USER")
+        code, out = await audit_verify(world.url, server.workdir)
+        assert code == 1, (change, out)
+        assert f"meeting {mid} minutes version 1" in out and "changed after approval" in out

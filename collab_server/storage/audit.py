@@ -200,7 +200,9 @@ class _Walk:
         self.count = 0
         self.last_seq = 0
         self.rewritten: list[Head] = []
-        self.approvals: dict[tuple[str, int, int], tuple[int, str]] = {}
+        # (kind, meeting, version) -> (entry id, text SHA-256, record SHA-256
+        # or None for approvals written before the record was hashed)
+        self.approvals: dict[tuple[str, int, int], tuple[int, str, str | None]] = {}
 
     def step(self, row: asyncpg.Record) -> None:
         self.count += 1
@@ -245,8 +247,9 @@ class _Walk:
         try:
             details = orjson.loads(row["details"])
             meeting = int(row["target"].removeprefix("meeting:"))
+            record = details.get("record")
             self.approvals[(kind, meeting, int(details["version"]))] = (
-                row["id"], str(details["sha256"]))
+                row["id"], str(details["sha256"]), None if record is None else str(record))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             self.problems.append(Problem(_entry(row["id"]),
                                          "an approval entry without meeting, version or hash"))
@@ -256,13 +259,14 @@ _NAMES = {"minutes": "minutes version", "notice": "conclusion notice version"}
 
 
 async def _records(conn: asyncpg.Connection,
-                   approvals: dict[tuple[str, int, int], tuple[int, str]]) -> list[Problem]:
+                   approvals: dict[tuple[str, int, int], tuple[int, str, str | None]]
+                   ) -> list[Problem]:
     problems = []
     unsealed = {(r["action"], r["target"]) for r in await conn.fetch(
         "SELECT action, target FROM audit_log WHERE seq IS NULL AND action = ANY($1)",
         list(APPROVALS))}
     seen = set()
-    async for kind, meeting, version, stored, computed in frozen_digests(conn):
+    async for kind, meeting, version, stored, computed, record in frozen_digests(conn):
         where = f"meeting {meeting} {_NAMES[kind]} {version}"
         seen.add((kind, meeting, version))
         if stored != computed:
@@ -278,7 +282,11 @@ async def _records(conn: asyncpg.Connection,
             problems.append(Problem(where, (
                 f"its text is not the one approved (the approval, {_entry(approval[0])}, "
                 f"records SHA-256 {approval[1][:16]}…): the approved text was changed")))
-    for (kind, meeting, version), (entry_id, _) in approvals.items():
+        elif approval[2] is not None and approval[2] != record.hex():
+            problems.append(Problem(where, (
+                "its number, header, place and date, signers, recipients or approval time "
+                f"are not those approved ({_entry(approval[0])}): changed after approval")))
+    for (kind, meeting, version), (entry_id, _, _) in approvals.items():
         if (kind, meeting, version) not in seen:
             problems.append(Problem(f"meeting {meeting} {_NAMES[kind]} {version}", (
                 f"approved ({_entry(entry_id)}) but missing from the database")))

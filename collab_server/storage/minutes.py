@@ -12,16 +12,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from collab_server.documents.text import fold
 from collab_server.domain import minutes as m
 from collab_server.domain.calendar import iso
-
-FROZEN_TABLES = {"minutes": "minutes_versions", "notice": "conclusion_notices"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +198,10 @@ class PgMinutes:
                 "INSERT INTO minutes_versions (meeting_id, version, number, text, sha256, layout,"
                 " approved_by, text_folded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 meeting_id, version, number, text, _digest(text), layout, by, fold(text))
-            await _event(conn, meeting_id, by, "minutes.approve",
-                         {"version": version, "sha256": _digest(text).hex()}, ip)
             row = await conn.fetchrow(
                 f"{_MINUTES_SELECT} WHERE v.meeting_id = $1 AND v.version = $2",
                 meeting_id, version)
+            await _event(conn, meeting_id, by, "minutes.approve", _approval(row), ip)
         return _frozen(row), True
 
     async def notice(self, meeting_id: int, version: int | None = None) -> Frozen | None:
@@ -230,11 +228,10 @@ class PgMinutes:
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 meeting_id, version, number, text, _digest(text), layout, minutes_version,
                 deadline, by, fold(text))
-            await _event(conn, meeting_id, by, "conclusion.issue",
-                         {"version": version, "sha256": _digest(text).hex()}, ip)
             row = await conn.fetchrow(
                 f"{_NOTICE_SELECT} WHERE n.meeting_id = $1 AND n.version = $2",
                 meeting_id, version)
+            await _event(conn, meeting_id, by, "conclusion.issue", _approval(row), ip)
         return _frozen(row), True
 
     # -- reuse ------------------------------------------------------------------------------
@@ -355,19 +352,41 @@ async def _event(conn: asyncpg.Connection, meeting_id: int, actor: int, kind: st
         actor, kind, f"meeting:{meeting_id}", audit_ip, data)
 
 
+def record_digest(row: asyncpg.Record) -> bytes:
+    """SHA-256 of everything an official PDF prints besides the text: the
+    number, the layout (issuing body, place and date, signers, recipients),
+    who approved or issued it and when, and for a notice its minutes version
+    and deadline. The approval entry records it beside the text's hash."""
+    fields: dict[str, Any] = {
+        "number": row["number"], "layout": row["layout"], "by": row["by_id"],
+        "at": row["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+    if "deadline" in row.keys():
+        fields |= {"minutes_version": row["minutes_version"],
+                   "deadline": row["deadline"].isoformat()}
+    return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).digest()
+
+
+def _approval(row: asyncpg.Record) -> dict[str, Any]:
+    return {"version": row["version"], "sha256": bytes(row["sha256"]).hex(),
+            "record": record_digest(row).hex()}
+
+
 def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
 async def frozen_digests(
-        conn: asyncpg.Connection) -> AsyncIterator[tuple[str, int, int, bytes, bytes]]:
+        conn: asyncpg.Connection
+) -> AsyncIterator[tuple[str, int, int, bytes, bytes, bytes]]:
     """Every approved minutes version and issued notice as (kind, meeting,
-    version, stored SHA-256, SHA-256 of its text now), for `audit verify` to
-    hold against the approval entries of the chain: the stored hash and its
-    CHECK are in the database, where the table's owner can change both.
-    Runs inside the caller's transaction (a cursor)."""
-    for kind, table in FROZEN_TABLES.items():
-        async for r in conn.cursor(
-                f"SELECT meeting_id, version, sha256, text FROM {table}"
-                " ORDER BY meeting_id, version"):
-            yield kind, r["meeting_id"], r["version"], bytes(r["sha256"]), _digest(r["text"])
+    version, stored SHA-256, SHA-256 of its text now, `record_digest` now),
+    for `audit verify` to hold against the approval entries of the chain: the
+    stored hash and its CHECK are in the database, where the table's owner
+    can change both. Runs inside the caller's transaction (a cursor)."""
+    for kind, select in (("minutes", _MINUTES_SELECT), ("notice", _NOTICE_SELECT)):
+        async for r in conn.cursor(f"{select} ORDER BY 1, 2"):
+            yield (kind, r["meeting_id"], r["version"], bytes(r["sha256"]), _digest(r["text"]),
+                   record_digest(r))
+
+
