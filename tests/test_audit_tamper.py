@@ -8,6 +8,7 @@ server exported to its data folder (collab_server/storage/audit.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from collab_server import keys
-from collab_server.storage import audit
+from collab_server.storage import audit, audit_heads
 from tests.conftest import Server, audit_verify, build_world, new_database
 
 INSERT = "INSERT INTO audit_log (action, target) VALUES ($1, $2)"
@@ -306,3 +307,70 @@ async def test_approved_minutes_number_signers_and_date_changed_are_found(
         code, out = await audit_verify(world.url, server.workdir)
         assert code == 1, (change, out)
         assert f"meeting {mid} minutes version 1" in out and "changed after approval" in out
+
+
+async def test_entries_unsealed_for_the_server_to_seal_again_are_found(
+        minutes_server: Server) -> None:
+    """The operator clears the seal of the last entries and edits them: the
+    running server seals them again, with the key, and exports a new head for
+    the same place in the chain."""
+    server = minutes_server
+    world = await build_world(server.database_url)
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        r = await client.post("/api/login", json={"username": "khong-co", "password": "sai" * 4})
+        assert r.status_code == 401
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:  # the server seals the failed login and exports its head
+        last = await _fetch(world.url, "SELECT id, seq FROM audit_log WHERE action = "
+                            "'login.failed' ORDER BY id DESC LIMIT 1")
+        seqs = _head_seqs(server)
+        if last["seq"] is not None and seqs and max(seqs) >= last["seq"]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, "never sealed"
+        await asyncio.sleep(0.1)
+    await _operator(
+        world.url, "ALTER TABLE audit_log DISABLE TRIGGER USER",
+        f"UPDATE audit_log SET action = 'login', seq = NULL, hash = NULL, prev_hash = NULL,"
+        f" sealed_at = NULL WHERE seq >= {last['seq']}",
+        "ALTER TABLE audit_log ENABLE TRIGGER USER")
+    while _head_seqs(server).count(last["seq"]) < 2:  # sealed again by the server
+        assert asyncio.get_running_loop().time() < deadline + 10, "never sealed again"
+        await asyncio.sleep(0.1)
+    code, out = await audit_verify(world.url, server.workdir)
+    assert code == 1 and "exported twice with different hashes" in out, out
+
+
+async def test_text_moved_across_fields_is_found(minutes_server: Server) -> None:
+    """A name that holds the separator of a text join ("chutoa|10.9.9.9") made
+    into a real name and a false address."""
+    server = minutes_server
+    world = await build_world(server.database_url)
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        r = await client.post("/api/login", json={"username": "chutoa|10.9.9.9",
+                                                  "password": "sai" * 4})
+        assert r.status_code == 401
+    await audit_verify(world.url, server.workdir)  # sealed now
+    entry = await _fetch(world.url, "SELECT id FROM audit_log WHERE target ="
+                         " 'username:chutoa|10.9.9.9'")
+    await _operator(
+        world.url, "ALTER TABLE audit_log DISABLE TRIGGER USER",
+        f"UPDATE audit_log SET target = 'username:chutoa', ip = '10.9.9.9|' || ip"
+        f" WHERE id = {entry['id']}",
+        "ALTER TABLE audit_log ENABLE TRIGGER USER")
+    code, out = await audit_verify(world.url, server.workdir)
+    assert code == 1 and f"mục {entry['id']}: the entry was edited" in out, out
+
+
+async def _fetch(url: str, query: str) -> asyncpg.Record:
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow(query)
+    finally:
+        await conn.close()
+    assert row is not None, query
+    return row
+
+
+def _head_seqs(server: Server) -> list[int]:
+    heads = audit_heads.read(server.workdir / "audit" / "heads") or []
+    return [h.seq for h in heads]

@@ -88,8 +88,10 @@ def canonical(seq: int, entry_id: int, at: datetime, actor: int | None, action: 
 def _canonical(seq: int, entry_id: int, at: datetime, actor: int | None, action: str,
                target: str, ip: str, details: str, prev_hash: bytes | None,
                sealed: str) -> bytes:
-    return "|".join(("v2", str(seq), str(entry_id), _utc(at), "" if actor is None else str(actor),
-                     action, target, ip, details, (prev_hash or b"").hex(), sealed)).encode()
+    # A JSON array, not text joined by a separator: no field's content can
+    # pass for a neighbour's ("chutoa|10.9.9.9" as a name, or as an address).
+    return orjson.dumps(["v3", seq, entry_id, _utc(at), actor, action, target, ip, details,
+                         (prev_hash or b"").hex(), sealed])
 
 
 def keyed_hash(key: bytes, row: asyncpg.Record, seq: int, prev: bytes | None,
@@ -175,7 +177,16 @@ async def verify(conn: asyncpg.Connection, sealer: Sealer,
     problems: list[Problem] = []
     async with conn.transaction(isolation="repeatable_read"):
         keyed_after = int(await conn.fetchval("SELECT keyed_after FROM audit_chain_start"))
-        expected = {h.seq: h for _, heads in exported for h in heads or ()}
+        expected: dict[int, Head] = {}
+        for _, heads in exported:
+            for h in heads or ():
+                if h.seq in expected and expected[h.seq].hash != h.hash:
+                    # A server sealed this place twice: someone unsealed what it
+                    # had sealed, to have it sealed again with other content.
+                    problems.append(Problem(f"seq {h.seq}", (
+                        "exported twice with different hashes: the entries up to it were "
+                        "unsealed and sealed again after the first export (rewritten)")))
+                expected.setdefault(h.seq, h)
         walk = _Walk(sealer.key, keyed_after, expected)
         async for row in conn.cursor(
             "SELECT seq, id, at, actor_id, action, target, ip, details::text AS details,"
