@@ -108,6 +108,7 @@ def backup(url: str, settings: Settings, out_dir: Path) -> BackupFiles:
     partial = dump.with_suffix(".dump.partial")
     _run([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={partial}",
           f"--dbname={target}"], env)
+    partial.chmod(0o600)  # the whole database: as private as the keys
     partial.rename(dump)
     # Which database this goes with: a restore refuses a mismatched pair.
     held["DUMP.sha256"] = f"{dump.name} {_sha256(dump)}\n".encode()

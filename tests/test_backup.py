@@ -166,7 +166,7 @@ async def test_a_backup_restores_into_a_system_that_serves_the_meeting_as_it_was
     assert code == 0, text
     dump, = out.glob("*.dump")
     keys, = out.glob("*.keys.tar")
-    assert keys.stat().st_mode & 0o077 == 0
+    assert keys.stat().st_mode & 0o077 == 0 and dump.stat().st_mode & 0o077 == 0
     with tarfile.open(keys) as tar:
         names = set(tar.getnames())
     held_keys = {f"keys/{p.name}" for p in (server.workdir / "keys").glob("*.key")}

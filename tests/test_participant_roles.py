@@ -4,6 +4,7 @@ the secretary by the chair or an admin; each change audited with both roles."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -115,3 +116,28 @@ async def test_preparers_name_the_chair_of_a_meeting_without_one(http: httpx.Asy
     r = await http.post(base, headers=headers, json={"user_id": body.users["delegate03"],
                                                      "role": "chair"})
     assert r.status_code == 403, r.text
+
+
+async def test_parallel_requests_name_one_chair(http: httpx.AsyncClient, body: World) -> None:
+    """The rule "while a meeting has no chair, its preparers name one" holds
+    when four requests race: the database keeps one chair."""
+    headers = {"authorization": f"Bearer {body.token('secretary')}"}
+    conn = await asyncpg.connect(body.url)
+    try:
+        await conn.execute("UPDATE users SET can_prepare = true WHERE id = $1",
+                           body.users["secretary"])
+    finally:
+        await conn.close()
+    r = await http.post("/api/meetings", headers=headers,
+                        json={"title": "Họp nhiều người muốn làm chủ tọa",
+                              "starts_at": "2031-03-04T08:00:00+07:00"})
+    assert r.status_code == 201, r.text
+    m = r.json()["meeting"]["id"]
+    candidates = [body.users[w] for w in ("chair", "delegate01", "delegate02", "delegate03")]
+    answers = await asyncio.gather(*(
+        http.post(f"/api/meetings/{m}/participants", headers=headers,
+                  json={"user_id": who, "role": "chair"}) for who in candidates))
+    assert sorted(r.status_code for r in answers)[0] == 201
+    assert all(r.status_code in (201, 403, 409) for r in answers), [r.text for r in answers]
+    chairs = [who for who, role in (await roles(body, m)).items() if role == "chair"]
+    assert len(chairs) == 1, chairs

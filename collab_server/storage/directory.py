@@ -52,8 +52,8 @@ class PgDirectory:
         """A user, active or not, for their body's admins."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT id, body_id, username, full_name, is_active FROM users WHERE id = $1",
-                user_id)
+                "SELECT id, body_id, username, full_name, is_active, is_admin FROM users"
+                " WHERE id = $1", user_id)
         return dict(row) if row is not None else None
 
     async def update_user(self, user_id: int, fields: dict[str, Any]) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 
 from collab_server.domain.calendar import iso
+from collab_server.errors import Conflict
 
 _COLUMNS = (
     "p.user_id, u.full_name, u.title, u.unit, ub.name AS body, p.role, p.invited_at,"
@@ -70,13 +73,17 @@ class PgParticipants:
             )
         return _row(r, full=True) if r is not None else None
 
-    async def add(self, meeting_id: int, user_id: int, role: str, *, invited: bool) -> bool:
-        """False if the person already takes part."""
-        async with self.pool.acquire() as conn:
+    async def add(self, meeting_id: int, user_id: int, role: str, *, invited: bool,
+                  replace_chair: bool = False) -> bool:
+        """False if the person already takes part. `replace_chair`: a new chair
+        takes the place of the one before, who becomes a delegate."""
+        async with self.pool.acquire() as conn, _one_chair(), conn.transaction():
+            if replace_chair and role == "chair":
+                await _step_down(conn, meeting_id, user_id)
             done = await conn.fetchval(
                 "INSERT INTO meeting_participants (meeting_id, user_id, role, invited_at)"
                 " VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END)"
-                " ON CONFLICT DO NOTHING RETURNING user_id",
+                " ON CONFLICT (meeting_id, user_id) DO NOTHING RETURNING user_id",
                 meeting_id,
                 user_id,
                 role,
@@ -97,9 +104,13 @@ class PgParticipants:
                 "SELECT EXISTS (SELECT 1 FROM meeting_participants WHERE meeting_id = $1"
                 " AND role = 'chair')", meeting_id))
 
-    async def set_role(self, meeting_id: int, user_id: int, role: str, *, was: str) -> bool:
-        """False unless the person still has the role `was` the change was judged on."""
-        async with self.pool.acquire() as conn:
+    async def set_role(self, meeting_id: int, user_id: int, role: str, *, was: str,
+                       replace_chair: bool = False) -> bool:
+        """False unless the person still has the role `was` the change was
+        judged on. `replace_chair`: as for `add`."""
+        async with self.pool.acquire() as conn, _one_chair(), conn.transaction():
+            if replace_chair and role == "chair":
+                await _step_down(conn, meeting_id, user_id)
             done = await conn.fetchval(
                 "UPDATE meeting_participants SET role = $3 WHERE meeting_id = $1"
                 " AND user_id = $2 AND role = $4 RETURNING user_id",
@@ -160,3 +171,21 @@ class PgParticipants:
                     member,
                 )
         return deputy
+
+
+async def _step_down(conn: asyncpg.Connection, meeting_id: int, new_chair: int) -> None:
+    await conn.execute("UPDATE meeting_participants SET role = 'delegate'"
+                       " WHERE meeting_id = $1 AND role = 'chair' AND user_id <> $2",
+                       meeting_id, new_chair)
+
+
+@contextlib.asynccontextmanager
+async def _one_chair() -> AsyncIterator[None]:
+    """A second chair is refused by the database (schema/015)."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != "meeting_participants_one_chair":
+            raise
+        raise Conflict("Cuộc họp đã có chủ tọa; một cuộc họp chỉ có một chủ tọa.",
+                       "The meeting already has a chair.") from exc

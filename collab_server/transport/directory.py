@@ -99,7 +99,10 @@ async def update_user(request: Request) -> Response:
         check_password(password, username=person["username"],
                        full_name=str(changes.get("full_name", person["full_name"])))
     await request.app.state.directory.update_user(target, changes)
-    if changes.get("is_active") is False:  # a disabled account keeps no open socket
+    if changes.get("is_active") is False or (
+            changes.get("is_admin") is False and person["is_admin"]):
+        # A disabled account keeps no open socket; nor does an admin who is no
+        # longer one (a body admin reads draft minutes it may no longer read).
         await request.app.state.hub.revoke_user(target)
     await record(request, user, "user.update", f"user:{target}", fields=sorted(changes))
     if changes.get("is_active", person["is_active"]) != person["is_active"]:

@@ -273,7 +273,10 @@ async def add_participant(request: Request) -> Response:
     if await request.app.state.directory.user_body(invitee) is None:
         raise NotFound("Không có người dùng này.", "No such user.")
     invited = access.status is Status.INVITED
-    if not await participants.add(access.meeting_id, invitee, role, invited=invited):
+    # Only an admin changes a meeting's chair (role_grants): the new one takes
+    # the place of the old. Anyone else meets the database's one-chair rule.
+    if not await participants.add(access.meeting_id, invitee, role, invited=invited,
+                                  replace_chair=access.body_admin):
         raise Conflict("Người này đã có trong danh sách.", "Already a participant.")
     await record(request, user, "participant.add", f"meeting:{access.meeting_id}",
                  user=invitee, role=role)
@@ -296,7 +299,8 @@ async def update_participant(request: Request) -> Response:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
     role_grants.check_change(access, user.id, member, Role(old), Role(role),
                              has_chair=await participants.has_chair(access.meeting_id))
-    if not await participants.set_role(access.meeting_id, member, role, was=old):
+    if not await participants.set_role(access.meeting_id, member, role, was=old,
+                                       replace_chair=access.body_admin):
         raise _changed_meanwhile()
     await request.app.state.hub.participants_changed(access.meeting_id)  # open sockets too
     await record(request, user, "participant.role", f"meeting:{access.meeting_id}",
