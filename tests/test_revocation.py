@@ -215,3 +215,17 @@ async def test_an_admin_reset_closes_every_socket_of_the_person(server: Server) 
         assert await laptop.wait_closed() == Close.UNAUTHORIZED
     finally:
         await laptop.close()
+
+
+async def test_an_admin_no_longer_admin_stops_reading_the_draft_minutes(server: Server) -> None:
+    world = await build_world(server.database_url, delegates=1, admin="outsider")
+    await made_admin(world, "delegate01")
+    draft = await YClient(server.ws, f"meeting/{world.meeting_id}/minutes",
+                          world.token("outsider")).connect()
+    try:
+        r = await call(server, world.token("delegate01"), "PATCH",
+                       f"/api/users/{world.users['outsider']}", {"is_admin": False})
+        assert r.status_code == 200, r.text
+        assert await draft.wait_closed() == Close.UNAUTHORIZED
+    finally:
+        await draft.close()
