@@ -22,3 +22,12 @@ def test_wait_counts_from_the_last_failure() -> None:
     # its own when the bucket is not over its free failures.
     assert wait(ADDRESS, 3, -0.02) == 0
     assert wait(CLIENT, 5, -0.02) == 1
+
+
+def test_a_client_known_by_its_address_waits_a_minute_at_most() -> None:
+    """The room shares one address: a guesser on its wifi delays the owner on
+    a new laptop by a minute at most."""
+    from collab_server.domain.throttle import CLIENT, CLIENT_BY_ADDRESS, backoff
+
+    assert backoff(CLIENT_BY_ADDRESS, 40) == 60
+    assert backoff(CLIENT, 40) == 300

@@ -10,7 +10,8 @@ owner of the account:
 
 - `client`: this account from this client, where the client is a laptop
   the account signed in on before (its device cookie) or else the address.
-  The guesser's own bucket; the cap is longest.
+  The guesser's own bucket; the cap is longest (5 min) for a device, one
+  minute for an address, which a room shares.
 - `account`: this account from clients it never signed in on, whatever
   their address. Stops guessing spread over many addresses.
 - `address`: any account from this address, unknown clients only. Stops
@@ -38,6 +39,9 @@ class Bucket:
 
 
 CLIENT = Bucket("client", free=5, cap_s=300)
+# A client known only by its address is shared by the whole room: a guesser
+# on the wifi must not keep the owner on a new laptop out longer than a minute.
+CLIENT_BY_ADDRESS = Bucket("client", free=5, cap_s=60)
 ACCOUNT = Bucket("account", free=20, cap_s=60)
 ADDRESS = Bucket("address", free=150, cap_s=60)
 

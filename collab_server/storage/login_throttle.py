@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from collab_server.domain.throttle import ACCOUNT, ADDRESS, CLIENT, WINDOW, Bucket, wait
+from collab_server.domain.throttle import (
+    ACCOUNT,
+    ADDRESS,
+    CLIENT,
+    CLIENT_BY_ADDRESS,
+    WINDOW,
+    Bucket,
+    wait,
+)
 
 
 def device_hash(device: str) -> bytes:
@@ -43,7 +51,8 @@ class LoginThrottle:
                 " WHERE d.device_hash = $1 AND lower(u.username) = lower($2))",
                 device_hash(device), username))
             client = f"d:{device_hash(device).hex()}" if known and device else f"a:{ip}"
-            rows: list[tuple[Bucket, asyncpg.Record]] = [(CLIENT, await conn.fetchrow(
+            own = CLIENT if known else CLIENT_BY_ADDRESS
+            rows: list[tuple[Bucket, asyncpg.Record]] = [(own, await conn.fetchrow(
                 _COUNT + "lower(username) = lower($2) AND client = $3", WINDOW, username,
                 client))]
             if not known:
