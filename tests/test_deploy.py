@@ -130,3 +130,21 @@ def test_app_servers_listen_on_their_private_address() -> None:
     upstream = _blocks(_nginx(), "upstream phonghop")[0]
     servers = re.findall(r"server\s+([\d.]+):8000", upstream)
     assert host.group(1) in servers
+
+
+def test_nginx_logs_no_query_string() -> None:
+    """A receipt in a query string, beside the voter's address and time, would
+    link a voter to a choice; tokens of non-browser clients ride there too."""
+    conf = _nginx()
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+((?:'[^']*'\s*)+);", conf))
+    tls = next(s for s in _blocks(conf, "server") if "listen 443" in s)
+    logs = re.findall(r"^\s*access_log\s+([^;]+);", tls, flags=re.M)
+    assert [log for log in logs if log.strip() != "off"], (
+        "the TLS server names its access log, or nginx's default format (with $request) logs"
+        " every query string")
+    for log in logs:
+        if log.strip() == "off":
+            continue
+        name = log.split()[-1]
+        assert name in formats, f"access_log {log} uses nginx's default format (with $request)"
+        assert not re.search(r"\$(request|args|query_string|request_uri)\b", formats[name])
