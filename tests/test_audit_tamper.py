@@ -20,7 +20,7 @@ import pytest
 
 from collab_server import keys
 from collab_server.storage import audit, audit_heads
-from tests.conftest import Server, audit_verify, build_world, new_database
+from tests.conftest import Server, World, audit_verify, build_world, new_database
 
 INSERT = "INSERT INTO audit_log (action, target) VALUES ($1, $2)"
 ENTRY = ("SELECT seq, id, at, actor_id, action, target, ip, details::text AS details, prev_hash"
@@ -216,18 +216,9 @@ async def minutes_server(pg_uri: str, tmp_path_factory: pytest.TempPathFactory
 async def test_approved_minutes_rewritten_with_a_new_sha256_are_found(
         minutes_server: Server) -> None:
     server = minutes_server
-    world = await build_world(server.database_url)
+    world = await approved(server, "secretary", "Biên bản: thông qua nghị quyết.",
+                           "Biên bản: thông qua nghị quyết số 2.")
     mid = world.meeting_id
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.execute("UPDATE meetings SET status = 'ended' WHERE id = $1", mid)
-    finally:
-        await conn.close()
-    headers = {"authorization": f"Bearer {world.token('secretary')}", "origin": server.http}
-    async with httpx.AsyncClient(base_url=server.http, headers=headers) as client:
-        for text in ("Biên bản: thông qua nghị quyết.", "Biên bản: thông qua nghị quyết số 2."):
-            r = await client.post(f"/api/meetings/{mid}/minutes/approve", json={"text": text})
-            assert r.status_code == 201, r.text
     code, out = await audit_verify(world.url, server.workdir)
     assert code == 0, out
 
@@ -253,18 +244,8 @@ async def test_approved_minutes_changed_under_their_approval_entry_are_found(
         minutes_server: Server) -> None:
     """The approval entry kept: its hash no longer matches the text."""
     server = minutes_server
-    world = await build_world(server.database_url)
+    world = await approved(server, "chair", "Biên bản: đồng ý.")
     mid = world.meeting_id
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.execute("UPDATE meetings SET status = 'ended' WHERE id = $1", mid)
-    finally:
-        await conn.close()
-    headers = {"authorization": f"Bearer {world.token('chair')}", "origin": server.http}
-    async with httpx.AsyncClient(base_url=server.http, headers=headers) as client:
-        r = await client.post(f"/api/meetings/{mid}/minutes/approve",
-                              json={"text": "Biên bản: đồng ý."})
-        assert r.status_code == 201, r.text
     forged = "Biên bản: không đồng ý."
     await _operator(
         world.url,
@@ -282,18 +263,8 @@ async def test_approved_minutes_number_signers_and_date_changed_are_found(
     """What the official PDF prints besides the text: the number, the place
     and date, the signers, the approval time."""
     server = minutes_server
-    world = await build_world(server.database_url)
+    world = await approved(server, "chair", {"text": "Biên bản: đồng ý.", "number": "15/BB-UBND"})
     mid = world.meeting_id
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.execute("UPDATE meetings SET status = 'ended' WHERE id = $1", mid)
-    finally:
-        await conn.close()
-    headers = {"authorization": f"Bearer {world.token('chair')}", "origin": server.http}
-    async with httpx.AsyncClient(base_url=server.http, headers=headers) as client:
-        r = await client.post(f"/api/meetings/{mid}/minutes/approve",
-                              json={"text": "Biên bản: đồng ý.", "number": "15/BB-UBND"})
-        assert r.status_code == 201, r.text
     # (Earlier tests of this server left their own findings.)
     code, out = await audit_verify(world.url, server.workdir)
     assert f"meeting {mid} " not in out, out
@@ -359,6 +330,21 @@ async def test_text_moved_across_fields_is_found(minutes_server: Server) -> None
         "ALTER TABLE audit_log ENABLE TRIGGER USER")
     code, out = await audit_verify(world.url, server.workdir)
     assert code == 1 and f"mục {entry['id']}: the entry was edited" in out, out
+
+
+async def approved(server: Server, who: str, *approvals: str | dict[str, str]) -> World:
+    """A new meeting, ended, whose minutes `who` approves once per text (or
+    request body) given."""
+    world = await build_world(server.database_url)
+    await _operator(world.url, f"UPDATE meetings SET status = 'ended'"
+                               f" WHERE id = {world.meeting_id}")
+    headers = {"authorization": f"Bearer {world.token(who)}", "origin": server.http}
+    async with httpx.AsyncClient(base_url=server.http, headers=headers) as client:
+        for body in approvals:
+            r = await client.post(f"/api/meetings/{world.meeting_id}/minutes/approve",
+                                  json={"text": body} if isinstance(body, str) else body)
+            assert r.status_code == 201, r.text
+    return world
 
 
 async def _fetch(url: str, query: str) -> asyncpg.Record:

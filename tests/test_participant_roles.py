@@ -96,18 +96,7 @@ async def test_the_secretary_cannot_make_herself_chair(http: httpx.AsyncClient,
 
 async def test_preparers_name_the_chair_of_a_meeting_without_one(http: httpx.AsyncClient,
                                                                  body: World) -> None:
-    headers = {"authorization": f"Bearer {body.token('secretary')}"}
-    conn = await asyncpg.connect(body.url)
-    try:
-        await conn.execute("UPDATE users SET can_prepare = true WHERE id = $1",
-                           body.users["secretary"])
-    finally:
-        await conn.close()
-    r = await http.post("/api/meetings", headers=headers,
-                        json={"title": "Họp chưa có chủ tọa",
-                              "starts_at": "2031-03-03T08:00:00+07:00"})
-    assert r.status_code == 201, r.text
-    m = r.json()["meeting"]["id"]
+    headers, m = await without_chair(http, body, "Họp chưa có chủ tọa")
     base = f"/api/meetings/{m}/participants"
     r = await http.post(base, headers=headers, json={"user_id": body.users["chair"],
                                                      "role": "chair"})
@@ -121,18 +110,7 @@ async def test_preparers_name_the_chair_of_a_meeting_without_one(http: httpx.Asy
 async def test_parallel_requests_name_one_chair(http: httpx.AsyncClient, body: World) -> None:
     """The rule "while a meeting has no chair, its preparers name one" holds
     when four requests race: the database keeps one chair."""
-    headers = {"authorization": f"Bearer {body.token('secretary')}"}
-    conn = await asyncpg.connect(body.url)
-    try:
-        await conn.execute("UPDATE users SET can_prepare = true WHERE id = $1",
-                           body.users["secretary"])
-    finally:
-        await conn.close()
-    r = await http.post("/api/meetings", headers=headers,
-                        json={"title": "Họp nhiều người muốn làm chủ tọa",
-                              "starts_at": "2031-03-04T08:00:00+07:00"})
-    assert r.status_code == 201, r.text
-    m = r.json()["meeting"]["id"]
+    headers, m = await without_chair(http, body, "Họp nhiều người muốn làm chủ tọa")
     candidates = [body.users[w] for w in ("chair", "delegate01", "delegate02", "delegate03")]
     answers = await asyncio.gather(*(
         http.post(f"/api/meetings/{m}/participants", headers=headers,
@@ -141,3 +119,19 @@ async def test_parallel_requests_name_one_chair(http: httpx.AsyncClient, body: W
     assert all(r.status_code in (201, 403, 409) for r in answers), [r.text for r in answers]
     chairs = [who for who, role in (await roles(body, m)).items() if role == "chair"]
     assert len(chairs) == 1, chairs
+
+
+async def without_chair(http: httpx.AsyncClient, body: World,
+                        title: str) -> tuple[dict[str, str], int]:
+    """A meeting the secretary creates (and so prepares), with no chair yet."""
+    headers = {"authorization": f"Bearer {body.token('secretary')}"}
+    conn = await asyncpg.connect(body.url)
+    try:
+        await conn.execute("UPDATE users SET can_prepare = true WHERE id = $1",
+                           body.users["secretary"])
+    finally:
+        await conn.close()
+    r = await http.post("/api/meetings", headers=headers,
+                        json={"title": title, "starts_at": "2031-03-03T08:00:00+07:00"})
+    assert r.status_code == 201, r.text
+    return headers, int(r.json()["meeting"]["id"])
