@@ -41,18 +41,17 @@ def check(settings: Settings) -> list[Missing]:
     from collab_server.documents.convert import find_soffice
 
     found: list[Missing] = []
-    if settings.oidc_issuer:
-        name = _module_missing("authlib.integrations.starlette_client")
+    switched_on = (
+        (settings.oidc_issuer, "sso", "authlib.integrations.starlette_client",
+         "Đăng nhập một lần (PHONGHOP_OIDC_ISSUER)"),
+        (settings.redis_url, "redis", "redis.asyncio", "Chạy nhiều máy chủ (REDIS_URL)"),
+    )
+    for on, feature, module, what in switched_on:
+        name = _module_missing(module) if on else None
         if name:
             found.append(Missing(
-                "sso", f"Đăng nhập một lần (PHONGHOP_OIDC_ISSUER) cần gói Python '{name}', "
-                "chưa được cài. Cài lại phần mềm: pip install phonghop.", fatal=True))
-    if settings.redis_url:
-        name = _module_missing("redis.asyncio")
-        if name:
-            found.append(Missing(
-                "redis", f"Chạy nhiều máy chủ (REDIS_URL) cần gói Python '{name}', chưa được "
-                "cài. Cài lại phần mềm: pip install phonghop.", fatal=True))
+                feature, f"{what} cần gói Python '{name}', chưa được cài. "
+                "Cài lại phần mềm: pip install phonghop.", fatal=True))
     if find_soffice() is None:
         found.append(Missing(
             "office", "Chưa cài LibreOffice: chỉ nhận tài liệu PDF, tệp Word, Excel, "

