@@ -139,6 +139,7 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
                   "Chuyên viên", "Văn phòng UBND tỉnh")
         await conn.execute("UPDATE users SET can_prepare = true WHERE username = 'thuky'")
         await add("manhinh", "Màn hình phòng họp số 1", passwords["manhinh"], "display")
+        await conn.execute("UPDATE users SET room_id = $1 WHERE username = 'manhinh'", room_id)
         # The delegates share one demo password: hash it once, not ninety times.
         shared = hash_password(passwords["delegateNN"])
         for i in range(1, 91):
