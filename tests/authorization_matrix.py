@@ -157,6 +157,7 @@ def live(ok: Iterable[str] = (), **other: Outcome) -> dict[str, Outcome]:
 
 CHAIR_ROLE = ("the chair role is given and taken by a body admin; while the meeting has no"
               " chair, its preparers name one")
+OWN_BODY = "a room, unit or group of the admin's own body; another body's is 404"
 DOCUMENT_IDS = "an outsider learns which document ids exist (404) where the rule says 403"
 
 HTTP: tuple[Rule, ...] = (
@@ -224,6 +225,13 @@ HTTP: tuple[Rule, ...] = (
          case="the chair", note=CHAIR_ROLE),
     Rule("POST /api/meetings/{meeting_id}/participants/{user_id}/deputy",
          meeting(("chair", "body_admin")), note="a deputy named by a delegate, pending"),
+    # Saved groups of attendees, added to a meeting in one go.
+    Rule("GET /api/meetings/{meeting_id}/groups", meeting(PREPARERS),
+         note="names and sizes of the groups of the meeting's body"),
+    Rule("POST /api/meetings/{meeting_id}/groups/{group_id}", meeting(PREPARERS),
+         note="its people join as delegates or guests; those already in keep their role"),
+    Rule("POST /api/meetings/{meeting_id}/groups/{group_id}",
+         meeting(secretary=404, chair=404, body_admin=404), case="a group of another body"),
     Rule("PUT /api/meetings/{meeting_id}/response", meeting(INVITEES),
          note="the invitee's own answer; the display has no invitation"),
     Rule("PUT /api/meetings/{meeting_id}/response", meeting(guest=409, delegate=409,
@@ -309,10 +317,28 @@ HTTP: tuple[Rule, ...] = (
          case="password reset", note="a user of the admin's own body; another body's user is 404"),
     Rule("PATCH /api/users/{user_id}", users(("admin",), other_admin=404),
          case="reactivate", note="a user of the admin's own body; another body's user is 404"),
+    Rule("PATCH /api/users/{user_id}", users(("admin",), other_admin=404),
+         case="a display account moved to another room",
+         note="only display accounts carry a room; rooms of the admin's own body"),
+    Rule("POST /api/users/{user_id}/password", users(("admin",), other_admin=404),
+         note="the server makes the password and answers it once; not the admin's own"),
     Rule("GET /api/body", users(USERS)),
     Rule("PATCH /api/body", users(("admin", "other_admin")), note="the caller's own body"),
     Rule("GET /api/rooms", users(USERS)),
     Rule("POST /api/rooms", users(("admin", "other_admin"))),
+    Rule("PATCH /api/rooms/{room_id}", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("POST /api/rooms/{room_id}/displays", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("GET /api/units", users(USERS), note="the caller's own body"),
+    Rule("POST /api/units", users(("admin", "other_admin")), note="in the caller's own body"),
+    Rule("PATCH /api/units/{unit_id}", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("DELETE /api/units/{unit_id}", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("GET /api/groups", users(("admin", "other_admin")), note="the caller's own body"),
+    Rule("POST /api/groups", users(("admin", "other_admin")),
+         note="people of the caller's own body"),
+    Rule("PATCH /api/groups/{group_id}", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("DELETE /api/groups/{group_id}", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("GET /api/retention", users(("admin", "other_admin")),
+         note="the archived meetings of the caller's own body past its retention; read-only"),
     Rule("GET /api/holidays", users(USERS)),
     Rule("POST /api/holidays", users(("admin", "other_admin"))),
     Rule("DELETE /api/holidays/{day}", users(("admin",), other_admin=404),

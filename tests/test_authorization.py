@@ -503,6 +503,91 @@ async def _remove_holiday(a: Authz, role: str) -> Call:
     return Call({"day": day.isoformat()})
 
 
+# The admin screens: each changing call gets a row of its own to act on.
+fixed("GET /api/units")
+fixed("GET /api/groups")
+fixed("GET /api/retention")
+fixed("GET /api/meetings/{meeting_id}/groups", ids={"meeting_id": "prep_id"})
+
+
+async def _new_room(a: Authz) -> int:
+    room: int = await a.pool.fetchval(
+        "INSERT INTO rooms (body_id, name) VALUES ($1, $2) RETURNING id",
+        a.body_id, f"Phòng {next(a.serial)}")
+    return room
+
+
+async def _new_group(a: Authz, body_id: int, *members: int) -> int:
+    group: int = await a.pool.fetchval(
+        "INSERT INTO attendee_groups (body_id, name) VALUES ($1, $2) RETURNING id",
+        body_id, f"Nhóm {next(a.serial)}")
+    await a.pool.executemany("INSERT INTO attendee_group_members (group_id, user_id)"
+                             " VALUES ($1, $2)", [(group, m) for m in members])
+    return group
+
+
+@plays("PATCH /api/users/{user_id}", "a display account moved to another room")
+async def _move_display(a: Authz, role: str) -> Call:
+    target = await a.add_user(f"display-{next(a.serial)}")
+    await a.pool.execute("UPDATE users SET room_id = $2 WHERE id = $1", target, await _new_room(a))
+    return Call({"user_id": target}, json={"room_id": await _new_room(a)})
+
+
+@plays("POST /api/users/{user_id}/password")
+async def _make_password(a: Authz, role: str) -> Call:
+    return Call({"user_id": await a.add_user(f"target-{next(a.serial)}")})
+
+
+@plays("PATCH /api/rooms/{room_id}")
+async def _update_room(a: Authz, role: str) -> Call:
+    return Call({"room_id": await _new_room(a)}, json={"name": "Phòng họp lớn", "seats": 40})
+
+
+@plays("POST /api/rooms/{room_id}/displays")
+async def _create_display(a: Authz, role: str) -> Call:
+    return Call({"room_id": await _new_room(a)},
+                json={"username": f"authz-screen-{secrets.token_hex(4)}",
+                      "full_name": "Màn hình chiếu"})
+
+
+@plays("POST /api/units")
+async def _add_unit(a: Authz, role: str) -> Call:
+    return Call(json={"name": f"Phòng thử {next(a.serial)}"})
+
+
+async def _new_unit(a: Authz) -> int:
+    unit: int = await a.pool.fetchval(
+        "INSERT INTO body_units (body_id, name) VALUES ($1, $2) RETURNING id",
+        a.body_id, f"Đơn vị {next(a.serial)}")
+    return unit
+
+
+@plays("PATCH /api/units/{unit_id}")
+async def _rename_unit(a: Authz, role: str) -> Call:
+    return Call({"unit_id": await _new_unit(a)}, json={"name": f"Đơn vị mới {next(a.serial)}"})
+
+
+@plays("DELETE /api/units/{unit_id}")
+async def _remove_unit(a: Authz, role: str) -> Call:
+    return Call({"unit_id": await _new_unit(a)})
+
+
+@plays("POST /api/groups")
+async def _create_group(a: Authz, role: str) -> Call:
+    return Call(json={"name": f"Nhóm thử {next(a.serial)}", "members": []})
+
+
+@plays("PATCH /api/groups/{group_id}")
+async def _update_group(a: Authz, role: str) -> Call:
+    return Call({"group_id": await _new_group(a, a.body_id)},
+                json={"members": [a.users["delegate01"]]})
+
+
+@plays("DELETE /api/groups/{group_id}")
+async def _remove_group(a: Authz, role: str) -> Call:
+    return Call({"group_id": await _new_group(a, a.body_id)})
+
+
 # A meeting and what is under it. Reads use the prepared or the ended meeting;
 # changes get a meeting of their own.
 M = "/api/meetings/{meeting_id}"
@@ -594,6 +679,21 @@ fresh(f"PATCH {D}", "meeting archived", status="archived",
       ids=lambda a, m: {"document_id": m.documents[0]}, json={"allow_download": True})
 fresh(f"DELETE {D}", "meeting archived", status="archived",
       ids=lambda a, m: {"document_id": m.documents[0]})
+
+@plays(f"POST {M}/groups/{{group_id}}")
+async def _add_group(a: Authz, role: str) -> Call:
+    m = await a.meeting()
+    return Call({"meeting_id": m.id,
+                 "group_id": await _new_group(a, a.body_id, a.users["preparer"])},
+                json={"role": "guest"})
+
+
+@plays(f"POST {M}/groups/{{group_id}}", "a group of another body")
+async def _add_foreign_group(a: Authz, role: str) -> Call:
+    m = await a.meeting()
+    return Call({"meeting_id": m.id,
+                 "group_id": await _new_group(a, a.other_body_id, a.users["stranger"])},
+                json={"role": "delegate"})
 
 
 async def _pending_deputy(a: Authz, m: Meeting) -> None:

@@ -36,6 +36,7 @@ from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
 from collab_server.storage import audit, audit_heads, db
 from collab_server.storage.accounts import Accounts
+from collab_server.storage.admin import PgAdmin
 from collab_server.storage.agenda import PgAgenda
 from collab_server.storage.directory import PgDirectory
 from collab_server.storage.docs import PgDocStore, merge_parts
@@ -48,9 +49,11 @@ from collab_server.storage.socket_sessions import PgSocketSessions
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
+    admin,
     directory,
     documents,
     errors,
+    groups,
     meetings,
     minutes,
     oidc,
@@ -206,6 +209,22 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/holidays", directory.list_holidays),
         Route("/api/holidays", directory.add_holiday, methods=["POST"]),
         Route("/api/holidays/{day}", directory.remove_holiday, methods=["DELETE"]),
+        # The admin screens (transport/admin.py, transport/groups.py).
+        Route("/api/users/{user_id}/password", admin.make_user_password, methods=["POST"]),
+        Route("/api/rooms/{room_id}", admin.update_room, methods=["PATCH"]),
+        Route("/api/rooms/{room_id}/displays", admin.create_display, methods=["POST"]),
+        Route("/api/units", admin.list_units),
+        Route("/api/units", admin.add_unit, methods=["POST"]),
+        Route("/api/units/{unit_id}", admin.rename_unit, methods=["PATCH"]),
+        Route("/api/units/{unit_id}", admin.remove_unit, methods=["DELETE"]),
+        Route("/api/retention", admin.retention),
+        Route("/api/groups", groups.list_groups),
+        Route("/api/groups", groups.create_group, methods=["POST"]),
+        Route("/api/groups/{group_id}", groups.update_group, methods=["PATCH"]),
+        Route("/api/groups/{group_id}", groups.remove_group, methods=["DELETE"]),
+        Route("/api/meetings/{meeting_id}/groups", groups.meeting_groups),
+        Route("/api/meetings/{meeting_id}/groups/{group_id}", groups.add_group,
+              methods=["POST"]),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),
@@ -245,6 +264,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.agenda = PgAgenda(pool)
         app.state.participants = PgParticipants(pool)
         app.state.directory = PgDirectory(pool)
+        app.state.admin = PgAdmin(pool)
         app.state.documents = PgDocuments(pool)
         app.state.search = PgSearch(pool)
         app.state.workers = WorkerPool(settings.render_workers)
