@@ -3,6 +3,7 @@
 //   #/meeting/ID[?tab=console] one meeting, live
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
+//   #/admin[/TAB]              administration of the body (admins only)
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -14,6 +15,7 @@ import { mountMeetings } from './screens/meetings.js'
 import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
+import { mountAdmin } from './screens/admin.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -44,6 +46,7 @@ function renderHeader() {
       'div',
       { class: 'tools' },
       app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
         {
@@ -127,9 +130,11 @@ async function route() {
   const live = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
+  const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
   if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
+  else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }

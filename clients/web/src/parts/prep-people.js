@@ -2,14 +2,16 @@
 // answers, and adding people found in the directory.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers } from '../../../shared/api.js'
+import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers, meetingGroups, addGroupToMeeting } from '../../../shared/api.js'
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
 
 const ROLES = ['delegate', 'chair', 'secretary', 'guest', 'display']
+// A saved group brings delegates or guests (docs/api.md "Saved groups").
+const GROUP_ROLES = ['delegate', 'guest']
 
 export function createPeopleEditor({ meetingId, unauthorized }) {
-  const state = { meeting: null, editable: false, people: null, found: null, notice: null, addRole: 'delegate' }
+  const state = { meeting: null, editable: false, people: null, found: null, notice: null, addRole: 'delegate', groups: [] }
   const el = h('section', { class: 'panel', 'aria-labelledby': 'p-people' })
   const query = h('input', { id: 'u-q', 'data-key': 'u-q', type: 'search', autocomplete: 'off' })
 
@@ -60,6 +62,31 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
     return bits.join(' · ')
   }
 
+  async function loadGroups() {
+    try {
+      state.groups = (await meetingGroups(meetingId)).groups ?? []
+    } catch {
+      state.groups = [] // the picker is a shortcut; searching people still works
+    }
+    render()
+  }
+
+  function groupPicker() {
+    const select = h('select', { id: 'u-group', 'data-key': 'u-group' }, state.groups.map((g) => h('option', { value: g.id }, t('people.groupOption', { name: g.name, count: g.size }))))
+    const role = GROUP_ROLES.includes(state.addRole) ? state.addRole : 'delegate'
+    const add = () => {
+      const group = state.groups.find((g) => String(g.id) === select.value)
+      if (group) run(() => addGroupToMeeting(meetingId, group.id, role), t('people.groupAdded', { name: group.name }))
+    }
+    return h(
+      'div',
+      { class: 'row tight add-group' },
+      h('label', { for: 'u-group' }, t('people.addGroup')),
+      select,
+      h('button', { type: 'button', class: 'primary', 'data-key': 'u-group-add', onclick: add }, t('people.addGroupAs', { role: label('role', role) })),
+    )
+  }
+
   function render() {
     const people = state.people ?? []
     const taken = new Set(people.map((p) => String(p.user_id)))
@@ -98,6 +125,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
             roleSelect('u-role', state.addRole, (r) => { state.addRole = r }),
           )
         : null,
+      state.editable && state.groups.length ? groupPicker() : null,
       state.found
         ? state.found.length
           ? h(
@@ -127,6 +155,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
       state.meeting = meeting
       state.editable = editable
       load()
+      if (editable) loadGroups()
     },
   }
 }
