@@ -49,18 +49,14 @@ export function createUsersAdmin(ctx) {
     if (form.password.value) fields.password = form.password.value
     const done = await run(() => createUser(fields), t('admin.users.created', { name: fields.full_name }))
     if (!done) return
-    state.made = done.password ? { name: fields.full_name, password: done.password } : null
     for (const name of ['username', 'full_name', 'title', 'password']) form[name].value = ''
     form.can_prepare.checked = form.is_admin.checked = false
-    render()
+    showMade(done.password ? { name: fields.full_name, password: done.password } : null)
   }
 
   async function reset(u) {
     const done = await run(() => makePassword(u.id), t('admin.users.resetDone', { name: u.full_name }))
-    if (done) {
-      state.made = { name: u.full_name, password: done.password }
-      render()
-    }
+    if (done) showMade({ name: u.full_name, password: done.password })
   }
 
   async function setOwn(e, u) {
@@ -92,41 +88,45 @@ export function createUsersAdmin(ctx) {
   }
 
   function row(u) {
-    const self = u.id === ctx.user?.id
     const unitSelect = unitOptions(h('select', { id: `a-unit-${u.id}`, 'data-key': `a-unit-${u.id}`, disabled: !u.is_active, onchange: (e) => run(() => updateUser(u.id, { unit: e.target.value }), t('admin.users.saved', { name: u.full_name })) }), u.unit)
     return h(
       'tr',
       { 'data-user': u.id, class: u.is_active ? null : 'inactive' },
       h('th', { scope: 'row' }, u.full_name, h('span', { class: 'meta small' }, ` · ${u.username}`, u.title ? ` · ${u.title}` : '')),
       h('td', {}, h('label', { class: 'visually-hidden', for: `a-unit-${u.id}` }, t('admin.users.unitOf', { name: u.full_name })), unitSelect),
-      h('td', {}, h('label', { class: 'check' }, toggle(u, 'can_prepare'), t('admin.users.canPrepare'))),
-      h('td', {}, h('label', { class: 'check' }, toggle(u, 'is_admin'), t('admin.users.isAdmin'))),
+      h('td', {}, h('label', { class: 'check' }, toggle(u, 'can_prepare'), h('span', { class: 'visually-hidden' }, `${t('admin.users.canPrepare')}: ${u.full_name}`))),
+      h('td', {}, h('label', { class: 'check' }, toggle(u, 'is_admin'), h('span', { class: 'visually-hidden' }, `${t('admin.users.isAdmin')}: ${u.full_name}`))),
       h('td', {}, u.is_active ? t('admin.users.active') : h('span', { class: 'tag' }, t('admin.users.inactive'))),
-      h(
-        'td',
-        { class: 'actions' },
-        self
-          ? h('span', { class: 'meta small' }, t('admin.users.you'))
-          : [
-              u.is_active
-                ? [
-                    h('button', { type: 'button', 'data-key': `a-reset-${u.id}`, onclick: () => reset(u) }, t('admin.users.reset')),
-                    h('button', { type: 'button', 'data-key': `a-set-${u.id}`, onclick: () => { state.setting = u.id; render(); setPassword.focus() } }, t('admin.users.set')),
-                    h('button', { type: 'button', class: 'danger', 'data-key': `a-deactivate-${u.id}`, onclick: () => run(() => updateUser(u.id, { is_active: false }), t('admin.users.deactivated', { name: u.full_name })) }, t('admin.users.deactivate')),
-                  ]
-                : h('button', { type: 'button', 'data-key': `a-reactivate-${u.id}`, onclick: () => run(() => updateUser(u.id, { is_active: true }), t('admin.users.reactivated', { name: u.full_name })) }, t('admin.users.reactivate')),
-              state.setting === u.id
-                ? h(
-                    'form',
-                    { class: 'row tight', onsubmit: (e) => setOwn(e, u) },
-                    h('label', { for: 'a-set-password' }, t('admin.users.newPassword')),
-                    setPassword,
-                    h('button', { type: 'submit', class: 'primary', 'data-key': 'a-set-save' }, t('admin.save')),
-                  )
-                : null,
-            ],
-      ),
+      h('td', {}, h('div', { class: 'row-actions' }, actionsFor(u))),
     )
+  }
+
+  function actionsFor(u) {
+    if (u.id === ctx.user?.id) return h('span', { class: 'meta small' }, t('admin.users.you'))
+    if (!u.is_active) {
+      return h('button', { type: 'button', 'data-key': `a-reactivate-${u.id}`, onclick: () => run(() => updateUser(u.id, { is_active: true }), t('admin.users.reactivated', { name: u.full_name })) }, t('admin.users.reactivate'))
+    }
+    return [
+      h('button', { type: 'button', 'data-key': `a-reset-${u.id}`, onclick: () => reset(u) }, t('admin.users.reset')),
+      h('button', { type: 'button', 'data-key': `a-set-${u.id}`, onclick: () => { state.setting = u.id; render(); setPassword.focus() } }, t('admin.users.set')),
+      h('button', { type: 'button', class: 'danger', 'data-key': `a-deactivate-${u.id}`, onclick: () => run(() => updateUser(u.id, { is_active: false }), t('admin.users.deactivated', { name: u.full_name })) }, t('admin.users.deactivate')),
+      state.setting === u.id
+        ? h(
+            'form',
+            { class: 'row tight', onsubmit: (e) => setOwn(e, u) },
+            h('label', { for: 'a-set-password' }, t('admin.users.newPassword')),
+            setPassword,
+            h('button', { type: 'submit', class: 'primary', 'data-key': 'a-set-save' }, t('admin.save')),
+          )
+        : null,
+    ]
+  }
+
+  // The password is shown once, at the top of the panel: bring it into view.
+  function showMade(made) {
+    state.made = made
+    render()
+    el.querySelector('.made-password')?.scrollIntoView({ block: 'center' })
   }
 
   function render() {
