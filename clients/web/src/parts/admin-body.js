@@ -19,17 +19,19 @@ export function createBodyAdmin(ctx) {
   async function load() {
     try {
       const [body, units] = await Promise.all([getBody(), listUnits()])
+      if (state.body === null) { // later loads keep what was typed
+        name.value = body.body.name ?? ''
+        place.value = body.body.place ?? ''
+      }
       state.body = body.body
       state.units = units.units ?? []
-      name.value = state.body.name ?? ''
-      place.value = state.body.place ?? ''
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
       state.notice = { kind: 'error', text: adminError(err) }
     }
     render()
   }
-  const run = actions(ctx, state, load, () => render())
+  const run = actions(ctx, state, load)
 
   function unitRow(u) {
     if (state.renaming === u.id) {

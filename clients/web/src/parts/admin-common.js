@@ -16,10 +16,10 @@ export const noticeLine = (n) =>
   h('div', { 'aria-live': 'polite', class: 'admin-notice' }, n ? h('p', { class: n.kind === 'error' ? 'error' : 'ok-text', role: n.kind === 'error' ? 'alert' : 'status' }, n.text) : null)
 
 /**
- * A part's state holder: `run(job, okText)` does the job, sets the notice,
- * reloads on success and renders; a lost session goes back to the login.
+ * `run(job, okText)` does the job, sets the notice and reloads the part's
+ * data (which renders it); a lost session goes back to the login.
  */
-export function actions(ctx, state, load, render) {
+export function actions(ctx, state, load) {
   return async function run(job, okText) {
     state.notice = null
     try {
@@ -30,7 +30,9 @@ export function actions(ctx, state, load, render) {
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
       state.notice = { kind: 'error', text: adminError(err) }
-      render()
+      // What is shown follows the server again (a checkbox the server refused),
+      // while what was typed into the forms stays for a correction.
+      await load()
       return undefined
     }
   }

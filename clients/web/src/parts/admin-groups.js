@@ -24,7 +24,7 @@ export function createGroupsAdmin(ctx) {
     }
     render()
   }
-  const run = actions(ctx, state, load, () => render())
+  const run = actions(ctx, state, load)
 
   function open(g) {
     state.open = g.id

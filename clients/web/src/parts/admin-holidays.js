@@ -33,7 +33,7 @@ export function createHolidaysAdmin(ctx) {
     }
     render()
   }
-  const run = actions(ctx, state, load, () => render())
+  const run = actions(ctx, state, load)
 
   async function add(e) {
     e.preventDefault()

@@ -17,16 +17,17 @@ export function createRetentionAdmin(ctx) {
   async function load() {
     try {
       const [body, list] = await Promise.all([getBody(), retentionList()])
+      const first = state.meetings === null // later loads keep what was typed
       state.years = body.body?.retention_years ?? null
       state.meetings = list.meetings ?? []
-      years.value = state.years === null ? '' : String(state.years)
+      if (first) years.value = state.years === null ? '' : String(state.years)
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
       state.notice = { kind: 'error', text: adminError(err) }
     }
     render()
   }
-  const run = actions(ctx, state, load, () => render())
+  const run = actions(ctx, state, load)
 
   function save(e) {
     e.preventDefault()

@@ -27,7 +27,7 @@ export function createRoomsAdmin(ctx) {
     }
     render()
   }
-  const run = actions(ctx, state, load, () => render())
+  const run = actions(ctx, state, load)
 
   const seatsOf = (input) => (input.value === '' ? 0 : Number(input.value))
 

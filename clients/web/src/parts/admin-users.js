@@ -34,7 +34,7 @@ export function createUsersAdmin(ctx) {
     }
     render()
   }
-  const run = actions(ctx, state, load, () => render())
+  const run = actions(ctx, state, load)
 
   async function create(e) {
     e.preventDefault()
@@ -75,7 +75,8 @@ export function createUsersAdmin(ctx) {
       id: `a-${name}-${u.id}`,
       'data-key': `a-${name}-${u.id}`,
       checked: Boolean(u[name]),
-      disabled: !u.is_active,
+      // Nobody takes their own admin right (the server refuses it too).
+      disabled: !u.is_active || (name === 'is_admin' && u.id === ctx.user?.id),
       onchange: (e) => run(() => updateUser(u.id, { [name]: e.target.checked }), t('admin.users.saved', { name: u.full_name })),
     })
 
