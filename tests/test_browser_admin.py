@@ -133,6 +133,25 @@ async def test_admin_manages_a_user(browser: Browser, server: Server, world: Wor
         await binh.close()
 
 
+async def test_admin_keeps_the_units_of_the_body(admin: Person, world: World) -> None:
+    page = admin.page
+    await tab(page, "body", "Cơ quan và đơn vị")
+    await page.fill("#a-unit-new", "Văn phòng")
+    await page.click("[data-key=a-unit-add]")
+    await expect(page.locator("li[data-unit]")).to_have_text(re.compile("Văn phòng · 0 người"))
+    await page.fill("#a-unit-new", "văn phòng")
+    await page.click("[data-key=a-unit-add]")
+    await expect(page.locator(".admin-notice .error")).to_have_text(
+        "Cơ quan đã có đơn vị mang tên này.")
+    await tab(page, "users", "Người dùng")
+    row = page.locator("tr", has_text="Nguyễn Văn Bình")
+    await row.locator("select[data-key^=a-unit-]").select_option("Văn phòng")
+    await expect(page.locator(".admin-notice")).to_contain_text(
+        "Đã lưu thay đổi của Nguyễn Văn Bình.")
+    assert await fetchval(world, "SELECT unit FROM users WHERE username = 'nguyen.van.binh'"
+                          ) == "Văn phòng"
+
+
 async def test_admin_adds_a_room_with_its_display(browser: Browser, server: Server,
                                                   world: World, admin: Person) -> None:
     page = admin.page
