@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
 import pymupdf
 import pytest
 from playwright.async_api import Browser, expect
@@ -213,3 +214,57 @@ async def test_the_chair_consents_to_the_deputy_from_the_console(
     answer = d3.locator(f'[data-invitation="{mid}"] .invitation-answer')
     await expect(answer).to_contain_text("chủ tọa đã đồng ý")
     await expect(d3.locator(f'[data-key="inv-attend-{mid}"]')).to_have_count(0)
+
+
+async def test_the_conclusion_notice_has_place_date_and_the_signing_form(
+        browser: Browser, server: Server) -> None:
+    """A meeting that ended with approved minutes: the secretary issues the
+    notice in the record screen; its PDF has "Quảng Bình, ngày ..." and is
+    signed "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH", not "CHỦ TỌA"."""
+    code = f"k{uuid.uuid4().hex[:6]}"
+    world = await build_world(server.database_url, delegates=2, code=code)
+    closed = datetime.now(UTC) - timedelta(hours=3)
+    conn = await asyncpg.connect(server.database_url)
+    try:
+        await conn.execute(
+            "UPDATE bodies SET name = $2, place = 'Quảng Bình',"
+            " signing_authority = 'TM. ỦY BAN NHÂN DÂN', head_title = 'CHỦ TỊCH' WHERE id = $1",
+            world.body_id, BODY)
+        await conn.execute("UPDATE meetings SET status = 'ended', title = $2, opened_at = $3,"
+                           " closed_at = $4 WHERE id = $1", world.meeting_id, TITLE,
+                           closed - timedelta(hours=2), closed)
+        await conn.execute("UPDATE users SET full_name = 'Hoàng Quốc Việt',"
+                           " title = 'Chủ tịch UBND tỉnh', unit = 'UBND tỉnh' WHERE id = $1",
+                           world.users["chair"])
+    finally:
+        await conn.close()
+    secretary = await Person.open(browser, server.http, viewport=SMALL_LAPTOP)
+    try:
+        await secretary.login_api(f"{code}-secretary", PASSWORD)
+        minutes = "\n".join(["I. THÀNH PHẦN THAM DỰ", "...", f"III. {m.CONCLUSION_HEADING}",
+                             "1. Giao Sở Xây dựng kiểm tra các công trình.", "",
+                             "Cuộc họp kết thúc lúc 10 giờ 00 phút."])
+        async with httpx.AsyncClient(base_url=server.http, timeout=60) as api:
+            response = await api.post(
+                f"/api/meetings/{world.meeting_id}/minutes/approve", json={"text": minutes},
+                headers={"authorization": f"Bearer {world.token('secretary')}"})
+        assert response.status_code == 201, response.text
+        page = secretary.page
+        page.on("dialog", lambda dialog: dialog.accept())
+        await secretary.goto(f"/#/minutes/{world.meeting_id}")
+        await page.click('[data-key="conclusion-issue"]')
+        link = page.locator('[data-key="conclusion-pdf"]')
+        await expect(link).to_be_visible()
+        href = await link.get_attribute("href")
+        assert href
+        pdf = await (await secretary.context.request.get(server.http + href)).body()
+        assert not secretary.errors, secretary.errors
+    finally:
+        await secretary.close()
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+        text = " ".join(" ".join(page.get_text().split()) for page in doc)
+    today = calendar.local_day(datetime.now(UTC))
+    assert f"Quảng Bình, {m.long_date(today)}" in text
+    assert "THÔNG BÁO Kết luận của Chủ tịch UBND tỉnh Hoàng Quốc Việt tại cuộc họp bàn" in text
+    assert "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH Hoàng Quốc Việt" in text
+    assert "CHỦ TỌA" not in text and "UBND tỉnh, UBND tỉnh" not in text

@@ -3,13 +3,14 @@ the letter (giấy mời, Decree 30/2020/NĐ-CP template 1.7) produced when the
 invitations are sent, and the invitee's side: their answer and the people
 they may send as a deputy.
 
-The letter is rendered before the meeting's status moves, so a sending that
-fails leaves the meeting as it was; it is stored as sent and served as
+The letter is rendered before the meeting's status moves, so a letter that
+cannot be made sends nothing, and stored once it moved; it is served as
 stored, so every invitee downloads the same bytes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -95,10 +96,15 @@ async def meeting_extras(request: Request, user: User, access: MeetingAccess,
 # -- the letter ------------------------------------------------------------------------------
 
 
-async def issue(request: Request, user: User, access: MeetingAccess) -> Issued:
-    """Write, render and store the letter; audited with its hash."""
-    store = _store(request)
-    facts = await store.facts(access.meeting_id)
+@dataclass(frozen=True, slots=True)
+class Letter:
+    pdf: bytes
+    notice_days: int
+
+
+async def render_letter(request: Request, user: User, access: MeetingAccess) -> Letter:
+    """Write and render the letter, before the meeting's status moves."""
+    facts = await _store(request).facts(access.meeting_id)
     if facts is None:
         raise NotFound()
     today = calendar.local_day(datetime.now(UTC))
@@ -110,10 +116,17 @@ async def issue(request: Request, user: User, access: MeetingAccess) -> Issued:
         signatures=tuple(Signature(t, n) for t, n in parts["signatures"]),
         recipients=tuple(parts["recipients"]), author=user.full_name)
     pdf: bytes = await request.app.state.workers.run(render, document, timeout=RENDER_TIMEOUT)
-    issued = await store.issue(access.meeting_id, pdf, days, user.id)
+    return Letter(pdf, days)
+
+
+async def issue(request: Request, user: User, access: MeetingAccess, letter: Letter) -> Issued:
+    """Store the letter as sent, once the status moved; audited with its hash."""
+    issued = await _store(request).issue(access.meeting_id, letter.pdf, letter.notice_days,
+                                         user.id)
     await record(request, user, "invitation.issue", f"meeting:{access.meeting_id}",
-                 version=issued.version, sha256=issued.sha256, notice_days=days,
-                 notice_met=days >= calendar.NOTICE_WORKING_DAYS, bytes=len(pdf))
+                 version=issued.version, sha256=issued.sha256, notice_days=letter.notice_days,
+                 notice_met=letter.notice_days >= calendar.NOTICE_WORKING_DAYS,
+                 bytes=len(letter.pdf))
     return issued
 
 

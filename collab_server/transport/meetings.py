@@ -146,17 +146,18 @@ async def transition(request: Request) -> Response:
     if target is Status.INVITED:
         warnings = await invitations.notice_warnings(request, access)
         # Rendered before the status moves: a letter that fails sends nothing.
-        issued = await invitations.issue(request, user, access)
+        letter = await invitations.render_letter(request, user, access)
     if not await request.app.state.meetings.transition(access.meeting_id, access.status, target,
                                                        user.id):
         raise Conflict("Trạng thái cuộc họp vừa được người khác thay đổi.",
                        "Someone changed the meeting's status first.")
     await record(request, user, "meeting.status", f"meeting:{access.meeting_id}",
                  **{"from": access.status.value, "to": target.value})
-    await _refresh(request, access.meeting_id)
     body: dict[str, Any] = {"status": target.value, "warnings": warnings}
     if target is Status.INVITED:
+        issued = await invitations.issue(request, user, access, letter)
         body["invitation"] = issued.to_json(access.meeting_id)
+    await _refresh(request, access.meeting_id)
     return JSONResponse(body)
 
 
