@@ -107,8 +107,9 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
 
   function render() {
     const a = state.answer
-    if (!a) return replaceContent(el)
-    const open = state.status === 'invited' && a.stands_in_for == null && a.deputy?.status !== 'approved'
+    // Only while invitations are out: once the meeting starts the page belongs to it.
+    if (!a || state.status !== 'invited') return replaceContent(el)
+    const open = a.stands_in_for == null && a.deputy?.status !== 'approved'
     const mayDeputy = open && ['delegate', 'guest'].includes(state.role)
     replaceContent(
       el,
@@ -138,6 +139,12 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
       state.status = status ?? ''
       state.role = role ?? ''
       state.pdf = pdf ?? null
+      render()
+    },
+    /** The meeting's status as the room tells it live (the session may start). */
+    setStatus(status) {
+      if (!status || status === state.status) return
+      state.status = status
       render()
     },
   }

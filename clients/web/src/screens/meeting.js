@@ -265,6 +265,7 @@ export function mountMeeting(root, id, ctx) {
     results.update(state.room)
     if (conn.synced || state.everSynced) reader.update(state.room)
     console_?.update(state.room)
+    invitation.setStatus(state.room.meeting.status)
   }
 
   async function loadInfo() {
