@@ -179,3 +179,9 @@ export const retentionList = () => call('GET', '/api/retention')
 export const meetingGroups = (id) => call('GET', `/api/meetings/${seg(id)}/groups`)
 export const addGroupToMeeting = (id, groupId, role) =>
   call('POST', `/api/meetings/${seg(id)}/groups/${seg(groupId)}`, { role })
+
+// Invitations: the letter as sent, whom an invitee may send, the chair's consent.
+export const invitationPdfUrl = (id) => `/api/meetings/${seg(id)}/invitation.pdf`
+export const deputyCandidates = (id) => call('GET', `/api/meetings/${seg(id)}/deputies`)
+export const decideDeputy = (id, userId, approve) =>
+  call('POST', `/api/meetings/${seg(id)}/participants/${seg(userId)}/deputy`, { approve })
