@@ -103,6 +103,13 @@ class Conflict(AppError):
     default_en = "The meeting's state does not allow this."
 
 
+class TooEarly(Conflict):
+    """Before the session window (domain/checkin.py): check-in is not open, or
+    the session opens only with the chair's explicit confirmation."""
+
+    code = "too_early"
+
+
 class TooLarge(AppError):
     status = 413
     close_code = Close.TOO_LARGE
