@@ -5,6 +5,7 @@ import { h, replaceContent } from '../../../shared/dom.js'
 import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers } from '../../../shared/api.js'
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 
 const ROLES = ['delegate', 'chair', 'secretary', 'guest', 'display']
 
@@ -49,6 +50,15 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
     render()
   }
 
+  async function remove(p) {
+    const yes = await confirmDialog({
+      title: t('confirm.removePersonTitle', { name: p.full_name }),
+      body: t('confirm.removePersonBody', { name: p.full_name, role: label('role', p.role) }),
+      confirm: t('confirm.removePersonYes'),
+    })
+    if (yes) run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name }))
+  }
+
   const roleSelect = (id, value, onchange, disabled) =>
     h('select', { id, 'data-key': id, disabled, onchange: (e) => onchange(e.target.value) }, ROLES.map((r) => h('option', { value: r, selected: r === value }, label('role', r))))
 
@@ -82,7 +92,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
                   h('th', { scope: 'row' }, p.full_name, h('span', { class: 'meta small' }, [p.title, p.unit].filter(Boolean).map((x) => ` · ${x}`).join(''))),
                   h('td', {}, h('label', { class: 'visually-hidden', for: `role-${p.user_id}` }, t('people.roleOf', { name: p.full_name })), roleSelect(`role-${p.user_id}`, p.role, (role) => run(() => updateParticipant(meetingId, p.user_id, role), t('people.saved')), !state.editable)),
                   h('td', {}, answer(p)),
-                  h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name })) }, t('people.remove')) : null),
+                  h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => remove(p) }, t('people.remove')) : null),
                 ),
               ),
             ),
