@@ -87,6 +87,14 @@ class Forbidden(AppError):
     default_en = "You may not do this."
 
 
+class BadCheckinCode(Forbidden):
+    """A room check-in code that is altered, of another meeting, expired, or
+    made for someone else (domain/checkin.py); its own code, so a client shows
+    the server's reason rather than a generic refusal."""
+
+    code = "bad_checkin_code"
+
+
 class NotFound(AppError):
     status = 404
     close_code = Close.NOT_FOUND

@@ -170,6 +170,21 @@ async def test_a_delegate_checks_in_with_the_qr_code_and_the_secretary_marks_ano
     row = secretary.locator(f'tr[data-user="{stage.user("delegate02")}"]')
     await expect(row.locator(".ok-text")).to_contain_text("Có mặt")
 
+    # A code made for one person's seat checks in nobody else.
+    third = stage.user("delegate03")
+    await secretary.click(f'[data-key="code-{third}"]')
+    personal = secretary.locator('dialog[data-key="personal-code"]')
+    await expect(personal).to_contain_text("Mã điểm danh của Người delegate03")
+    await expect(personal.locator("svg")).to_be_visible()
+    own = await personal.locator('[data-key="personal-code-link"]').get_attribute("href")
+    await personal.locator('[data-key="personal-code-close"]').click()
+    await expect(personal).to_have_count(0)
+    assert own and own != link
+    other = await laptop(browser, server, stage, opened, "delegate01")
+    await other.goto(own)
+    await expect(other.locator(".status-row .error")).to_contain_text("dành cho người khác")
+    await expect(other.locator('[data-key="checked-in"]')).to_have_count(0)
+
     # The secretary marks someone present from the console.
     other = secretary.locator(f'tr[data-user="{stage.user("delegate03")}"]')
     await other.locator(f'[data-key="mark-{stage.user("delegate03")}"]').click()

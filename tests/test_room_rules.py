@@ -153,21 +153,21 @@ async def test_room_codes_check_in_only_whoever_opens_them_and_expire(
     await ok(c["delegate03"], "attendance.check_in", {"code": shown["code"]})
     # A personal code forwarded to someone else checks in nobody.
     error = await refused(c["delegate03"], "attendance.check_in", {"code": personal["code"]},
-                          "forbidden")
+                          "bad_checkin_code")
     assert "người khác" in error["message"]
     await refused(c["delegate01"], "attendance.check_in", {"code": shown["code"] + "x"},
-                  "forbidden")
+                  "bad_checkin_code")
     # Expired, though signed with the right key.
     expired = checkin.sign(_key(server, world), world.meeting_id, None,
                            int(time.time() * 1000) - 1000)
     error = await refused(c["delegate02"], "attendance.check_in", {"code": expired},
-                          "conflict")
+                          "bad_checkin_code")
     assert "hết hạn" in error["message"]
     # Another meeting's code, signed with that meeting's key, is not this one's.
     other = checkin.sign(ServerKeys(server.workdir / "keys").derive(
         checkin.KEY_NAME, f"meeting:{world.meeting_id + 1}".encode()),
         world.meeting_id + 1, None, int(time.time() * 1000) + 60_000)
-    await refused(c["delegate02"], "attendance.check_in", {"code": other}, "forbidden")
+    await refused(c["delegate02"], "attendance.check_in", {"code": other}, "bad_checkin_code")
     await ok(c["delegate02"], "attendance.check_in", {"code": personal["code"]})
     await wait_until(lambda: c["display"].map("quorum").get("present") == 3)
     present = c["display"].map("attendance")

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from collab_server.errors import Conflict, Forbidden
+from collab_server.errors import BadCheckinCode
 
 # Check-in (and opening the session without confirmation) starts this many
 # minutes before the meeting's start.
@@ -72,15 +72,16 @@ def verify(key: bytes, code: str, meeting_id: int, user_id: int, now_ms: int) ->
     `user_id` may use."""
     parts = code.split(".")
     if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
-        raise Forbidden("Mã điểm danh không hợp lệ.", "Not a check-in code.")
+        raise BadCheckinCode("Mã điểm danh không hợp lệ.", "Not a check-in code.")
     body = ".".join(parts[:3])
     if not hmac.compare_digest(_mac(key, body), parts[3]) or int(parts[0]) != meeting_id:
-        raise Forbidden("Mã điểm danh không hợp lệ hoặc không thuộc cuộc họp này.",
-                        "Not a check-in code of this meeting.")
+        raise BadCheckinCode("Mã điểm danh không hợp lệ hoặc không thuộc cuộc họp này.",
+                             "Not a check-in code of this meeting.")
     if int(parts[2]) < now_ms:
-        raise Conflict("Mã điểm danh đã hết hạn; hãy quét lại mã đang hiển thị trong phòng họp.",
-                       "The check-in code has expired; scan the one shown in the room.")
+        raise BadCheckinCode(
+            "Mã điểm danh đã hết hạn; hãy quét lại mã đang hiển thị trong phòng họp.",
+            "The check-in code has expired; scan the one shown in the room.")
     owner = int(parts[1])
     if owner and owner != user_id:
-        raise Forbidden("Mã điểm danh này dành cho người khác; bạn không điểm danh hộ được.",
-                        "This check-in code belongs to someone else.")
+        raise BadCheckinCode("Mã điểm danh này dành cho người khác; bạn không điểm danh hộ được.",
+                             "This check-in code belongs to someone else.")

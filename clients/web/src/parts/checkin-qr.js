@@ -39,6 +39,44 @@ export function qrSvg(text, label) {
   return svg
 }
 
+/**
+ * One person's code (for the laptop at their seat), in a dialog: it checks in
+ * that person only, whoever else opens it is refused; handing it out is audited.
+ */
+export async function showPersonalCode(meetingId, person) {
+  let code
+  try {
+    code = await checkinCode(meetingId, person.id)
+  } catch (err) {
+    return errorMessage(err)
+  }
+  const link = `${location.origin}${code.path}`
+  const close = h('button', { type: 'button', 'data-key': 'personal-code-close', onclick: () => dialog.close() }, t('checkin.close'))
+  const dialog = h(
+    'dialog',
+    { class: 'confirm-dialog checkin-qr personal', 'data-key': 'personal-code', 'aria-labelledby': 'personal-code-title' },
+    h('h2', { id: 'personal-code-title' }, t('checkin.personalTitle', { name: person.name })),
+    h(
+      'figure',
+      { class: 'qr' },
+      qrSvg(link, t('checkin.personalTitle', { name: person.name })),
+      h(
+        'figcaption',
+        {},
+        h('p', { class: 'meta' }, t('checkin.personalHint', { name: person.name })),
+        h('p', { class: 'meta' }, t('checkin.expires', { time: formatTime(code.expires_ms) })),
+        h('p', { class: 'small' }, h('a', { href: link, 'data-key': 'personal-code-link', target: '_blank', rel: 'noopener' }, t('checkin.link'))),
+      ),
+    ),
+    h('div', { class: 'row end' }, close),
+  )
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
+  close.focus()
+  return ''
+}
+
 export function createCheckinQr({ meetingId }) {
   const state = { shown: false, code: null, error: '', timer: null }
   const el = h('div', { class: 'checkin-qr' })

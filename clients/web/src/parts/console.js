@@ -11,7 +11,7 @@ import { t, label } from '../../../shared/i18n/index.js'
 import { formatTime, formatDateTime } from '../../../shared/time.js'
 import { confirmDialog } from '../../../shared/confirm.js'
 import { isEarly, WINDOW_MIN } from '../../../shared/checkin.js'
-import { createCheckinQr } from './checkin-qr.js'
+import { createCheckinQr, showPersonalCode } from './checkin-qr.js'
 import { createSpeakingTime } from './speaking-time.js'
 import { presentControl, presenterControl, clampPage } from './present.js'
 import { floorLine } from './speak.js'
@@ -37,6 +37,7 @@ export function createConsole({ role, act, documents, meetingId }) {
     absent: new Map(), // user id -> reason input, once "absent" was pressed
     filter: '',
     missingOnly: false,
+    codeError: '',
   }
   const chair = () => role() === 'chair'
   const checkinQr = createCheckinQr({ meetingId })
@@ -489,6 +490,11 @@ export function createConsole({ role, act, documents, meetingId }) {
     })
   }
 
+  async function personalCode(p) {
+    state.codeError = await showPersonalCode(meetingId, p)
+    renderAttendance()
+  }
+
   function renderAttendance() {
     const room = state.room
     const q = state.filter.trim().toLocaleLowerCase('vi')
@@ -506,6 +512,7 @@ export function createConsole({ role, act, documents, meetingId }) {
       h('h2', { id: 'c-attendance' }, t('console.attendance')),
       h('p', { class: 'meta' }, t('console.attendanceCount', { present, count: everyone.length })),
       sessionState(room) === 'closed' ? null : checkinQr.el,
+      state.codeError ? h('p', { class: 'error', role: 'alert' }, state.codeError) : null,
       h(
         'div',
         { class: 'row' },
@@ -542,6 +549,7 @@ export function createConsole({ role, act, documents, meetingId }) {
                 a?.present ? null : h('button', { type: 'button', 'data-key': `mark-${p.id}`, onclick: () => act('attendance.mark', { user: Number(p.id), present: true }) }, t('console.markPresent')),
                 reason ?? null,
                 h('button', { type: 'button', 'data-key': `absent-${p.id}`, onclick: () => markAbsent(p) }, t('console.markAbsent')),
+                a?.present || sessionState(room) === 'closed' ? null : h('button', { type: 'button', 'data-key': `code-${p.id}`, 'aria-label': t('checkin.personalFor', { name: p.name }), onclick: () => personalCode(p) }, t('checkin.personal')),
               ),
             )
           }),
