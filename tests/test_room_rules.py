@@ -311,3 +311,13 @@ async def test_the_chair_sets_speaking_time_per_item_and_speaker_and_adds_time(
     agenda = c["display"].doc.get("agenda", type=pycrdt.Array).to_py()
     assert [e["speech_limit_s"] for e in agenda if int(e["id"]) == item] == [180]
     assert [int(e["id"]) for e in agenda] == world.agenda
+
+
+def test_the_window_reads_the_start_as_the_room_does() -> None:
+    """A start without a zone is Vietnam time, as everywhere in the rooms."""
+    aware = checkin.starts_ms("2026-12-15T08:00:00+07:00")
+    assert aware is not None and checkin.starts_ms("2026-12-15T08:00:00") == aware
+    assert checkin.starts_ms("mai") is None and checkin.starts_ms(None) is None
+    assert checkin.early("2026-12-15T08:00:00+07:00", aware - checkin.WINDOW_MS - 1)
+    assert not checkin.early("2026-12-15T08:00:00+07:00", aware - checkin.WINDOW_MS)
+    assert not checkin.early(None, 0)  # no start: nothing to be early for

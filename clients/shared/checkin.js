@@ -2,11 +2,13 @@
 // people check in, and the chair opens the session unasked, from
 // WINDOW_MIN minutes before the start.
 
+import { toDate } from './time.js'
+
 export const WINDOW_MIN = 60
 
 /** ms since the epoch when check-in opens, or null without a start time. */
 export function windowOpensAt(startsAt) {
-  const start = Date.parse(startsAt ?? '')
+  const start = toDate(startsAt)?.getTime()
   return Number.isFinite(start) ? start - WINDOW_MIN * 60 * 1000 : null
 }
 

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from collab_server.domain.calendar import LOCAL_TZ
 from collab_server.errors import BadCheckinCode
 
 # Check-in (and opening the session without confirmation) starts this many
@@ -40,9 +41,12 @@ def starts_ms(starts_at: object) -> int | None:
     if not isinstance(starts_at, str) or not starts_at:
         return None
     try:
-        return int(datetime.fromisoformat(starts_at).timestamp() * 1000)
+        moment = datetime.fromisoformat(starts_at)
     except ValueError:
         return None
+    if moment.tzinfo is None:  # as people in the room read it (domain/calendar.py)
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return int(moment.timestamp() * 1000)
 
 
 def window_opens(starts_at: object) -> int | None:
