@@ -208,7 +208,8 @@ class Authz:
     async def meeting(self, status: str = "invited", *, agenda: int = 3, documents: int = 1,
                       cast: dict[str, str] | None = None,
                       title: str = "Họp thử phân quyền") -> Meeting:
-        starts = datetime.now(UTC) + timedelta(days=10)
+        # Within the check-in window (domain/checkin.py); cases a day early move it.
+        starts = datetime.now(UTC) + timedelta(minutes=30)
         async with self.pool.acquire() as conn, conn.transaction():
             mid: int = await conn.fetchval(
                 "INSERT INTO meetings (body_id, title, title_folded, starts_at, status,"
@@ -662,6 +663,9 @@ async def _own_role(a: Authz, role: str) -> Call:
     m = await a.meeting()
     me = a.users["delegate03"] if role == "anon" else a.users[PLAYER[role]]
     return Call({"meeting_id": m.id, "user_id": me}, json={"role": "guest"})
+fresh(f"GET {M}/checkin-code", "room code")
+fresh(f"GET {M}/checkin-code", "one person's code",
+      params=lambda a, m: {"user": a.users["delegate03"]})
 fresh(f"PUT {M}/response", json={"answer": "attend"})
 fresh(f"PUT {M}/response", "meeting in session", status="in_session", json={"answer": "attend"})
 fresh(f"POST {M}/documents", content=make_pdf(1), params={"filename": "to-trinh.pdf"})
@@ -940,6 +944,16 @@ acts("session.open", args={})
 acts("session.open", "draft meeting", status="draft", args={})
 acts("session.open", "meeting archived over HTTP", args={}, setup=over_http(
     ("chair", "in_session"), ("chair", "ended"), ("secretary", "archived")))
+
+
+async def _a_day_early(room: Room) -> None:
+    r = await room.a.http.patch(f"/api/meetings/{room.meeting.id}",
+                                json={"starts_at": soon(1)}, headers=room.a.auth("secretary"))
+    assert r.status_code == 200, r.text
+
+
+acts("session.open", "a day early, unconfirmed", setup=_a_day_early, args={})
+acts("session.open", "a day early, confirmed", setup=_a_day_early, args={"early": True})
 acts("session.suspend", setup=opened, args={})
 acts("session.resume", setup=then(opened, _suspend), args={})
 acts("session.close", setup=opened, args={})
@@ -958,6 +972,18 @@ async def _delegate_presents(room: Room) -> None:
 acts("present.page", "the delegate presents", setup=_delegate_presents,
      args=lambda room: {"document": room.meeting.documents[0], "page": 2})
 acts("attendance.check_in", args={})
+acts("attendance.check_in", "a day early", setup=_a_day_early, args={})
+
+
+async def _room_code(room: Room) -> None:
+    r = await room.a.http.get(f"/api/meetings/{room.meeting.id}/checkin-code",
+                              headers=room.a.auth("secretary"))
+    assert r.status_code == 200, r.text
+    room.memo["code"] = r.json()["code"]
+
+
+acts("attendance.check_in", "with the room code", setup=_room_code,
+     args=lambda room: {"code": room.memo["code"]})
 acts("attendance.mark",
      args=lambda room: {"user": room.user("delegate02"), "present": False, "reason": "Ốm"})
 acts("speaker.request", setup=opened, args={"kind": "question"})
@@ -987,6 +1013,11 @@ acts("speaker.grant", setup=then(opened, remember("d2", lambda r: r.request("del
 
 async def _give_floor(room: Room, who: str) -> None:
     await room.ok("chair", "speaker.grant", {"request": await room.request(who)})
+
+
+acts("speaker.extend", setup=then(opened, lambda r: _give_floor(r, "delegate02")),
+     args={"seconds": 60})
+acts("agenda.speech_limit", args=lambda room: {"item": room.meeting.agenda[0], "seconds": 180})
 
 
 acts("speaker.end", "another's speech",
@@ -1044,6 +1075,9 @@ def _message_to(desk: str) -> Setup:
 for _desk in ("secretary", "chair"):
     acts("message.reply", f"sent to the {_desk}", setup=_message_to(_desk),
          args=lambda room: {"message": room.memo["message"], "text": "Đã gửi"})
+
+
+acts("message.read", args={"upto": 1})
 
 
 async def open_room(a: Authz, status: str) -> Room:

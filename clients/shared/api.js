@@ -80,6 +80,7 @@ export const removeParticipant = (id, userId) =>
   call('DELETE', `/api/meetings/${seg(id)}/participants/${seg(userId)}`)
 export const respond = (id, answer) => call('PUT', `/api/meetings/${seg(id)}/response`, answer)
 export const findUsers = (q) => call('GET', `/api/users${query({ q })}`)
+export const checkinCode = (id, user) => call('GET', `/api/meetings/${seg(id)}/checkin-code${query({ user })}`)
 export const listRooms = () => call('GET', '/api/rooms')
 export const listDocuments = (id) => call('GET', `/api/meetings/${seg(id)}/documents`)
 export const uploadDocument = (id, file, params) =>

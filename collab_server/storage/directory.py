@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from collab_server.documents.text import terms
+
 USER_FIELDS = ("full_name", "title", "unit", "is_admin", "can_prepare", "is_active", "room_id")
 
 
@@ -22,8 +24,9 @@ class PgDirectory:
                     own_body_only: bool = False, inactive: bool = False
                     ) -> list[dict[str, Any]]:
         """The people a user may see: those of their own body, and those of the
-        meetings they take part in (guests from other bodies), filtered by name
-        or username. `inactive` adds the deactivated users of their own body."""
+        meetings they take part in (guests from other bodies), filtered by name,
+        username, title or unit, with or without diacritics. `inactive` adds
+        the deactivated users of their own body."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT u.id, u.username, u.full_name, u.title, u.unit, u.is_admin,"
@@ -34,12 +37,15 @@ class PgDirectory:
                 "   SELECT 1 FROM meeting_participants mine JOIN meeting_participants them"
                 "   ON them.meeting_id = mine.meeting_id"
                 "   WHERE mine.user_id = $1 AND them.user_id = u.id)))"
-                " AND ($3 = '' OR u.full_name ILIKE '%' || $3 || '%'"
-                "      OR u.username ILIKE '%' || $3 || '%')"
+                # Every word of the query, without diacritics, in the name,
+                # login, title or unit (schema/019_people_search.sql).
+                " AND (SELECT bool_and(strpos(fold_text(u.full_name || ' ' || u.username"
+                "      || ' ' || coalesce(u.title, '') || ' ' || coalesce(u.unit, '')),"
+                "      word) > 0) FROM unnest($3::text[]) AS word) IS NOT FALSE"
                 " ORDER BY b.name, u.full_name LIMIT 500",
                 caller_id,
                 body_id,
-                query,
+                terms(query),
                 own_body_only,
                 inactive,
             )

@@ -27,6 +27,7 @@ from collab_server import __version__, keys
 from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
+from collab_server.domain import checkin
 from collab_server.errors import AppError
 from collab_server.keys import ServerKeys, ensure_known
 from collab_server.live.connection import Connection, ConnectionLimits
@@ -62,6 +63,7 @@ from collab_server.transport import (
     search,
 )
 from collab_server.transport import annotations as annotated_copies
+from collab_server.transport import checkin as checkin_codes
 from collab_server.transport.guard import Guard
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
@@ -174,6 +176,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/response", meetings.respond, methods=["PUT"]),
         Route("/api/meetings/{meeting_id}/deputies", invitations.deputy_candidates),
         Route("/api/meetings/{meeting_id}/invitation.pdf", invitations.invitation_pdf),
+        Route("/api/meetings/{meeting_id}/checkin-code", checkin_codes.checkin_code),
         Route("/api/meetings/{meeting_id}/documents", documents.list_documents),
         Route("/api/meetings/{meeting_id}/documents", documents.upload, methods=["POST"]),
         Route("/api/meetings/{meeting_id}/documents/attach", minutes.attach_document,
@@ -256,6 +259,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         audit_sealer = await _audit_sealer(pool, app.state.keys, settings)
         # Every server must seal secret ballots the others can open (schema/011).
         await keys.ensure_known(pool, "ballot", app.state.keys.get("ballot"))
+        # And sign room check-in codes the others accept.
+        await keys.ensure_known(pool, checkin.KEY_NAME, app.state.keys.get(checkin.KEY_NAME))
         app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
@@ -284,7 +289,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.hub = Hub(
             PgDocStore(pool, merge=lambda parts: workers.run(merge_parts, parts, timeout=60)),
             app.state.meetings,
-            PgSession(pool),
+            PgSession(pool, app.state.keys),
             PgVoting(pool, app.state.keys),
             LiveSettings(
                 flush_window=settings.flush_window_ms / 1000,

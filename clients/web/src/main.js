@@ -1,6 +1,7 @@
 // The laptop client: session, header and hash routes.
 //   #/                         the caller's meetings
 //   #/meeting/ID[?tab=console] one meeting, live
+//   #/checkin/ID/CODE          a room check-in code (QR): checks in whoever is logged in
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
@@ -128,10 +129,12 @@ async function route() {
   renderHeader()
   const ctx = { user: app.user, unauthorized: sessionExpired }
   const live = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
+  const checkin = /^#\/checkin\/([^/?#]+)\/([^/?#]+)/.exec(location.hash)
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
   const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
-  if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
+  if (checkin) setScreen(mountMeeting(main, decodeURIComponent(checkin[1]), { ...ctx, checkinCode: decodeURIComponent(checkin[2]) }))
+  else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))

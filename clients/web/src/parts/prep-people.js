@@ -6,6 +6,7 @@ import { listParticipants, addParticipant, updateParticipant, removeParticipant,
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
 import { refreshEvery } from '../../../shared/refresh.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 
 // While invitations are out, answers arrive without a reload.
 const ANSWERS_REFRESH_MS = 3000
@@ -59,6 +60,15 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
       state.notice = { kind: 'error', text: errorMessage(err) }
     }
     render()
+  }
+
+  async function remove(p) {
+    const yes = await confirmDialog({
+      title: t('confirm.removePersonTitle', { name: p.full_name }),
+      body: t('confirm.removePersonBody', { name: p.full_name, role: label('role', p.role) }),
+      confirm: t('confirm.removePersonYes'),
+    })
+    if (yes) run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name }))
   }
 
   const roleSelect = (id, value, onchange, disabled) =>
@@ -119,7 +129,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
                   h('th', { scope: 'row' }, p.full_name, h('span', { class: 'meta small' }, [p.title, p.unit].filter(Boolean).map((x) => ` · ${x}`).join(''))),
                   h('td', {}, h('label', { class: 'visually-hidden', for: `role-${p.user_id}` }, t('people.roleOf', { name: p.full_name })), roleSelect(`role-${p.user_id}`, p.role, (role) => run(() => updateParticipant(meetingId, p.user_id, role), t('people.saved')), !state.editable)),
                   h('td', { 'data-answer': p.response ?? 'pending' }, answer(p)),
-                  h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name })) }, t('people.remove')) : null),
+                  h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => remove(p) }, t('people.remove')) : null),
                 ),
               ),
             ),
