@@ -25,6 +25,9 @@ import { createConsole, quorumLine } from '../parts/console.js'
 
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 const CONSOLE_ROLES = new Set(['chair', 'secretary'])
+// The layout chosen last on this page: kept while moving between meetings,
+// gone with the page at logout (nothing of a person stays in storage).
+let chosenLayout = 'full' // full | reading
 
 export function mountMeeting(root, id, ctx) {
   const conn = new LiveConnection(
@@ -40,6 +43,8 @@ export function mountMeeting(root, id, ctx) {
     tab: 'reader',
     checkIn: 'idle', // idle | sending | done | failed
     checkInError: '',
+    layout: chosenLayout,
+    sideOpen: chosenLayout !== 'reading',
   }
   let alive = true
   let announcedItem
@@ -72,7 +77,8 @@ export function mountMeeting(root, id, ctx) {
   const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' })
   const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('meeting.views') })
   const agendaPanel = h('section', { class: 'panel agenda-panel', 'aria-labelledby': 'agenda-title' })
-  const reader = createReader({ meetingId: id, user: ctx.user, role, act, onError: (m) => { state.intentError = m; renderAlert() } })
+  const readingTools = h('span', { class: 'reading-tools' })
+  const reader = createReader({ meetingId: id, user: ctx.user, role, act, tools: readingTools, onError: (m) => { state.intentError = m; renderAlert() } })
   const speak = createSpeak({ user: ctx.user, role, act })
   const ballot = createBallot({ role, user: ctx.user, sendIntent })
   const proxy = createProxy({ user: ctx.user, act })
@@ -83,9 +89,48 @@ export function mountMeeting(root, id, ctx) {
   let console_ = null
   const consolePane = h('div', { class: 'console-pane', id: 'pane-console', role: 'tabpanel', 'aria-labelledby': 'tab-console', hidden: true })
   const readerPane = h('div', { class: 'reader-pane', id: 'pane-reader', role: 'tabpanel', 'aria-labelledby': 'tab-reader' }, reader.el)
-  const side = h('div', { class: 'side' }, agendaPanel, speak.el, proxy.el, results.el, messages.el)
+  const side = h('div', { class: 'side', id: 'meeting-side' }, agendaPanel, speak.el, proxy.el, results.el, messages.el)
   const mainCol = h('div', { class: 'main-col' }, ballot.el, tabs, readerPane, consolePane)
-  root.replaceChildren(head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
+  const screen = h('div', { class: 'meeting' }, head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
+  root.replaceChildren(screen)
+
+  // The reading layout gives the page the window: the heading and the status
+  // rows fold away, the side panels open over the page on demand.
+  function setLayout(layout) {
+    state.layout = chosenLayout = layout
+    state.sideOpen = layout !== 'reading'
+    renderLayout()
+    reader.setReading(layout === 'reading')
+  }
+
+  function renderLayout() {
+    screen.dataset.layout = state.layout
+    screen.dataset.side = state.sideOpen ? 'open' : 'closed'
+    side.hidden = !state.sideOpen
+    const reading = state.layout === 'reading'
+    replaceContent(
+      readingTools,
+      h('button', {
+        type: 'button',
+        'data-key': 'side-toggle',
+        'aria-expanded': String(state.sideOpen),
+        'aria-controls': 'meeting-side',
+        onclick: () => {
+          state.sideOpen = !state.sideOpen
+          renderLayout()
+          reader.measure()
+        },
+      }, state.sideOpen ? t('reading.sideHide') : t('reading.sideShow')),
+      h('button', {
+        type: 'button',
+        'data-key': 'reading',
+        'aria-pressed': String(reading),
+        class: reading ? 'primary' : '',
+        onclick: () => setLayout(reading ? 'full' : 'reading'),
+      }, t('reading.toggle')),
+      h('span', { class: badgeClass(conn.status) + ' mini-badge', 'data-key': 'live-badge' }, statusLabel(conn.status)),
+    )
+  }
 
   function setupRole() {
     if (!CONSOLE_ROLES.has(role()) || console_) return
@@ -248,6 +293,7 @@ export function mountMeeting(root, id, ctx) {
 
   function render() {
     if (!alive) return
+    renderLayout()
     renderHead()
     renderStatus()
     renderAlert()
@@ -282,6 +328,7 @@ export function mountMeeting(root, id, ctx) {
     }
     renderStatus()
     renderAlert()
+    renderLayout()
   })
   const offSynced = conn.on('synced', () => {
     state.everSynced = true
@@ -302,6 +349,7 @@ export function mountMeeting(root, id, ctx) {
   }, 1000)
 
   render()
+  if (state.layout === 'reading') reader.setReading(true)
   loadInfo()
 
   return {
