@@ -8,6 +8,8 @@ Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
 
 from __future__ import annotations
 
+import signal
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.browser_support import Person, chromium, make_pdf, require_built, shot, upload
 from tests.conftest import PASSWORD, Server, World, build_world
+from tests.yclient import YClient
 
 expect.set_options(timeout=15_000)
 
@@ -175,3 +178,41 @@ async def test_full_screen_reading(browser: Browser, server: Server, stage: Stag
         assert not person.errors, person.errors
     finally:
         await person.close()
+
+
+async def test_a_frozen_server_is_noticed_within_seconds(browser: Browser, server: Server,
+                                                         stage: Stage) -> None:
+    """A server process that stops answering (SIGSTOP): the laptop says it is
+    not connected within 8 s, and is live again, resynced, after SIGCONT."""
+    hung = Server(server.database_url, server.workdir)
+    await hung.start()
+    person = await Person.open(browser, hung.http, viewport=LAPTOP_1366)
+    chair: YClient | None = None
+    try:
+        page = person.page
+        await person.login_api(stage.username("delegate03"), PASSWORD)
+        await person.goto(f"/#/meeting/{stage.meeting}")
+        badge = page.locator(".status-line .badge")
+        await expect(badge).to_have_text("Đã kết nối")
+        assert hung.process is not None
+        hung.process.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        try:
+            await expect(badge).to_have_text("Mất kết nối — đang thử lại", timeout=8_000)
+            noticed = time.monotonic() - stopped
+            await shot(page, "connection-lost")
+        finally:
+            hung.process.send_signal(signal.SIGCONT)
+        assert noticed < 8, noticed
+        await expect(badge).to_have_text("Đã kết nối")
+        # The room resyncs: what the chair does now reaches the laptop.
+        chair = await YClient(hung.ws, f"meeting/{stage.meeting}/room",
+                              stage.world.token("chair")).connect()
+        assert (await chair.intent("agenda.goto", {"step": 1}))["ok"]
+        await expect(page.locator('.agenda [aria-current="step"]')).to_contain_text("Nội dung 1")
+        assert not person.errors, person.errors
+    finally:
+        if chair is not None:
+            await chair.ws.close()
+        await person.close()
+        await hung.stop()
