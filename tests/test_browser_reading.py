@@ -8,7 +8,10 @@ Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.browser_support import Person, chromium, make_pdf, require_built, shot, upload
-from tests.conftest import PASSWORD, Server, World, build_world
+from tests.conftest import PASSWORD, ROOT, Server, World, build_world
 from tests.yclient import YClient
 
 expect.set_options(timeout=15_000)
@@ -45,6 +49,16 @@ class Stage:
     @property
     def doc(self) -> int:
         return int(self.document["id"])
+
+
+@pytest.fixture(scope="module")
+async def server(module_db: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    """conftest's server, given longer to start on a machine under load."""
+    srv = Server(module_db, tmp_path_factory.mktemp("server"))
+    await srv.start(timeout=120)
+    yield srv
+    await srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +199,7 @@ async def test_a_frozen_server_is_noticed_within_seconds(browser: Browser, serve
     """A server process that stops answering (SIGSTOP): the laptop says it is
     not connected within 8 s, and is live again, resynced, after SIGCONT."""
     hung = Server(server.database_url, server.workdir)
-    await hung.start()
+    await hung.start(timeout=120)
     person = await Person.open(browser, hung.http, viewport=LAPTOP_1366)
     chair: YClient | None = None
     try:
@@ -216,3 +230,232 @@ async def test_a_frozen_server_is_noticed_within_seconds(browser: Browser, serve
             await chair.ws.close()
         await person.close()
         await hung.stop()
+
+
+def catalogues() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both string catalogues, as the clients bundle them."""
+    script = ("import vi from './clients/shared/i18n/vi.js';"
+              "import en from './clients/shared/i18n/en.js';"
+              "console.log(JSON.stringify([vi, en]))")
+    out = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    vi, en = json.loads(out)
+    return vi, en
+
+
+def vietnamese_only(vi: dict[str, Any], en: dict[str, Any]) -> set[str]:
+    """Whole Vietnamese strings that English says differently, long enough
+    not to occur by chance inside other text."""
+    found = set()
+    for key, text in vi.items():
+        if not isinstance(text, str) or "{" in text or text == en.get(key) or len(text) < 6:
+            continue
+        if re.search(r"[^\x00-\x7f]", text):  # a Vietnamese letter: no English word
+            found.add(text)
+    return found
+
+
+@pytest.mark.parametrize("who", ["delegate01", "chair", "secretary"])
+async def test_the_language_switches_live_on_every_panel(browser: Browser, server: Server,
+                                                         stage: Stage, who: str) -> None:
+    """No reload: every visible panel of the meeting speaks English at once,
+    the console and the desk included."""
+    vi, en = catalogues()
+    vietnamese = vietnamese_only(vi, en)
+    person = await open_meeting(browser, server, stage, who, LAPTOP_1366)
+    try:
+        page = person.page
+        if who != "delegate01":
+            await page.click('[data-key="tab-console"]')
+            await expect(page.locator(".console")).to_be_visible()
+        await expect(page.locator(".agenda-panel h2")).to_have_text("Chương trình nghị sự")
+        await page.click('[data-key="lang"]')
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
+        await expect(page.locator(".agenda-panel h2")).to_have_text(str(en["meeting.agenda"]))
+        await expect(page.locator("#messages-title")).to_have_text(str(en["message.title"]))
+        await expect(page.locator("#speak-title")).to_have_text(str(en["speak.title"]))
+        if who == "delegate01":
+            for key, text in (("thumbs", "reader.thumbsToggle"),
+                              ("tool-pen", "annotate.tool.pen")):
+                await expect(page.locator(f'[data-key="{key}"]')).to_have_text(str(en[text]))
+        await expect(page.locator(".status-line .badge")).to_have_text("Connected")
+        # Every piece of text on the screen, as the catalogue would have it.
+        shown = await page.evaluate("""() => {
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+            const texts = []
+            while (walker.nextNode()) {
+                const node = walker.currentNode
+                if (node.parentElement?.getClientRects().length) texts.push(node.textContent.trim())
+            }
+            return texts
+        }""")
+        left = sorted(text for text in shown if text in vietnamese)
+        assert not left, left
+        # The titles of the hidden controls too (labels, regions).
+        labels = await page.evaluate("""() => [...document.querySelectorAll('[aria-label]')]
+            .filter((el) => el.getClientRects().length)
+            .map((el) => el.getAttribute('aria-label'))""")
+        left = sorted(text for text in labels if text in vietnamese)
+        assert not left, left
+        await page.click('[data-key="lang"]')
+        await expect(page.locator(".agenda-panel h2")).to_have_text("Chương trình nghị sự")
+        assert not person.errors, person.errors
+    finally:
+        await person.close()
+
+
+async def clients(server: Server, world: World, *who: str) -> dict[str, YClient]:
+    return {name: await YClient(server.ws, f"meeting/{world.meeting_id}/room",
+                                world.token(name)).connect() for name in who}
+
+
+async def ok(client: YClient, kind: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    reply = await client.intent(kind, args or {})
+    assert reply["ok"], (kind, reply)
+    result: dict[str, Any] = reply.get("result") or {}
+    return result
+
+
+async def test_the_floor_and_the_vote_counts_are_worded_right(browser: Browser,
+                                                              server: Server) -> None:
+    """'Mời bạn phát biểu.' for the speaker; '1 vote', '2 votes' in English."""
+    code = f"w{uuid.uuid4().hex[:6]}"
+    world = await build_world(server.database_url, delegates=3, code=code)
+    room = await clients(server, world, "chair", "delegate01", "delegate02", "delegate03")
+    person = await Person.open(browser, server.http, viewport=LAPTOP_1366)
+    try:
+        await ok(room["chair"], "session.open")
+        for name in ("delegate01", "delegate02", "delegate03"):
+            await ok(room[name], "attendance.check_in")
+        page = person.page
+        await person.login_api(f"{code}-delegate01", PASSWORD)
+        await person.goto(f"/#/meeting/{world.meeting_id}")
+        await expect(page.locator(".status-line .badge")).to_have_text("Đã kết nối")
+
+        asked = await ok(room["delegate01"], "speaker.request", {"kind": "speech"})
+        await ok(room["chair"], "speaker.grant", {"request": asked["request"]})
+        speak = page.locator(".speak")
+        await expect(speak).to_contain_text("Mời bạn phát biểu.")
+        await expect(speak).not_to_contain_text("được phát biểu")
+        await ok(room["chair"], "speaker.end")
+
+        poll = await ok(room["chair"], "poll.open", {
+            "question": "Thông qua dự toán?", "kind": "named", "rule": "present_majority"})
+        await ok(room["delegate01"], "vote.cast", {"poll": poll["poll"], "choice": 0})
+        await ok(room["delegate02"], "vote.cast", {"poll": poll["poll"], "choice": 1})
+        await ok(room["delegate03"], "vote.cast", {"poll": poll["poll"], "choice": 1})
+        await ok(room["chair"], "poll.close", {"poll": poll["poll"]})
+        await page.click(f'[data-key="result-{poll["poll"]}"]')
+        counts = page.locator(".results-panel .bar-count")
+        await expect(counts.first).to_be_visible()
+        await page.click('[data-key="lang"]')
+        await expect(counts.nth(0)).to_have_text(re.compile(r"^1 vote \("))
+        await expect(counts.nth(1)).to_have_text(re.compile(r"^2 votes \("))
+        assert not person.errors, person.errors
+    finally:
+        for client in room.values():
+            await client.ws.close()
+        await person.close()
+
+
+async def test_the_preparation_screen_says_it_plainly(browser: Browser, server: Server,
+                                                      stage: Stage) -> None:
+    """One 'Tạo cuộc họp mới', 'Phân loại tài liệu' with 'Thường', our own
+    file button; and an ended meeting offers no upload (the server says 409)."""
+    person = await Person.open(browser, server.http, viewport=LAPTOP_1366)
+    try:
+        page = person.page
+        conn = await asyncpg.connect(server.database_url)
+        try:
+            await conn.execute("UPDATE users SET can_prepare = true WHERE id = $1",
+                               stage.world.users["secretary"])
+        finally:
+            await conn.close()
+        await person.login_api(stage.username("secretary"), PASSWORD)
+        await person.goto("/#/prepare/new")
+        await expect(page.locator("h1")).to_have_text("Tạo cuộc họp mới")
+        await expect(page.get_by_text("Tạo cuộc họp mới", exact=True)).to_have_count(1)
+
+        await person.goto(f"/#/prepare/{stage.meeting}")
+        await expect(page.locator('label[for="d-conf"]')).to_have_text("Phân loại tài liệu")
+        options = await page.locator("#d-conf option").all_inner_texts()
+        assert options[0] == "Thường" and "Công khai" not in options, options
+        button = page.locator('[data-key="d-file-button"]')
+        await expect(button).to_have_text("Chọn tệp…")
+        await expect(page.locator('[data-key="d-file-name"]')).to_have_text("Chưa chọn tệp nào")
+        box = await page.locator("#d-file").bounding_box()
+        assert box is None or (box["width"] <= 1 and box["height"] <= 1), box
+        await page.set_input_files("#d-file", files=[{
+            "name": "to-trinh.pdf", "mimeType": "application/pdf",
+            "buffer": make_pdf(["To trinh"])}])
+        await expect(page.locator('[data-key="d-file-name"]')).to_have_text("to-trinh.pdf")
+        await page.click('[data-key="lang"]')
+        await expect(button).to_have_text("Choose a file…")
+        await page.click('[data-key="lang"]')
+        await shot(page, "prepare-upload")
+
+        # Once the meeting has ended: no form, and the server refuses too.
+        conn = await asyncpg.connect(server.database_url)
+        try:
+            await conn.execute("UPDATE meetings SET status = 'ended' WHERE id = $1",
+                               stage.meeting)
+            await person.goto("/#/")
+            await person.goto(f"/#/prepare/{stage.meeting}")
+            await expect(page.locator('[data-key="d-closed"]')).to_be_visible()
+            await expect(page.locator("form.upload")).to_be_hidden()
+            async with httpx.AsyncClient(base_url=server.http) as client:
+                r = await client.post(
+                    f"/api/meetings/{stage.meeting}/documents", params={"filename": "x.pdf"},
+                    content=make_pdf(["x"]),
+                    headers={"Authorization": f"Bearer {stage.world.token('secretary')}"})
+            assert r.status_code == 409, r.text
+            assert r.json()["error"]["message"].startswith("Cuộc họp đã kết thúc")
+        finally:
+            await conn.execute("UPDATE meetings SET status = 'invited' WHERE id = $1",
+                               stage.meeting)
+            await conn.close()
+        assert not person.errors, person.errors
+    finally:
+        await person.close()
+
+
+async def test_logout_leaves_no_meeting_title_in_the_history(browser: Browser, server: Server,
+                                                             stage: Stage) -> None:
+    person = await Person.open(browser, server.http, viewport=LAPTOP_1366)
+    try:
+        page = person.page
+        await person.login_ui(stage.username("guest"), PASSWORD)
+        await page.click(".meeting-card")
+        meeting_title = "Họp giao ban tuần"
+        await expect(page).to_have_title(re.compile(meeting_title))
+        await page.click('[data-key="back"]')
+        await expect(page.locator(".meeting-card")).to_be_visible()
+        await page.click(".meeting-card")
+        await expect(page).to_have_title(re.compile(meeting_title))
+        await page.click('[data-key="logout"]')
+        await expect(page.locator("form.login .notice")).to_be_visible()
+        assert meeting_title not in await page.title()
+        assert "#/meeting" not in page.url
+        # Back, as far as the history goes: the login screen, never the meeting.
+        # (go_back answers None for an entry of the same page: compare addresses.)
+        visited = [page.url]
+        for _ in range(6):
+            await page.go_back()
+            if page.url == visited[-1] or not page.url.startswith(server.http):
+                break
+            visited.append(page.url)
+            await expect(page.locator("#login-username")).to_be_visible()
+            assert meeting_title not in await page.title(), visited
+        assert not [url for url in visited if "/meeting/" in url], visited
+        # Nor forward again.
+        for _ in range(6):
+            before = page.url
+            await page.go_forward()
+            if page.url == before:
+                break
+            visited.append(page.url)
+            assert meeting_title not in await page.title(), visited
+        assert not [url for url in visited if "/meeting/" in url], visited
+        assert not person.errors, person.errors
+    finally:
+        await person.close()

@@ -607,6 +607,7 @@ export default {
   'attach.done': 'Attached: {title}.',
 
   // Reading on a laptop: the reading layout, full screen, fit the page.
+  'app.loggingOut': 'Logging out…',
   'reader.fitPage': 'Whole page',
   'reader.palette': 'Zoom and notes',
   'reader.layout': 'Layout',
@@ -615,4 +616,9 @@ export default {
   'reading.toggle': 'Reading view',
   'reading.sideShow': 'Show side panels',
   'reading.sideHide': 'Hide side panels',
+
+  // Reading on a laptop (issue 15): the upload form speaks our language.
+  'docs.pick': 'Choose a file…',
+  'docs.noFile': 'No file chosen',
+  'docs.closed': 'The meeting has ended; no more documents can be added.',
 }

@@ -607,6 +607,7 @@ export default {
   'attach.done': 'Đã đính kèm: {title}.',
 
   // Reading on a laptop: the reading layout, full screen, fit the page.
+  'app.loggingOut': 'Đang đăng xuất…',
   'reader.fitPage': 'Cả trang',
   'reader.palette': 'Thu phóng và ghi chú',
   'reader.layout': 'Bố cục',
@@ -615,4 +616,9 @@ export default {
   'reading.toggle': 'Chế độ đọc',
   'reading.sideShow': 'Hiện bảng bên',
   'reading.sideHide': 'Ẩn bảng bên',
+
+  // Reading on a laptop (issue 15): the upload form speaks our language.
+  'docs.pick': 'Chọn tệp…',
+  'docs.noFile': 'Chưa chọn tệp nào',
+  'docs.closed': 'Cuộc họp đã kết thúc; không thêm tài liệu được nữa.',
 }

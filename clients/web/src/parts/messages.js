@@ -5,7 +5,7 @@
 import { h, replaceContent } from '../../../shared/dom.js'
 import { LiveConnection, websocketUrl } from '../../../shared/live.js'
 import { sameId } from '../../../shared/room.js'
-import { t, errorMessage } from '../../../shared/i18n/index.js'
+import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
 
 export const MESSAGE_KINDS = ['document_request', 'technical', 'other']
@@ -46,7 +46,8 @@ export function createMessages({ user, inbox, sendIntent }) {
   const text = h('textarea', { id: 'msg-text', 'data-key': 'msg-text', rows: 3, maxlength: 1000 })
   const list = h('div', { class: 'msg-list', 'aria-live': 'polite' })
   const formSlot = h('div', {})
-  el.append(h('h2', { id: 'messages-title' }, t('message.title')), formSlot, list)
+  const heading = h('h2', { id: 'messages-title' }, t('message.title'))
+  el.append(heading, formSlot, list)
 
   async function send(e) {
     e.preventDefault()
@@ -107,7 +108,15 @@ export function createMessages({ user, inbox, sendIntent }) {
 
   renderForm()
   renderList()
-  const off = () => inbox.conn.doc.off('update', renderList)
+  const offLang = onLangChange(() => {
+    heading.textContent = t('message.title')
+    renderForm()
+    renderList()
+  })
+  const off = () => {
+    offLang()
+    inbox.conn.doc.off('update', renderList)
+  }
   inbox.conn.doc.on('update', renderList)
   return { el, destroy: off }
 }
@@ -118,7 +127,8 @@ export function createDesk({ inbox, role, sendIntent }) {
   const errors = new Map()
   const el = h('section', { class: 'panel desk', 'aria-labelledby': 'desk-title' })
   const list = h('div', {})
-  el.append(h('h2', { id: 'desk-title' }, t('message.desk')), list)
+  const heading = h('h2', { id: 'desk-title' }, t('message.desk'))
+  el.append(heading, list)
 
   async function reply(id) {
     const area = drafts.get(id)
@@ -176,5 +186,16 @@ export function createDesk({ inbox, role, sendIntent }) {
 
   render()
   inbox.conn.doc.on('update', render)
-  return { el, destroy: () => inbox.conn.doc.off('update', render), update: render }
+  const offLang = onLangChange(() => {
+    heading.textContent = t('message.desk')
+    render()
+  })
+  return {
+    el,
+    destroy: () => {
+      offLang()
+      inbox.conn.doc.off('update', render)
+    },
+    update: render,
+  }
 }

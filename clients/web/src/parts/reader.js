@@ -578,6 +578,7 @@ export function createReader(ctx) {
     thumbs.setAttribute('aria-label', t('reader.thumbs'))
     scroller.setAttribute('aria-label', t('reader.page'))
     searchPane.setAttribute('aria-label', t('search.title'))
+    palette.setAttribute('aria-label', t('reader.palette'))
     replaceContent(scopeSelect, h('option', { value: 'document' }, t('search.thisDocument')), h('option', { value: 'meeting' }, t('search.allDocuments')))
     scopeSelect.value = state.scope
     thumbsFor = null

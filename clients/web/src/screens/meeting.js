@@ -143,6 +143,7 @@ export function mountMeeting(root, id, ctx) {
   }
 
   function renderTabs() {
+    tabs.setAttribute('aria-label', t('meeting.views'))
     if (!console_) {
       tabs.hidden = true
       return
