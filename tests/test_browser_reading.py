@@ -155,6 +155,10 @@ async def test_the_page_gets_most_of_the_screen(browser: Browser, server: Server
         assert abs(after["top"] - before["top"]) < 2, (before, after)
         await page.click('[data-key="side-toggle"]')
         await expect(side).to_be_hidden()
+        await page.click('[data-key="side-toggle"]')
+        await expect(side).to_be_visible()
+        await page.keyboard.press("Escape")
+        await expect(side).to_be_hidden()
 
         # Thumbnails open beside the page, not above it.
         await page.click('[data-key="thumbs"]')

@@ -2,9 +2,10 @@
 // follow-the-presenter (on by default). Turning a page yourself leaves follow
 // mode; a button brings you back. Annotations sit on the page (annotate.js).
 //
-// In the reading layout (and full screen) the page takes what the window has
-// left below one row of tools: the annotation tools stand beside the page and
-// the follow notice floats over its corner, so nothing pushes the page down.
+// Zoom and the annotation tools stand beside the page and the follow notice
+// floats over its corner, so one row of tools sits above the page. In the
+// reading layout and full screen the page also takes what the window has
+// left below that row, fitted whole.
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { sameId, mayPresentPage } from '../../../shared/room.js'
@@ -38,7 +39,7 @@ export function createReader(ctx) {
     localZoom: null, // the reader's own zoom; null: the presenter's
     thumbs: false,
     fitPage: false, // the whole page in view instead of the full width
-    reading: false, // the reading layout: tools beside the page, not above
+    reading: false, // the reading layout: the page fills the window
     fullscreen: false,
     searchOpen: false,
     query: '',
@@ -55,6 +56,7 @@ export function createReader(ctx) {
   const el = h('section', { class: 'reader', 'aria-labelledby': 'reader-title' })
   const title = h('h2', { id: 'reader-title', class: 'visually-hidden' }, t('reader.title'))
   const bar = h('div', { class: 'reader-bar', role: 'toolbar', 'aria-label': t('reader.toolbar') })
+  const barMain = h('div', { class: 'bar-main' }) // rebuilt on every render
   const followSlot = h('div', { class: 'follow-slot', 'aria-live': 'polite' })
   const thumbs = h('nav', { class: 'thumbs', 'aria-label': t('reader.thumbs') })
   const img = h('img', { class: 'page-image', alt: '', draggable: 'false' })
@@ -63,7 +65,7 @@ export function createReader(ctx) {
   const pageStatus = h('p', { class: 'page-status', role: 'status' })
   const searchPane = h('aside', { class: 'search-pane', 'aria-label': t('search.title') })
   const pageCol = h('div', { class: 'page-col' }, scroller, pageStatus)
-  // Beside the page in the reading layout: zoom and the annotation tools.
+  // Beside the page: zoom and the annotation tools.
   const zoomSlot = h('div', { class: 'zoom-slot' })
   const palette = h('div', { class: 'palette', role: 'group', 'aria-label': t('reader.palette') }, zoomSlot)
   const body = h('div', { class: 'reader-body' }, thumbs, pageCol, searchPane)
@@ -101,7 +103,12 @@ export function createReader(ctx) {
     onError: (message) => ctx.onError?.(message),
   })
 
-  el.append(title, bar, annotator.toolbar, followSlot, body)
+  // One row of tools above the page; zoom and the note tools beside it, the
+  // follow notice over its corner: nothing else pushes the page down.
+  palette.append(annotator.toolbar)
+  body.insertBefore(palette, pageCol)
+  pageCol.prepend(followSlot)
+  el.append(title, bar, body)
 
   const doc = () => state.documents.find((d) => sameId(d.id, state.view.document)) ?? null
   const presenting = () => state.room?.presenting ?? {}
@@ -168,21 +175,6 @@ export function createReader(ctx) {
   }
 
   // -- layout --------------------------------------------------------------
-
-  /** Tools above the page (the meeting screen) or beside it (reading). */
-  function arrange() {
-    const reading = state.reading || state.fullscreen
-    el.dataset.arrange = reading ? 'reading' : 'full'
-    if (reading && annotator.toolbar.parentNode !== palette) {
-      palette.append(annotator.toolbar)
-      body.insertBefore(palette, pageCol)
-      pageCol.prepend(followSlot)
-    } else if (!reading && annotator.toolbar.parentNode !== el) {
-      bar.after(annotator.toolbar, followSlot)
-      palette.remove()
-    }
-    return reading
-  }
 
   // The page and the thumbnails reach down to the bottom of the window,
   // wherever the rows above them end.
@@ -409,12 +401,12 @@ export function createReader(ctx) {
     )
   }
 
-  function renderBar(reading) {
+  function renderBar() {
     const d = doc()
     const docs = state.documents
     const canPresent = mayPresentPage(state.room ?? { presenting: {} }, ctx.user, ctx.role())
     replaceContent(
-      bar,
+      barMain,
       docs.length
         ? h(
             'div',
@@ -461,7 +453,6 @@ export function createReader(ctx) {
             h('button', { type: 'button', 'data-key': 'page-next', 'aria-label': t('reader.next'), disabled: Boolean(d.page_count) && state.view.page >= d.page_count, onclick: () => turn(1) }, '›'),
           )
         : null,
-      reading ? null : zoomGroup(d),
       h(
         'div',
         { class: 'group', role: 'group', 'aria-label': t('reader.panels') },
@@ -486,21 +477,21 @@ export function createReader(ctx) {
             }, t('reader.presentThis'))
           : null,
       ),
-      h(
-        'div',
-        { class: 'group', role: 'group', 'aria-label': t('reader.layout') },
-        document.fullscreenEnabled !== false
-          ? h('button', {
-              type: 'button',
-              class: state.fullscreen ? 'primary' : '',
-              'data-key': 'fullscreen',
-              'aria-pressed': String(state.fullscreen),
-              onclick: toggleFullscreen,
-            }, state.fullscreen ? t('reader.fullscreenExit') : t('reader.fullscreen'))
-          : null,
-        ctx.tools ?? null,
-      ),
     )
+    renderLayoutGroup()
+  }
+
+  // Built once and kept at the end of the bar, so these keep the focus
+  // across renders.
+  const fullscreenButton = h('button', { type: 'button', 'data-key': 'fullscreen', onclick: toggleFullscreen })
+  const layoutGroup = h('div', { class: 'group', role: 'group' }, document.fullscreenEnabled !== false ? fullscreenButton : null, ctx.tools ?? null)
+  bar.append(barMain, layoutGroup)
+
+  function renderLayoutGroup() {
+    layoutGroup.setAttribute('aria-label', t('reader.layout'))
+    fullscreenButton.className = state.fullscreen ? 'primary' : ''
+    fullscreenButton.setAttribute('aria-pressed', String(state.fullscreen))
+    fullscreenButton.textContent = state.fullscreen ? t('reader.fullscreenExit') : t('reader.fullscreen')
   }
 
   function renderFollow() {
@@ -540,13 +531,13 @@ export function createReader(ctx) {
     applyFollow()
     // The document's details (title, confidentiality) may arrive after the room.
     const key = `${state.view.document}:${state.view.page}:${zoom()}:${doc() ? 'known' : 'unknown'}`
-    const reading = arrange()
+    el.dataset.fill = String(state.reading || state.fullscreen)
     frame.style.width = frameWidth()
     frame.style.aspectRatio = `1 / ${aspectOf(state.view)}`
     el.dataset.follow = String(state.follow)
     el.dataset.view = `${state.view.document}:${state.view.page}`
-    renderBar(reading)
-    replaceContent(zoomSlot, reading ? zoomGroup(doc()) : null)
+    renderBar()
+    replaceContent(zoomSlot, zoomGroup(doc()))
     renderFollow()
     renderThumbs()
     renderSearch()
@@ -623,7 +614,7 @@ export function createReader(ctx) {
     get view() {
       return { ...state.view, follow: state.follow }
     },
-    /** The reading layout: tools beside the page, the page fitted whole. */
+    /** The reading layout: the page fills the window below the tools, fitted whole. */
     setReading(reading) {
       if (state.reading === reading) return
       state.reading = reading

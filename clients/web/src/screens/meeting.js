@@ -91,7 +91,16 @@ export function mountMeeting(root, id, ctx) {
   const readerPane = h('div', { class: 'reader-pane', id: 'pane-reader', role: 'tabpanel', 'aria-labelledby': 'tab-reader' }, reader.el)
   const side = h('div', { class: 'side', id: 'meeting-side' }, agendaPanel, speak.el, proxy.el, results.el, messages.el)
   const mainCol = h('div', { class: 'main-col' }, ballot.el, tabs, readerPane, consolePane)
-  const screen = h('div', { class: 'meeting' }, head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
+  const screen = h('div', {
+    class: 'meeting',
+    // Esc folds the side panels that opened over the page.
+    onkeydown: (e) => {
+      if (e.key !== 'Escape' || state.layout !== 'reading' || !state.sideOpen) return
+      state.sideOpen = false
+      renderLayout()
+      screen.querySelector('[data-key="side-toggle"]')?.focus()
+    },
+  }, head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
   root.replaceChildren(screen)
 
   // The reading layout gives the page the window: the heading and the status
@@ -103,33 +112,37 @@ export function mountMeeting(root, id, ctx) {
     reader.setReading(layout === 'reading')
   }
 
+  // Built once, updated in place: a room update never takes the focus away.
+  const sideToggle = h('button', {
+    type: 'button',
+    'data-key': 'side-toggle',
+    'aria-controls': 'meeting-side',
+    onclick: () => {
+      state.sideOpen = !state.sideOpen
+      renderLayout()
+      reader.measure()
+    },
+  })
+  const readingToggle = h('button', {
+    type: 'button',
+    'data-key': 'reading',
+    onclick: () => setLayout(state.layout === 'reading' ? 'full' : 'reading'),
+  })
+  const miniBadge = h('span', { 'data-key': 'live-badge' })
+  readingTools.append(sideToggle, readingToggle, miniBadge)
+
   function renderLayout() {
     screen.dataset.layout = state.layout
     screen.dataset.side = state.sideOpen ? 'open' : 'closed'
     side.hidden = !state.sideOpen
     const reading = state.layout === 'reading'
-    replaceContent(
-      readingTools,
-      h('button', {
-        type: 'button',
-        'data-key': 'side-toggle',
-        'aria-expanded': String(state.sideOpen),
-        'aria-controls': 'meeting-side',
-        onclick: () => {
-          state.sideOpen = !state.sideOpen
-          renderLayout()
-          reader.measure()
-        },
-      }, state.sideOpen ? t('reading.sideHide') : t('reading.sideShow')),
-      h('button', {
-        type: 'button',
-        'data-key': 'reading',
-        'aria-pressed': String(reading),
-        class: reading ? 'primary' : '',
-        onclick: () => setLayout(reading ? 'full' : 'reading'),
-      }, t('reading.toggle')),
-      h('span', { class: badgeClass(conn.status) + ' mini-badge', 'data-key': 'live-badge' }, statusLabel(conn.status)),
-    )
+    sideToggle.setAttribute('aria-expanded', String(state.sideOpen))
+    sideToggle.textContent = state.sideOpen ? t('reading.sideHide') : t('reading.sideShow')
+    readingToggle.setAttribute('aria-pressed', String(reading))
+    readingToggle.className = reading ? 'primary' : ''
+    readingToggle.textContent = t('reading.toggle')
+    miniBadge.className = `${badgeClass(conn.status)} mini-badge`
+    miniBadge.textContent = statusLabel(conn.status)
   }
 
   function setupRole() {
