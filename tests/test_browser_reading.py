@@ -396,6 +396,9 @@ async def test_the_preparation_screen_says_it_plainly(browser: Browser, server: 
         await page.click('[data-key="lang"]')
         await expect(button).to_have_text("Choose a file…")
         await page.click('[data-key="lang"]')
+        # "Trực tuyến" reads as an online meeting: the room is "phòng họp".
+        await expect(page.locator("main")).not_to_contain_text("trực tuyến")
+        await page.locator("form.upload").scroll_into_view_if_needed()
         await shot(page, "prepare-upload")
 
         # Once the meeting has ended: no form, and the server refuses too.

@@ -355,7 +355,7 @@ export default {
   'prepare.moved.in_session': 'The meeting has started.',
   'prepare.moved.ended': 'The meeting has ended.',
   'prepare.moved.archived': 'Archived.',
-  'prepare.openLive': 'Open the live meeting (attendance, messages, display)',
+  'prepare.openLive': 'Go to the meeting room (attendance, messages, display)',
   'prepare.history': 'Status history',
   'warning.short_notice': 'Only {days} working days before the meeting. Decision 45/2018/QĐ-TTg asks for invitations and documents at least 3 working days ahead.',
 
@@ -535,7 +535,7 @@ export default {
   'record.heading': 'After the meeting: {title}',
   'record.link': 'Minutes and record',
   'record.linkLong': 'Minutes, conclusion notice and meeting record',
-  'record.openMeeting': 'Live meeting room',
+  'record.openMeeting': 'Go to the meeting room',
   'record.notEnded': 'The minutes and the conclusion notice are written once the meeting has ended.',
   'record.notForDisplay': 'The room display cannot open the minutes.',
 

@@ -355,7 +355,7 @@ export default {
   'prepare.moved.in_session': 'Cuộc họp đã bắt đầu.',
   'prepare.moved.ended': 'Cuộc họp đã kết thúc.',
   'prepare.moved.archived': 'Đã lưu trữ.',
-  'prepare.openLive': 'Mở phòng họp trực tuyến (điểm danh, tin nhắn, màn hình)',
+  'prepare.openLive': 'Vào phòng họp (điểm danh, tin nhắn, màn hình)',
   'prepare.history': 'Lịch sử trạng thái',
   'warning.short_notice': 'Chỉ còn {days} ngày làm việc trước cuộc họp. Quyết định 45/2018/QĐ-TTg yêu cầu gửi giấy mời và tài liệu trước ít nhất 3 ngày làm việc.',
 
@@ -535,7 +535,7 @@ export default {
   'record.heading': 'Sau cuộc họp: {title}',
   'record.link': 'Biên bản và hồ sơ',
   'record.linkLong': 'Biên bản, thông báo kết luận và hồ sơ cuộc họp',
-  'record.openMeeting': 'Phòng họp trực tuyến',
+  'record.openMeeting': 'Vào phòng họp',
   'record.notEnded': 'Biên bản và thông báo kết luận được soạn sau khi cuộc họp kết thúc.',
   'record.notForDisplay': 'Màn hình phòng họp không xem được biên bản.',
 
