@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-LAPTOP: ViewportSize = {"width": 1366, "height": 860}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 PROJECTOR: ViewportSize = {"width": 1920, "height": 1080}
 # What a laptop may keep after logout: the device's language and name.
 DEVICE_KEYS = {"phonghop.lang", "phonghop.device"}

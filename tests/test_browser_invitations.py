@@ -250,9 +250,9 @@ async def test_the_conclusion_notice_has_place_date_and_the_signing_form(
                 headers={"authorization": f"Bearer {world.token('secretary')}"})
         assert response.status_code == 201, response.text
         page = secretary.page
-        page.on("dialog", lambda dialog: dialog.accept())
         await secretary.goto(f"/#/minutes/{world.meeting_id}")
         await page.click('[data-key="conclusion-issue"]')
+        await page.locator('dialog[data-key="confirm-dialog"] [data-key="confirm-yes"]').click()
         link = page.locator('[data-key="conclusion-pdf"]')
         await expect(link).to_be_visible()
         href = await link.get_attribute("href")

@@ -38,6 +38,8 @@ from collab_server.errors import AppError, ProtocolError
 from collab_server.live.document import LiveDoc
 from collab_server.live.names import DocKey, DocKind
 from collab_server.protocol import (
+    PING_FRAME,
+    PONG_FRAME,
     AuthDenied,
     AwarenessEntry,
     AwarenessUpdate,
@@ -45,6 +47,8 @@ from collab_server.protocol import (
     IntentFrame,
     IntentResult,
     Message,
+    Ping,
+    Pong,
     QueryAwareness,
     SyncStep1,
     SyncStep2,
@@ -92,8 +96,8 @@ def fuzz(examples: int) -> settings:
     return settings(FUZZ, max_examples=max(1, int(examples * SCALE)))
 
 
-MESSAGE_TYPES = (SyncStep1, SyncStep2, SyncUpdate, AwarenessUpdate, QueryAwareness, AuthDenied,
-                 IntentFrame, IntentResult)
+MESSAGE_TYPES = (SyncStep1, SyncStep2, SyncUpdate, AwarenessUpdate, QueryAwareness, Ping, Pong,
+                 AuthDenied, IntentFrame, IntentResult)
 MAX_SAFE = 2**53  # lib0 varuints stay within JavaScript's exact integers
 
 
@@ -108,6 +112,10 @@ def encode(message: Message) -> bytes:
         return encode_awareness(message.entries)
     if isinstance(message, QueryAwareness):
         return bytes([3])
+    if isinstance(message, Ping):
+        return PING_FRAME
+    if isinstance(message, Pong):
+        return PONG_FRAME
     if isinstance(message, AuthDenied):
         return encode_auth_denied(message.reason)
     if isinstance(message, IntentFrame):
@@ -143,6 +151,8 @@ valid_messages = st.one_of(
     st.builds(AwarenessUpdate,
               st.lists(awareness_entries, max_size=MAX_AWARENESS_ENTRIES).map(tuple)),
     st.just(QueryAwareness()),
+    st.just(Ping()),
+    st.just(Pong()),
     st.builds(AuthDenied, any_text),
     st.builds(IntentFrame, any_text),
     st.builds(IntentResult, any_text),

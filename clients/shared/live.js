@@ -11,6 +11,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as authProtocol from 'y-protocols/auth'
 import { MessageType, SyncType, CloseCode, isFinalClose } from './messages.js'
 import { retryDelay, rateLimitedDelay, soonDelay } from './backoff.js'
+import { DEFAULT_HEARTBEAT, heartbeatAction, heartbeatTick } from './heartbeat.js'
 
 export const Status = Object.freeze({
   CONNECTING: 'connecting', // first connection, not yet synced
@@ -65,8 +66,9 @@ export class LiveConnection {
    * @param {boolean} [options.readOnly] never send document updates (the room)
    * @param {object|null} [options.awareness] initial local awareness state
    * @param {number} [options.intentTimeout] ms to wait for an INTENT_RESULT
-   * @param {number} [options.idleMs] silence after which the server is probed
-   * @param {number} [options.probeMs] ms to wait for the probe's answer
+   * @param {number} [options.idleMs] silence after which the server is pinged
+   * @param {number} [options.probeMs] ms to wait for the ping's answer
+   * @param {number} [options.connectMs] ms to wait for a socket to open
    * @param {object} [options.backoff] see backoff.js DEFAULT_BACKOFF
    * @param {typeof WebSocket} [options.WebSocket] for tests
    * @param {() => number} [options.random] for tests
@@ -79,8 +81,9 @@ export class LiveConnection {
     this.awareness = new awarenessProtocol.Awareness(this.doc)
     this.awareness.setLocalState(options.awareness ?? null)
     this.intentTimeout = options.intentTimeout ?? 10000
-    this.idleMs = options.idleMs ?? 25000
-    this.probeMs = options.probeMs ?? 10000
+    this.idleMs = options.idleMs ?? DEFAULT_HEARTBEAT.idleMs
+    this.probeMs = options.probeMs ?? DEFAULT_HEARTBEAT.deadlineMs
+    this.connectMs = options.connectMs ?? DEFAULT_HEARTBEAT.connectMs
     this._backoff = options.backoff ?? {}
     this._WebSocket = options.WebSocket ?? globalThis.WebSocket
     this._random = options.random ?? Math.random
@@ -96,6 +99,7 @@ export class LiveConnection {
     this._retryTimer = null
     this._retryAt = 0
     this._watchTimer = null
+    this._connectTimer = null
     this._deniedReason = ''
     this._listeners = new Map()
     this._pending = new Map()
@@ -170,6 +174,7 @@ export class LiveConnection {
     this._destroyed = true
     this._clearRetry()
     this._stopWatch()
+    this._clearConnectTimer()
     const ws = this._ws
     this._ws = null
     if (ws) {
@@ -208,7 +213,13 @@ export class LiveConnection {
     ws.binaryType = 'arraybuffer'
     this._ws = ws
     this._deniedReason = ''
+    this._clearConnectTimer()
+    this._connectTimer = setTimeout(() => {
+      this._connectTimer = null
+      if (this._ws === ws && ws.readyState !== 1) this._abandon(CloseCode.ABNORMAL, 'no answer')
+    }, this.connectMs)
     ws.onopen = () => {
+      this._clearConnectTimer()
       this._lastMessageAt = Date.now()
       this._probeSentAt = 0
       // Our state vector: the server answers with only what we miss.
@@ -249,6 +260,7 @@ export class LiveConnection {
 
   _afterClose(code, reason) {
     this._stopWatch()
+    this._clearConnectTimer()
     this._failPending('disconnected')
     const others = [...this.awareness.getStates().keys()].filter(
       (id) => id !== this.awareness.clientID,
@@ -287,22 +299,27 @@ export class LiveConnection {
     this._retryTimer = null
   }
 
-  // A socket can look open long after the wifi is gone. If the server has
-  // been silent for idleMs, ask it for the awareness states (it always has at
-  // least ours); no answer within probeMs means the socket is dead.
+  // A socket can look open long after the wifi is gone or the server froze:
+  // see heartbeat.js.
   _startWatch() {
     this._stopWatch()
-    const tick = Math.max(50, Math.min(this.idleMs, this.probeMs) / 2)
+    const options = { idleMs: this.idleMs, deadlineMs: this.probeMs }
     this._watchTimer = setInterval(() => {
       if (!this._isOpen()) return
       const now = Date.now()
-      if (this._probeSentAt && now - this._probeSentAt >= this.probeMs) {
+      const action = heartbeatAction({ now, lastMessageAt: this._lastMessageAt, pingSentAt: this._probeSentAt }, options)
+      if (action === 'dead') {
         this._abandon(CloseCode.ABNORMAL, 'no answer')
-      } else if (!this._probeSentAt && now - this._lastMessageAt >= this.idleMs) {
+      } else if (action === 'ping') {
         this._probeSentAt = now
-        this._send(MessageType.QUERY_AWARENESS, () => {})
+        this._send(MessageType.PING, () => {})
       }
-    }, tick)
+    }, heartbeatTick(options))
+  }
+
+  _clearConnectTimer() {
+    if (this._connectTimer !== null) clearTimeout(this._connectTimer)
+    this._connectTimer = null
   }
 
   _stopWatch() {
@@ -335,6 +352,8 @@ export class LiveConnection {
       case MessageType.INTENT_RESULT:
         this._receiveIntentResult(decoding.readVarString(decoder))
         break
+      case MessageType.PONG:
+        break // any frame counts as an answer (onmessage noted the time)
       default:
       // A newer server may speak more; what we do not know we leave alone.
     }

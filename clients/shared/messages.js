@@ -7,6 +7,8 @@ export const MessageType = Object.freeze({
   QUERY_AWARENESS: 3,
   INTENT: 100,
   INTENT_RESULT: 101,
+  PING: 102, // client to server: are you there? (heartbeat.js)
+  PONG: 103, // server to client: the answer, at once
 })
 
 export const SyncType = Object.freeze({

@@ -37,10 +37,13 @@ from collab_server.live.persister import Persister
 from collab_server.live.ports import DocStore, MeetingData, Record, SessionCheck, Socket, YDoc
 from collab_server.metrics import Metrics
 from collab_server.protocol import (
+    PONG_FRAME,
     AuthDenied,
     AwarenessUpdate,
     IntentFrame,
     IntentResult,
+    Ping,
+    Pong,
     QueryAwareness,
     SyncStep1,
     SyncStep2,
@@ -376,9 +379,11 @@ class Hub:
             # Always answered, even with no states: clients use it to probe a silent socket.
             for frame in live.awareness_frames() or [encode_awareness(())]:
                 conn.send(frame)
+        elif isinstance(message, Ping):
+            conn.send(PONG_FRAME)
         elif isinstance(message, IntentFrame):
             await self._intent(conn, live, message.text)
-        elif isinstance(message, AuthDenied | IntentResult):
+        elif isinstance(message, AuthDenied | IntentResult | Pong):
             raise ProtocolError(
                 "Máy khách không được gửi loại thông điệp này.", "Server-only message type."
             )

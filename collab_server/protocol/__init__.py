@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collab_server.protocol.intents import Intent, parse_intent
 from collab_server.protocol.messages import (
+    PING_FRAME,
+    PONG_FRAME,
     AuthDenied,
     AwarenessEntry,
     AwarenessUpdate,
@@ -11,6 +13,8 @@ from collab_server.protocol.messages import (
     IntentResult,
     Message,
     MessageType,
+    Ping,
+    Pong,
     QueryAwareness,
     SyncStep1,
     SyncStep2,
@@ -27,6 +31,8 @@ from collab_server.protocol.messages import (
 )
 
 __all__ = [
+    "PING_FRAME",
+    "PONG_FRAME",
     "AuthDenied",
     "AwarenessEntry",
     "AwarenessUpdate",
@@ -35,6 +41,8 @@ __all__ = [
     "IntentResult",
     "Message",
     "MessageType",
+    "Ping",
+    "Pong",
     "QueryAwareness",
     "SyncStep1",
     "SyncStep2",

@@ -16,6 +16,11 @@ class MessageType(IntEnum):
     QUERY_AWARENESS = 3
     INTENT = 100
     INTENT_RESULT = 101
+    # A laptop's heartbeat: it pings a socket that has been silent a while and
+    # gives the socket up if no frame follows within seconds. Stock Yjs
+    # clients never ping, so they never see a PONG.
+    PING = 102
+    PONG = 103
 
 
 class SyncType(IntEnum):
@@ -61,6 +66,16 @@ class QueryAwareness:
 
 
 @dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class AuthDenied:
     reason: str
 
@@ -81,6 +96,8 @@ Message = (
     | SyncUpdate
     | AwarenessUpdate
     | QueryAwareness
+    | Ping
+    | Pong
     | AuthDenied
     | IntentFrame
     | IntentResult
@@ -113,6 +130,10 @@ def decode(frame: bytes) -> Message:
         message = _decode_awareness(Reader(reader.var_bytes()))
     elif kind == MessageType.QUERY_AWARENESS:
         message = QueryAwareness()
+    elif kind == MessageType.PING:
+        message = Ping()
+    elif kind == MessageType.PONG:
+        message = Pong()
     elif kind == MessageType.AUTH:
         if reader.var_uint() != AuthType.PERMISSION_DENIED:
             raise ProtocolError("Loại xác thực không xác định.", "Unknown auth message type.")
@@ -176,6 +197,10 @@ def encode_awareness(entries: tuple[AwarenessEntry, ...] | list[AwarenessEntry])
 
 def encode_auth_denied(reason: str) -> bytes:
     return bytes((MessageType.AUTH, AuthType.PERMISSION_DENIED)) + var_string(reason)
+
+
+PONG_FRAME = bytes((MessageType.PONG,))
+PING_FRAME = bytes((MessageType.PING,))
 
 
 def encode_intent(text: str) -> bytes:

@@ -46,9 +46,30 @@ export function onLangChange(fn) {
 
 export const has = (key) => key in catalogues[lang] || key in catalogues.vi
 
+const pluralRules = new Map()
+
+/** The plural category of n in a language ('one', 'other' ...). */
+export function pluralCategory(n, language = lang) {
+  if (!pluralRules.has(language)) pluralRules.set(language, new Intl.PluralRules(language))
+  return pluralRules.get(language).select(Number(n))
+}
+
+/**
+ * A catalogue entry is a string, or for a counted phrase an object of plural
+ * forms ({one, other}) chosen by params.count: "1 vote", "2 votes", while
+ * Vietnamese needs one form.
+ */
+function pick(entry, params) {
+  if (typeof entry === 'string' || entry === undefined) return entry
+  const forms = entry
+  const count = Number(params.count)
+  if (!Number.isFinite(count)) return forms.other
+  return forms[pluralCategory(count)] ?? forms.other
+}
+
 /** The string for key in the current language, with {name} placeholders filled. */
 export function t(key, params = {}) {
-  const template = catalogues[lang][key] ?? catalogues.vi[key] ?? key
+  const template = pick(catalogues[lang][key], params) ?? pick(catalogues.vi[key], params) ?? key
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
     name in params ? String(params[name]) : whole,
   )

@@ -242,24 +242,36 @@ test('intents: matched by id, errors carry the code, timeouts and drops reject',
   conn.destroy()
 })
 
-test('a silent socket is probed, then abandoned and replaced', async () => {
-  const { conn } = connect({ idleMs: 40, probeMs: 40 })
+test('a silent socket is pinged, then abandoned and replaced', async () => {
+  const { conn, statuses } = connect({ idleMs: 40, probeMs: 40 })
   const ws = handshake(roomDoc())
-  await until(() => ws.frames().some(([type]) => type === MessageType.QUERY_AWARENESS))
+  await until(() => ws.frames().some(([type]) => type === MessageType.PING))
   await until(() => FakeSocket.all.length === 2)
   assert.equal(ws.closedWith, 1000)
+  assert.ok(statuses.some((s) => s.status === Status.RECONNECTING))
   conn.destroy()
 })
 
-test('an answered probe keeps the socket', async () => {
+test('an answered ping keeps the socket', async () => {
   const { conn } = connect({ idleMs: 40, probeMs: 60 })
   const ws = handshake(roomDoc())
-  await until(() => ws.frames().some(([type]) => type === MessageType.QUERY_AWARENESS))
-  ws.receive(frame(MessageType.AWARENESS, (e) =>
-    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(conn.awareness, [conn.awareness.clientID])),
-  ))
-  await sleep(40)
+  for (let n = 1; n <= 3; n++) {
+    await until(() => ws.frames().filter(([type]) => type === MessageType.PING).length === n)
+    ws.receive(frame(MessageType.PONG, () => {}))
+  }
   assert.equal(FakeSocket.all.length, 1)
+  assert.equal(conn.status, Status.LIVE)
+  conn.destroy()
+})
+
+test('a socket that never opens is given up and tried again', async () => {
+  const { conn, statuses } = connect({ connectMs: 30 })
+  const ws = last()
+  await until(() => FakeSocket.all.length === 2)
+  assert.notEqual(ws.closedWith, null)
+  assert.ok(statuses.some((s) => s.status === Status.RECONNECTING))
+  handshake(roomDoc())
+  assert.equal(conn.status, Status.LIVE)
   conn.destroy()
 })
 

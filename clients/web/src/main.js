@@ -10,6 +10,7 @@ import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
 import { me } from '../../shared/api.js'
 import { clearUserData, endSession } from '../../shared/session.js'
+import { markEntry, forgetHistory } from '../../shared/history.js'
 import { mountLogin } from '../../shared/login.js'
 import { t, errorMessage, getLang, setLang, otherLang, onLangChange } from '../../shared/i18n/index.js'
 import { mountMeetings } from './screens/meetings.js'
@@ -94,7 +95,9 @@ function sessionExpired() {
 async function logOut() {
   setScreen(null)
   app.user = null
+  replaceContent(main, h('p', { role: 'status' }, t('app.loggingOut')))
   await endSession()
+  await forgetHistory(`${t('login.title')} – ${t('app.name')}`)
   try {
     sessionStorage.setItem(NOTICE_KEY, 'login.loggedOut')
   } catch {
@@ -154,7 +157,9 @@ function takeNotice() {
 
 setLang(getLang(), { persist: false })
 onLangChange(renderHeader)
+markEntry()
 window.addEventListener('hashchange', () => {
+  markEntry()
   if (app.user) route()
 })
 route()

@@ -404,6 +404,7 @@ export function createAnnotator({ meetingId, user, role, frame, getView, onError
       return
     }
     toolbar.hidden = false
+    toolbar.setAttribute('aria-label', t('annotate.toolbar'))
     const a = active()
     const entry = a?.entry
     const notReady = entry && !entry.everSynced

@@ -5,7 +5,7 @@
 import { h, replaceContent } from '../../../shared/dom.js'
 import { LiveConnection, websocketUrl } from '../../../shared/live.js'
 import { sameId } from '../../../shared/room.js'
-import { t, errorMessage } from '../../../shared/i18n/index.js'
+import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
 
 export const MESSAGE_KINDS = ['document_request', 'technical', 'other']
@@ -82,7 +82,8 @@ export function createMessages({ user, inbox, sendIntent }) {
   const list = h('div', { class: 'msg-list', 'aria-live': 'polite' })
   const formSlot = h('div', {})
   const badgeSlot = h('span', { class: 'badge-slot' })
-  el.append(h('div', { class: 'panel-head' }, h('h2', { id: 'messages-title' }, t('message.title')), badgeSlot), formSlot, list)
+  const heading = h('h2', { id: 'messages-title' }, t('message.title'))
+  el.append(h('div', { class: 'panel-head' }, heading, badgeSlot), formSlot, list)
 
   async function send(e) {
     e.preventDefault()
@@ -145,7 +146,15 @@ export function createMessages({ user, inbox, sendIntent }) {
 
   renderForm()
   renderList()
-  const off = () => inbox.conn.doc.off('update', renderList)
+  const offLang = onLangChange(() => {
+    heading.textContent = t('message.title')
+    renderForm()
+    renderList()
+  })
+  const off = () => {
+    offLang()
+    inbox.conn.doc.off('update', renderList)
+  }
   inbox.conn.doc.on('update', renderList)
   return { el, destroy: off }
 }
@@ -157,7 +166,8 @@ export function createDesk({ inbox, role, user, sendIntent }) {
   const el = h('section', { class: 'panel desk', 'aria-labelledby': 'desk-title' })
   const list = h('div', {})
   const badgeSlot = h('span', { class: 'badge-slot' })
-  el.append(h('div', { class: 'panel-head' }, h('h2', { id: 'desk-title' }, t('message.desk')), badgeSlot), list)
+  const heading = h('h2', { id: 'desk-title' }, t('message.desk'))
+  el.append(h('div', { class: 'panel-head' }, heading, badgeSlot), list)
   const unread = () => unreadOf(inbox, user, { desk: role(), own: false })
 
   async function reply(id) {
@@ -220,5 +230,17 @@ export function createDesk({ inbox, role, user, sendIntent }) {
 
   render()
   inbox.conn.doc.on('update', render)
-  return { el, destroy: () => inbox.conn.doc.off('update', render), update: render, unread: () => unread().count }
+  const offLang = onLangChange(() => {
+    heading.textContent = t('message.desk')
+    render()
+  })
+  return {
+    el,
+    destroy: () => {
+      offLang()
+      inbox.conn.doc.off('update', render)
+    },
+    update: render,
+    unread: () => unread().count,
+  }
 }

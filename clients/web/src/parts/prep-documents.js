@@ -9,6 +9,8 @@ import { formatDateTime } from '../../../shared/time.js'
 import { createAttach } from './prep-attach.js'
 
 const CONFIDENTIALITY = ['public', 'internal', 'confidential']
+// The server takes documents until the meeting ends (domain/lifecycle.py).
+const DOCUMENTS_OPEN = new Set(['draft', 'invited', 'in_session'])
 
 /** Upload refusals carry a precise message (corrupt PDF, too many pages ...): show it. */
 export function serverError(err) {
@@ -19,7 +21,17 @@ export function serverError(err) {
 export function createDocumentsEditor({ meetingId, reload, unauthorized }) {
   const state = { meeting: null, editable: false, busy: false, notice: null, warnings: [], opens: new Map() }
   const el = h('section', { class: 'panel', 'aria-labelledby': 'p-docs' })
-  const file = h('input', { id: 'd-file', 'data-key': 'd-file', type: 'file', accept: '.pdf,.doc,.docx,.odt,.xls,.xlsx,.ppt,.pptx' })
+  // The browser's own file control speaks the browser's language ("Choose
+  // File"): it stays hidden behind a button and a name in ours.
+  const file = h('input', {
+    id: 'd-file',
+    'data-key': 'd-file',
+    type: 'file',
+    class: 'file-input',
+    'aria-describedby': 'd-file-name d-file-hint',
+    accept: '.pdf,.doc,.docx,.odt,.xls,.xlsx,.ppt,.pptx',
+    onchange: () => render(),
+  })
   const title = h('input', { id: 'd-title', 'data-key': 'd-title', maxlength: 300 })
   const conf = h('select', { id: 'd-conf', 'data-key': 'd-conf' })
   const item = h('select', { id: 'd-item', 'data-key': 'd-item' })
@@ -100,6 +112,8 @@ export function createDocumentsEditor({ meetingId, reload, unauthorized }) {
   function render() {
     const m = state.meeting
     const docs = m?.documents ?? []
+    const open = !m || DOCUMENTS_OPEN.has(m.status)
+    const chosen = file.files?.[0]
     conf.replaceChildren(...CONFIDENTIALITY.map((c) => h('option', { value: c, selected: c === (conf.value || m?.confidentiality || 'internal') }, label('confidentiality', c))))
     item.replaceChildren(h('option', { value: '' }, t('docs.noItem')), ...(m?.agenda ?? []).map((a, i) => h('option', { value: String(a.id), selected: String(a.id) === item.value }, `${i + 1}. ${a.title}`)))
     replaceContent(
@@ -130,11 +144,24 @@ export function createDocumentsEditor({ meetingId, reload, unauthorized }) {
             ),
           )
         : h('p', { class: 'meta' }, t('present.noDocuments')),
+      open ? null : h('p', { class: 'meta', 'data-key': 'd-closed' }, t('docs.closed')),
       h(
         'form',
-        { class: 'upload', onsubmit: upload },
+        { class: 'upload', onsubmit: upload, hidden: !open },
         h('h3', {}, t('docs.upload')),
-        h('div', { class: 'field' }, h('label', { for: 'd-file' }, t('docs.file')), file, h('p', { class: 'meta small' }, t('docs.fileHint'))),
+        h(
+          'div',
+          { class: 'field' },
+          h('span', { class: 'label' }, t('docs.file')),
+          h(
+            'div',
+            { class: 'file-pick' },
+            file,
+            h('label', { for: 'd-file', class: 'button', 'data-key': 'd-file-button' }, t('docs.pick')),
+            h('span', { id: 'd-file-name', class: chosen ? 'file-name' : 'file-name meta', 'data-key': 'd-file-name' }, chosen ? chosen.name : t('docs.noFile')),
+          ),
+          h('p', { class: 'meta small', id: 'd-file-hint' }, t('docs.fileHint')),
+        ),
         h('div', { class: 'field' }, h('label', { for: 'd-title' }, t('docs.docTitle')), title),
         h('div', { class: 'row' }, h('div', { class: 'field' }, h('label', { for: 'd-conf' }, t('prepare.confidentiality')), conf), h('div', { class: 'field' }, h('label', { for: 'd-item' }, t('docs.item')), item)),
         h('button', { type: 'submit', class: 'primary', 'data-key': 'd-upload', disabled: state.busy }, state.busy ? t('docs.uploadingShort') : t('docs.uploadButton')),

@@ -1,6 +1,11 @@
 // The document reader: one page at a time, thumbnails, zoom, search, and
 // follow-the-presenter (on by default). Turning a page yourself leaves follow
 // mode; a button brings you back. Annotations sit on the page (annotate.js).
+//
+// Zoom and the annotation tools stand beside the page and the follow notice
+// floats over its corner, so one row of tools sits above the page. In the
+// reading layout and full screen the page also takes what the window has
+// left below that row, fitted whole.
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { sameId, mayPresentPage } from '../../../shared/room.js'
@@ -33,6 +38,9 @@ export function createReader(ctx) {
     follow: true,
     localZoom: null, // the reader's own zoom; null: the presenter's
     thumbs: false,
+    fitPage: false, // the whole page in view instead of the full width
+    reading: false, // the reading layout: the page fills the window
+    fullscreen: false,
     searchOpen: false,
     query: '',
     scope: 'document',
@@ -48,6 +56,7 @@ export function createReader(ctx) {
   const el = h('section', { class: 'reader', 'aria-labelledby': 'reader-title' })
   const title = h('h2', { id: 'reader-title', class: 'visually-hidden' }, t('reader.title'))
   const bar = h('div', { class: 'reader-bar', role: 'toolbar', 'aria-label': t('reader.toolbar') })
+  const barMain = h('div', { class: 'bar-main' }) // rebuilt on every render
   const followSlot = h('div', { class: 'follow-slot', 'aria-live': 'polite' })
   const thumbs = h('nav', { class: 'thumbs', 'aria-label': t('reader.thumbs') })
   const img = h('img', { class: 'page-image', alt: '', draggable: 'false' })
@@ -55,7 +64,11 @@ export function createReader(ctx) {
   const scroller = h('div', { class: 'page-scroller', tabindex: '0', 'aria-label': t('reader.page') }, frame)
   const pageStatus = h('p', { class: 'page-status', role: 'status' })
   const searchPane = h('aside', { class: 'search-pane', 'aria-label': t('search.title') })
-  const body = h('div', { class: 'reader-body' }, thumbs, h('div', { class: 'page-col' }, scroller, pageStatus), searchPane)
+  const pageCol = h('div', { class: 'page-col' }, scroller, pageStatus)
+  // Beside the page: zoom and the annotation tools.
+  const zoomSlot = h('div', { class: 'zoom-slot' })
+  const palette = h('div', { class: 'palette', role: 'group', 'aria-label': t('reader.palette') }, zoomSlot)
+  const body = h('div', { class: 'reader-body' }, thumbs, pageCol, searchPane)
 
   // Search form: built once, so typing survives re-renders.
   const searchInput = h('input', {
@@ -90,7 +103,12 @@ export function createReader(ctx) {
     onError: (message) => ctx.onError?.(message),
   })
 
-  el.append(title, bar, annotator.toolbar, followSlot, body)
+  // One row of tools above the page; zoom and the note tools beside it, the
+  // follow notice over its corner: nothing else pushes the page down.
+  palette.append(annotator.toolbar)
+  body.insertBefore(palette, pageCol)
+  pageCol.prepend(followSlot)
+  el.append(title, bar, body)
 
   const doc = () => state.documents.find((d) => sameId(d.id, state.view.document)) ?? null
   const presenting = () => state.room?.presenting ?? {}
@@ -102,6 +120,17 @@ export function createReader(ctx) {
     if (state.localZoom !== null) return state.localZoom
     const z = Number(presenting().zoom)
     return state.follow && presented() && z > 0 ? Math.min(3, Math.max(0.5, z)) : 1
+  }
+  // Zoom 1 is the full width of the scroller, or with fitPage the width at
+  // which the whole page fits its height.
+  const pageFitWidth = () => {
+    const height = scroller.clientHeight - 16
+    const width = scroller.clientWidth - 16
+    return height > 0 && width > 0 ? Math.min(width, height / aspectOf(state.view)) : 0
+  }
+  function frameWidth() {
+    const base = state.fitPage ? pageFitWidth() : 0
+    return base ? `${Math.round(base * zoom())}px` : `${zoom() * 100}%`
   }
 
   // -- navigation ----------------------------------------------------------
@@ -138,6 +167,30 @@ export function createReader(ctx) {
     render()
   }
 
+  function setFit(fitPage) {
+    state.fitPage = fitPage
+    state.localZoom = null
+    lastKey = ''
+    render()
+  }
+
+  // -- layout --------------------------------------------------------------
+
+  // The page and the thumbnails reach down to the bottom of the window,
+  // wherever the rows above them end.
+  function measure() {
+    const top = scroller.getBoundingClientRect().top + (state.fullscreen ? 0 : globalThis.scrollY || 0)
+    el.style.setProperty('--page-top', `${Math.max(0, Math.round(top))}px`)
+  }
+
+  function toggleFullscreen() {
+    if (document.fullscreenElement) {
+      document.exitFullscreen?.().catch(() => {})
+    } else {
+      el.requestFullscreen?.().catch((err) => ctx.onError?.(errorMessage(err)))
+    }
+  }
+
   function zoomStep(dir) {
     const z = zoom()
     const i = ZOOMS.findIndex((v) => v >= z - 0.001)
@@ -157,7 +210,8 @@ export function createReader(ctx) {
       img.alt = ''
       return
     }
-    const wide = (scroller.clientWidth || 900) * zoom() * (globalThis.devicePixelRatio || 1) > 1400
+    const shown = (state.fitPage && pageFitWidth()) || scroller.clientWidth || 900
+    const wide = shown * zoom() * (globalThis.devicePixelRatio || 1) > 1400
     const url = pageUrl(document, page, { w: wide ? 'projector' : 'laptop', confidentiality: d.confidentiality })
     frame.dataset.loading = 'true'
     try {
@@ -171,6 +225,7 @@ export function createReader(ctx) {
           state.aspect.set(`${document}:${page}`, aspect)
           state.aspect.set(`${document}`, aspect)
           frame.style.aspectRatio = `${img.naturalWidth} / ${img.naturalHeight}`
+          frame.style.width = frameWidth()
           annotator.refresh()
         }
         delete frame.dataset.loading
@@ -333,12 +388,25 @@ export function createReader(ctx) {
 
   // -- toolbar -------------------------------------------------------------
 
+  function zoomGroup(d) {
+    if (!d) return null
+    return h(
+      'div',
+      { class: 'group', role: 'group', 'aria-label': t('reader.zoom') },
+      h('button', { type: 'button', 'data-key': 'zoom-out', 'aria-label': t('reader.zoomOut'), disabled: zoom() <= ZOOMS[0], onclick: () => zoomStep(-1) }, '−'),
+      h('span', { class: 'zoom-level', 'aria-live': 'polite' }, `${Math.round(zoom() * 100)}%`),
+      h('button', { type: 'button', 'data-key': 'zoom-in', 'aria-label': t('reader.zoomIn'), disabled: zoom() >= ZOOMS.at(-1), onclick: () => zoomStep(1) }, '+'),
+      h('button', { type: 'button', 'data-key': 'zoom-fit', 'aria-pressed': String(!state.fitPage), onclick: () => (state.fitPage ? setFit(false) : setZoom(1)) }, t('reader.fit')),
+      h('button', { type: 'button', 'data-key': 'zoom-page', 'aria-pressed': String(state.fitPage), onclick: () => setFit(true) }, t('reader.fitPage')),
+    )
+  }
+
   function renderBar() {
     const d = doc()
     const docs = state.documents
     const canPresent = mayPresentPage(state.room ?? { presenting: {} }, ctx.user, ctx.role())
     replaceContent(
-      bar,
+      barMain,
       docs.length
         ? h(
             'div',
@@ -385,16 +453,6 @@ export function createReader(ctx) {
             h('button', { type: 'button', 'data-key': 'page-next', 'aria-label': t('reader.next'), disabled: Boolean(d.page_count) && state.view.page >= d.page_count, onclick: () => turn(1) }, '›'),
           )
         : null,
-      d
-        ? h(
-            'div',
-            { class: 'group', role: 'group', 'aria-label': t('reader.zoom') },
-            h('button', { type: 'button', 'data-key': 'zoom-out', 'aria-label': t('reader.zoomOut'), disabled: zoom() <= ZOOMS[0], onclick: () => zoomStep(-1) }, '−'),
-            h('span', { class: 'zoom-level', 'aria-live': 'polite' }, `${Math.round(zoom() * 100)}%`),
-            h('button', { type: 'button', 'data-key': 'zoom-in', 'aria-label': t('reader.zoomIn'), disabled: zoom() >= ZOOMS.at(-1), onclick: () => zoomStep(1) }, '+'),
-            h('button', { type: 'button', 'data-key': 'zoom-fit', onclick: () => setZoom(1) }, t('reader.fit')),
-          )
-        : null,
       h(
         'div',
         { class: 'group', role: 'group', 'aria-label': t('reader.panels') },
@@ -420,6 +478,20 @@ export function createReader(ctx) {
           : null,
       ),
     )
+    renderLayoutGroup()
+  }
+
+  // Built once and kept at the end of the bar, so these keep the focus
+  // across renders.
+  const fullscreenButton = h('button', { type: 'button', 'data-key': 'fullscreen', onclick: toggleFullscreen })
+  const layoutGroup = h('div', { class: 'group', role: 'group' }, document.fullscreenEnabled !== false ? fullscreenButton : null, ctx.tools ?? null)
+  bar.append(barMain, layoutGroup)
+
+  function renderLayoutGroup() {
+    layoutGroup.setAttribute('aria-label', t('reader.layout'))
+    fullscreenButton.className = state.fullscreen ? 'primary' : ''
+    fullscreenButton.setAttribute('aria-pressed', String(state.fullscreen))
+    fullscreenButton.textContent = state.fullscreen ? t('reader.fullscreenExit') : t('reader.fullscreen')
   }
 
   function renderFollow() {
@@ -459,11 +531,13 @@ export function createReader(ctx) {
     applyFollow()
     // The document's details (title, confidentiality) may arrive after the room.
     const key = `${state.view.document}:${state.view.page}:${zoom()}:${doc() ? 'known' : 'unknown'}`
-    frame.style.width = `${zoom() * 100}%`
+    el.dataset.fill = String(state.reading || state.fullscreen)
+    frame.style.width = frameWidth()
     frame.style.aspectRatio = `1 / ${aspectOf(state.view)}`
     el.dataset.follow = String(state.follow)
     el.dataset.view = `${state.view.document}:${state.view.page}`
     renderBar()
+    replaceContent(zoomSlot, zoomGroup(doc()))
     renderFollow()
     renderThumbs()
     renderSearch()
@@ -489,12 +563,42 @@ export function createReader(ctx) {
       turn(-1)
     }
   })
-  const offLang = onLangChange(render)
+  const offLang = onLangChange(() => {
+    title.textContent = t('reader.title')
+    bar.setAttribute('aria-label', t('reader.toolbar'))
+    thumbs.setAttribute('aria-label', t('reader.thumbs'))
+    scroller.setAttribute('aria-label', t('reader.page'))
+    searchPane.setAttribute('aria-label', t('search.title'))
+    palette.setAttribute('aria-label', t('reader.palette'))
+    replaceContent(scopeSelect, h('option', { value: 'document' }, t('search.thisDocument')), h('option', { value: 'meeting' }, t('search.allDocuments')))
+    scopeSelect.value = state.scope
+    thumbsFor = null
+    render()
+  })
   const onResize = () => {
     lastKey = ''
+    measure()
     render()
   }
   globalThis.addEventListener('resize', onResize)
+  const onFullscreen = () => {
+    const fullscreen = document.fullscreenElement === el
+    if (fullscreen !== state.fullscreen) state.fitPage = fullscreen || state.reading
+    state.fullscreen = fullscreen
+    render()
+    measure()
+    // The page's size changed with the screen: fit it again.
+    onResize()
+  }
+  document.addEventListener('fullscreenchange', onFullscreen)
+  // Rows above the page grow and shrink (a ballot opens, the tools wrap).
+  const sizes = typeof ResizeObserver === 'function'
+    ? new ResizeObserver(() => {
+        measure()
+        if (state.fitPage) frame.style.width = frameWidth()
+      })
+    : null
+  sizes?.observe(el)
 
   return {
     el,
@@ -510,10 +614,24 @@ export function createReader(ctx) {
     get view() {
       return { ...state.view, follow: state.follow }
     },
+    /** The reading layout: the page fills the window below the tools, fitted whole. */
+    setReading(reading) {
+      if (state.reading === reading) return
+      state.reading = reading
+      state.fitPage = reading
+      lastKey = ''
+      render()
+      measure()
+      onResize()
+    },
+    measure,
     destroy() {
       alive = false
       offLang()
       globalThis.removeEventListener('resize', onResize)
+      document.removeEventListener('fullscreenchange', onFullscreen)
+      sizes?.disconnect()
+      if (document.fullscreenElement === el) document.exitFullscreen?.().catch(() => {})
       thumbObserver?.disconnect()
       annotator.destroy()
     },

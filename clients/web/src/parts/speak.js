@@ -29,7 +29,8 @@ export function createSpeak({ user, role, act }) {
   const el = h('section', { class: 'panel speak', 'aria-labelledby': 'speak-title' })
   const timerSlot = h('div', { class: 'floor-slot' })
   const body = h('div', {})
-  el.append(h('h2', { id: 'speak-title' }, t('speak.title')), timerSlot, body)
+  const heading = h('h2', { id: 'speak-title' }, t('speak.title'))
+  el.append(heading, timerSlot, body)
 
   function renderTimer() {
     if (!state.room) return
@@ -38,6 +39,7 @@ export function createSpeak({ user, role, act }) {
 
   function render() {
     const room = state.room
+    heading.textContent = t('speak.title')
     if (!room) return
     renderTimer()
     const mine = ownRequest(room, user.id)

@@ -28,6 +28,9 @@ import { checkInOpen, windowOpensAt } from '../../../shared/checkin.js'
 
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 const CONSOLE_ROLES = new Set(['chair', 'secretary'])
+// The layout chosen last on this page: kept while moving between meetings,
+// gone with the page at logout (nothing of a person stays in storage).
+let chosenLayout = 'full' // full | reading
 
 export function mountMeeting(root, id, ctx) {
   const conn = new LiveConnection(
@@ -46,6 +49,8 @@ export function mountMeeting(root, id, ctx) {
     // A room code opened from the QR link (#/checkin/ID/CODE): sent once, after sync.
     code: ctx.checkinCode ?? null,
     codeDone: false,
+    layout: chosenLayout,
+    sideOpen: chosenLayout !== 'reading',
   }
   let alive = true
   let announcedItem
@@ -78,7 +83,8 @@ export function mountMeeting(root, id, ctx) {
   const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' })
   const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('meeting.views') })
   const agendaPanel = h('section', { class: 'panel agenda-panel', 'aria-labelledby': 'agenda-title' })
-  const reader = createReader({ meetingId: id, user: ctx.user, role, act, onError: (m) => { state.intentError = m; renderAlert() } })
+  const readingTools = h('span', { class: 'reading-tools' })
+  const reader = createReader({ meetingId: id, user: ctx.user, role, act, tools: readingTools, onError: (m) => { state.intentError = m; renderAlert() } })
   const speak = createSpeak({ user: ctx.user, role, act })
   const ballot = createBallot({ role, user: ctx.user, sendIntent })
   const proxy = createProxy({ user: ctx.user, act })
@@ -91,9 +97,61 @@ export function mountMeeting(root, id, ctx) {
   const consolePane = h('div', { class: 'console-pane', id: 'pane-console', role: 'tabpanel', 'aria-labelledby': 'tab-console', hidden: true })
   const readerPane = h('div', { class: 'reader-pane', id: 'pane-reader', role: 'tabpanel', 'aria-labelledby': 'tab-reader' }, reader.el)
   const invitation = createInvitation({ meetingId: id, unauthorized: ctx.unauthorized })
-  const side = h('div', { class: 'side' }, invitation.el, agendaPanel, speak.el, proxy.el, results.el, messages.el)
+  const side = h('div', { class: 'side', id: 'meeting-side' }, invitation.el, agendaPanel, speak.el, proxy.el, results.el, messages.el)
   const mainCol = h('div', { class: 'main-col' }, ballot.el, tabs, readerPane, consolePane)
-  root.replaceChildren(head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
+  const screen = h('div', {
+    class: 'meeting',
+    // Esc folds the side panels that opened over the page.
+    onkeydown: (e) => {
+      if (e.key !== 'Escape' || state.layout !== 'reading' || !state.sideOpen) return
+      state.sideOpen = false
+      renderLayout()
+      screen.querySelector('[data-key="side-toggle"]')?.focus()
+    },
+  }, head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
+  root.replaceChildren(screen)
+
+  // The reading layout gives the page the window: the heading and the status
+  // rows fold away, the side panels open over the page on demand.
+  function setLayout(layout) {
+    state.layout = chosenLayout = layout
+    state.sideOpen = layout !== 'reading'
+    renderLayout()
+    reader.setReading(layout === 'reading')
+  }
+
+  // Built once, updated in place: a room update never takes the focus away.
+  const sideToggle = h('button', {
+    type: 'button',
+    'data-key': 'side-toggle',
+    'aria-controls': 'meeting-side',
+    onclick: () => {
+      state.sideOpen = !state.sideOpen
+      renderLayout()
+      reader.measure()
+    },
+  })
+  const readingToggle = h('button', {
+    type: 'button',
+    'data-key': 'reading',
+    onclick: () => setLayout(state.layout === 'reading' ? 'full' : 'reading'),
+  })
+  const miniBadge = h('span', { 'data-key': 'live-badge' })
+  readingTools.append(sideToggle, readingToggle, miniBadge)
+
+  function renderLayout() {
+    screen.dataset.layout = state.layout
+    screen.dataset.side = state.sideOpen ? 'open' : 'closed'
+    side.hidden = !state.sideOpen
+    const reading = state.layout === 'reading'
+    sideToggle.setAttribute('aria-expanded', String(state.sideOpen))
+    sideToggle.textContent = state.sideOpen ? t('reading.sideHide') : t('reading.sideShow')
+    readingToggle.setAttribute('aria-pressed', String(reading))
+    readingToggle.className = reading ? 'primary' : ''
+    readingToggle.textContent = t('reading.toggle')
+    miniBadge.className = `${badgeClass(conn.status)} mini-badge`
+    miniBadge.textContent = statusLabel(conn.status)
+  }
 
   function setupRole() {
     if (!CONSOLE_ROLES.has(role()) || console_) return
@@ -108,6 +166,7 @@ export function mountMeeting(root, id, ctx) {
   }
 
   function renderTabs() {
+    tabs.setAttribute('aria-label', t('meeting.views'))
     if (!console_) {
       tabs.hidden = true
       return
@@ -268,6 +327,7 @@ export function mountMeeting(root, id, ctx) {
 
   function render() {
     if (!alive) return
+    renderLayout()
     renderHead()
     renderStatus()
     renderAlert()
@@ -304,6 +364,7 @@ export function mountMeeting(root, id, ctx) {
     }
     renderStatus()
     renderAlert()
+    renderLayout()
   })
   const offSynced = conn.on('synced', () => {
     state.everSynced = true
@@ -330,6 +391,7 @@ export function mountMeeting(root, id, ctx) {
   }, 1000)
 
   render()
+  if (state.layout === 'reading') reader.setReading(true)
   loadInfo()
 
   return {

@@ -118,7 +118,7 @@ export function mountPrepare(root, id, ctx) {
     for (const f of Object.values(fields)) f.disabled = disabled
     replaceContent(
       formPanel,
-      h('h2', { id: 'p-meeting' }, isNew ? t('prepare.newMeeting') : t('prepare.meeting')),
+      h('h2', { id: 'p-meeting' }, t('prepare.meeting')),
       h(
         'form',
         { class: 'prep-form', onsubmit: save, novalidate: true },
