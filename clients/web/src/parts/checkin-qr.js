@@ -6,7 +6,7 @@
 import qrcode from 'qrcode-generator'
 import { h, replaceContent } from '../../../shared/dom.js'
 import { checkinCode } from '../../../shared/api.js'
-import { t, errorMessage } from '../../../shared/i18n/index.js'
+import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -129,11 +129,13 @@ export function createCheckinQr({ meetingId }) {
   }
 
   render()
+  const offLang = onLangChange(render)
   return {
     el,
     destroy() {
       state.shown = false
       clearTimeout(state.timer)
+      offLang()
     },
   }
 }
