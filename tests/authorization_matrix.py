@@ -313,6 +313,8 @@ HTTP: tuple[Rule, ...] = (
     Rule("PATCH /api/body", users(("admin", "other_admin")), note="the caller's own body"),
     Rule("GET /api/rooms", users(USERS)),
     Rule("POST /api/rooms", users(("admin", "other_admin"))),
+    Rule("GET /api/display/now", users(()),
+         note="a display account of a room only (`users.room_id`); people get 403"),
     Rule("GET /api/holidays", users(USERS)),
     Rule("POST /api/holidays", users(("admin", "other_admin"))),
     Rule("DELETE /api/holidays/{day}", users(("admin",), other_admin=404),

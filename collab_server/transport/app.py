@@ -49,6 +49,7 @@ from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
     directory,
+    display,
     documents,
     errors,
     meetings,
@@ -203,6 +204,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/body", directory.update_body, methods=["PATCH"]),
         Route("/api/rooms", directory.list_rooms),
         Route("/api/rooms", directory.create_room, methods=["POST"]),
+        Route("/api/display/now", display.now),
         Route("/api/holidays", directory.list_holidays),
         Route("/api/holidays", directory.add_holiday, methods=["POST"]),
         Route("/api/holidays/{day}", directory.remove_holiday, methods=["DELETE"]),
