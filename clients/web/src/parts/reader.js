@@ -3,12 +3,13 @@
 // mode; a button brings you back. Annotations sit on the page (annotate.js).
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { sameId, mayPresentPage } from '../../../shared/room.js'
+import { sameId, mayPresentPage, mayPresent } from '../../../shared/room.js'
 import { pageUrl, fetchImage } from '../../../shared/images.js'
 import { search } from '../../../shared/api.js'
 import { snippetNodes } from '../../../shared/snippet.js'
 import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { createAnnotator } from './annotate.js'
+import { followScroll, pagePoint } from './present-follow.js'
 
 const ZOOMS = [0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 2.5, 3]
 const A4 = Math.SQRT2
@@ -415,7 +416,7 @@ export function createReader(ctx) {
               class: onPresentedPage() ? '' : 'primary',
               'data-key': 'present-this',
               disabled: onPresentedPage(),
-              onclick: () => ctx.act('present.page', { document: Number(d.id), page: state.view.page, zoom: zoom() }),
+              onclick: () => ctx.act('present.page', { document: Number(d.id), page: state.view.page, zoom: zoom(), fit: presenting().fit ?? 'height', ...pagePoint(scroller, frame) }),
             }, t('reader.presentThis'))
           : null,
       ),
@@ -490,6 +491,15 @@ export function createReader(ctx) {
     }
   })
   const offLang = onLangChange(render)
+  const offScroll = followScroll({
+    scroller,
+    frame,
+    active: () => Boolean(state.room) && state.follow && onPresentedPage() && mayPresent(state.room, ctx.user, ctx.role()),
+    send: (point) => {
+      const p = presenting()
+      ctx.act('present.page', { document: Number(p.document), page: Number(p.page), zoom: Number(p.zoom) || 1, fit: p.fit ?? 'height', ...point })
+    },
+  })
   const onResize = () => {
     lastKey = ''
     render()
@@ -513,6 +523,7 @@ export function createReader(ctx) {
     destroy() {
       alive = false
       offLang()
+      offScroll()
       globalThis.removeEventListener('resize', onResize)
       thumbObserver?.disconnect()
       annotator.destroy()
