@@ -613,6 +613,7 @@ export default {
   'poll.basis.first.members': '{option} {count}/{base} thành viên = {share}',
   'poll.basis.first.present': '{option} {count}/{base} thành viên có mặt = {share}',
   'poll.basis.first.cast': '{option} {count}/{base} phiếu = {share}',
+  'poll.basis.members': '{count} thành viên ({share})',
   'poll.basis.noBallot': 'Không tham gia biểu quyết',
 
   // The projector: its room, waiting and closed screens, the page (issue 15, points 2, 5, 7)

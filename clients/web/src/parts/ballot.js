@@ -47,7 +47,7 @@ export function resultView(poll) {
           { class: r.absent ? 'absent' : '' },
           h('span', { class: 'bar-label' }, r.label),
           h('span', { class: 'bar', style: `--share:${r.share}` }),
-          h('span', { class: 'bar-count' }, t('poll.votes', { count: r.count, share: formatShare(r.share, getLang()) })),
+          h('span', { class: 'bar-count' }, t(r.absent ? 'poll.basis.members' : 'poll.votes', { count: r.count, share: formatShare(r.share, getLang()) })),
         ),
       ),
     ),
