@@ -116,6 +116,13 @@ async def test_a_room_display_watches_its_room_only_and_only_as_the_display(
     listed = (await http.get("/api/meetings", headers=bearer(screen))).json()["meetings"]
     assert [(x["id"], x["role"]) for x in listed] == [(world.meeting_id, "display")]
     assert (await http.get("/api/meetings", headers=bearer(elsewhere))).json()["meetings"] == []
+    await sql(world.url, "UPDATE meetings SET title_folded = 'hop giao ban tuan' WHERE id = $1",
+              world.meeting_id)
+    found = await http.get("/api/search", params={"q": "giao ban"}, headers=bearer(elsewhere))
+    assert found.status_code == 200 and found.json()["results"] == [], found.text
+    found = await http.get("/api/search", params={"q": "giao ban"},
+                           headers=bearer(world.token("delegate01")))
+    assert found.json()["results"], "a person listed finds it"
     # The display's share of the minutes: none.
     assert (await http.get(f"{m}/minutes/draft", headers=bearer(screen))).status_code == 403
 
