@@ -102,6 +102,7 @@ function showStage(id, { retry = IDLE_MS } = {}) {
           clearUserData()
           showLogin('login.expired')
         } else {
+          app.shown = { id: null, closedSince: null } // refused: mount it afresh next time
           later(retry)
         }
       },
