@@ -93,8 +93,9 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
                                                              microsecond=0)
     async with pool.acquire() as conn, conn.transaction():
         body = await conn.fetchval(
-            "INSERT INTO bodies (code, name) VALUES ('ubnd-demo', 'Ủy ban nhân dân tỉnh (demo)')"
-            " RETURNING id"
+            "INSERT INTO bodies (code, name, place, short_name, signing_authority, head_title)"
+            " VALUES ('ubnd-demo', 'Ủy ban nhân dân tỉnh (demo)', 'Quảng Bình', 'UBND',"
+            " 'TM. ỦY BAN NHÂN DÂN', 'CHỦ TỊCH') RETURNING id"
         )
         room_id = await conn.fetchval(
             "INSERT INTO rooms (body_id, name, seats) VALUES ($1, 'Phòng họp số 1', 92)"

@@ -229,6 +229,10 @@ HTTP: tuple[Rule, ...] = (
     Rule("PUT /api/meetings/{meeting_id}/response", meeting(guest=409, delegate=409,
                                                             secretary=409, chair=409),
          case="meeting in session"),
+    Rule("GET /api/meetings/{meeting_id}/deputies", meeting(("guest", "delegate")),
+         note="people of the body an invitee may send in their place"),
+    Rule("GET /api/meetings/{meeting_id}/invitation.pdf", meeting(READERS),
+         note="the invitation letter as sent; audited"),
     # Documents of a meeting.
     Rule("GET /api/meetings/{meeting_id}/documents", meeting(VIEWERS)),
     Rule("POST /api/meetings/{meeting_id}/documents", meeting(PREPARERS)),

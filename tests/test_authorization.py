@@ -607,6 +607,17 @@ async def _pending_deputy(a: Authz, m: Meeting) -> None:
 fresh(f"POST {M}/participants/{{user_id}}/deputy",
       ids=lambda a, m: {"user_id": a.users["delegate02"]}, prepare=_pending_deputy,
       json={"approve": True})
+fresh(f"GET {M}/deputies")
+
+
+async def _invitation_sent(a: Authz, m: Meeting) -> None:
+    pdf = make_pdf(1)
+    await a.pool.execute(
+        "INSERT INTO meeting_invitations (meeting_id, version, pdf, sha256, notice_days,"
+        " issued_by) VALUES ($1, 1, $2, sha256($2), 0, $3)", m.id, pdf, a.users["delegate02"])
+
+
+fresh(f"GET {M}/invitation.pdf", prepare=_invitation_sent)
 
 
 async def play_http(a: Authz, rule: Rule, role: str) -> tuple[Outcome, str]:

@@ -146,7 +146,7 @@ async def test_lifecycle_invitations_and_deputies(api: dict[str, Api], prep: Wor
     await sec.call("POST", f"{base}/status", 409, json={"to": "ended"})
     published = await sec.call("POST", f"{base}/status", json={"to": "invited"})
     assert published["status"] == "invited"
-    assert [w["code"] for w in published["warnings"]] == ["short_notice"]
+    assert [w["code"] for w in published["warnings"]] == ["no_notice"]
 
     await api["delegate01"].call("PUT", f"{base}/response", json={"answer": "attend"})
     await api["delegate02"].call("PUT", f"{base}/response", 400, json={"answer": "absent"})

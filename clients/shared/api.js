@@ -153,3 +153,9 @@ export async function availableExports(pollId, { fetchPoll = getPoll, probe = do
   )
   return Object.fromEntries(EXPORT_FORMATS.map((f, i) => [f, Boolean(found[i])]))
 }
+
+// Invitations: the letter as sent, whom an invitee may send, the chair's consent.
+export const invitationPdfUrl = (id) => `/api/meetings/${seg(id)}/invitation.pdf`
+export const deputyCandidates = (id) => call('GET', `/api/meetings/${seg(id)}/deputies`)
+export const decideDeputy = (id, userId, approve) =>
+  call('POST', `/api/meetings/${seg(id)}/participants/${seg(userId)}/deputy`, { approve })

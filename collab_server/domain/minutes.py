@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from collab_server.domain import calendar
+from collab_server.domain import calendar, signing
 
 MEMBER_ROLES = ("chair", "delegate")
 
@@ -73,7 +73,11 @@ class Person:
         return self.role in MEMBER_ROLES and self.stands_in_for is None
 
     def described(self) -> str:
-        return ", ".join(part for part in (self.name, self.title, self.unit) if part)
+        return signing.described(self.name, self.title, self.unit)
+
+    def titled(self) -> str:
+        """"Chủ tịch UBND tỉnh Trần Quốc Hưng", as a notice's subject names the chair."""
+        return f"{self.title.strip()} {self.name}" if self.title.strip() else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +152,9 @@ class MinutesRecord:
     speeches: tuple[Speech, ...] = ()
     polls: tuple[Poll, ...] = ()
     events: tuple[Event, ...] = ()
+    # The body's signing form (domain/signing.py): "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH".
+    signing_authority: str = ""
+    head_title: str = ""
 
     def role(self, role: str) -> Person | None:
         return next((p for p in self.people if p.role == role), None)

@@ -125,15 +125,20 @@ class PgMeetings:
             rows = await conn.fetch(
                 "SELECT m.id, m.title, m.starts_at, m.ends_at, m.status, m.kind,"
                 f" m.confidentiality, {ROLE_SQL} AS role, b.name AS body,"
-                " coalesce(r.name, '') AS room"
+                " coalesce(r.name, '') AS room,"
+                " p.response, p.response_reason, p.deputy_user_id, p.deputy_status,"
+                " d.full_name AS deputy_name, p.stands_in_for,"
+                " EXISTS (SELECT 1 FROM meeting_invitations i WHERE i.meeting_id = m.id)"
+                "   AS has_invitation"
                 " FROM meetings m JOIN bodies b ON b.id = m.body_id JOIN users u ON u.id = $1"
                 " LEFT JOIN rooms r ON r.id = m.room_id"
                 " LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $1"
+                " LEFT JOIN users d ON d.id = p.deputy_user_id"
                 f" WHERE ({ROLE_SQL}) IS NOT NULL OR (u.is_admin AND u.body_id = m.body_id)"
                 " ORDER BY m.starts_at DESC, m.id DESC",
                 user_id,
             )
-        return [_meeting_row(r) for r in rows]
+        return [_meeting_row(r) | _my_answer(r) for r in rows]
 
     async def detail(self, meeting_id: int) -> dict[str, Any]:
         async with self.pool.acquire() as conn:
@@ -255,3 +260,20 @@ def _meeting_row(r: asyncpg.Record) -> dict[str, Any]:
         "body": r["body"],
         "room": r["room"],
     }
+
+
+def _my_answer(r: asyncpg.Record) -> dict[str, Any]:
+    """The caller's own answer to the invitation, for the list to offer it."""
+    answer = None
+    if r["role"] is not None and r["role"] != "display":
+        answer = {
+            "response": r["response"],
+            "response_reason": r["response_reason"],
+            "stands_in_for": r["stands_in_for"],
+            "deputy": ({"user_id": r["deputy_user_id"], "full_name": r["deputy_name"],
+                        "status": r["deputy_status"]}
+                       if r["deputy_user_id"] is not None else None),
+        }
+    pdf = f"/api/meetings/{r['id']}/invitation.pdf" if r["has_invitation"] and (
+        answer is not None) else None
+    return {"my_answer": answer, "invitation_pdf": pdf}

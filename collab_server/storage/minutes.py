@@ -20,6 +20,7 @@ import orjson
 
 from collab_server.documents.text import fold
 from collab_server.domain import minutes as m
+from collab_server.domain import signing
 from collab_server.domain.calendar import iso
 
 
@@ -98,7 +99,8 @@ class PgMinutes:
                                                                   readonly=True):
             meeting = await conn.fetchrow(
                 "SELECT m.id, m.title, m.starts_at, m.opened_at, b.name AS body, b.place,"
-                " coalesce(r.name, '') AS room FROM meetings m JOIN bodies b ON b.id = m.body_id"
+                " b.signing_authority, b.head_title, coalesce(r.name, '') AS room"
+                " FROM meetings m JOIN bodies b ON b.id = m.body_id"
                 " LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id = $1", meeting_id)
             if meeting is None:
                 return None
@@ -129,7 +131,9 @@ class PgMinutes:
             closed = await _ended_at(conn, meeting_id)
         return m.MinutesRecord(
             meeting_id=meeting["id"], title=meeting["title"], body=meeting["body"],
-            place=meeting["place"], room=meeting["room"], starts_at=meeting["starts_at"],
+            place=signing.place_of(meeting["place"], meeting["body"]), room=meeting["room"],
+            signing_authority=meeting["signing_authority"], head_title=meeting["head_title"],
+            starts_at=meeting["starts_at"],
             opened_at=meeting["opened_at"], closed_at=closed,
             people=tuple(m.Person(
                 r["user_id"], r["full_name"], r["title"], r["unit"], r["role"],

@@ -164,8 +164,8 @@ async def get_body(request: Request) -> Response:
     user = await current_user(request)
     async with request.app.state.pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT id, code, name, place, retention_years, allow_secret_distribution"
-            " FROM bodies WHERE id = $1",
+            "SELECT id, code, name, place, retention_years, allow_secret_distribution,"
+            " short_name, signing_authority, head_title FROM bodies WHERE id = $1",
             user.body_id)
     return JSONResponse({"body": dict(row)})
 
@@ -181,12 +181,21 @@ async def update_body(request: Request) -> Response:
     secret = (fields.boolean("allow_secret_distribution")
               if fields.has("allow_secret_distribution") else None)
     retention = fields.integer("retention_years", minimum=1, maximum=100, required=False)
+    # How its documents are numbered and signed (domain/signing.py).
+    form = {key: fields.text(key, limit=limit, empty=True) if fields.has(key) else None
+            for key, limit in (("short_name", 30), ("signing_authority", 200),
+                               ("head_title", 100))}
     async with request.app.state.pool.acquire() as conn:
         await conn.execute(
             "UPDATE bodies SET name = coalesce($2, name), place = coalesce($3, place),"
             " allow_secret_distribution = coalesce($4, allow_secret_distribution),"
-            " retention_years = CASE WHEN $6 THEN $5 ELSE retention_years END WHERE id = $1",
-            user.body_id, name, place, secret, retention, fields.has("retention_years"))
+            " retention_years = CASE WHEN $6 THEN $5 ELSE retention_years END,"
+            " short_name = coalesce($7, short_name),"
+            " signing_authority = coalesce($8, signing_authority),"
+            " head_title = coalesce($9, head_title) WHERE id = $1",
+            user.body_id, name, place, secret, retention, fields.has("retention_years"),
+            form["short_name"], form["signing_authority"], form["head_title"])
     await record(request, user, "body.update", f"body:{user.body_id}", name=name, place=place,
-                 allow_secret_distribution=secret, retention_years=retention)
+                 allow_secret_distribution=secret, retention_years=retention,
+                 **{k: v for k, v in form.items() if v is not None})
     return await get_body(request)

@@ -30,7 +30,7 @@ from collab_server.transport.http import (
     read_json,
     record,
 )
-from collab_server.transport.meetings import notice_warnings
+from collab_server.transport.invitations import notice_warnings
 from collab_server.transport.responses import JSONResponse
 
 CONFIDENTIALITY = ("public", "internal", "confidential")

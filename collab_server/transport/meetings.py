@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.domain import calendar, role_grants, room
+from collab_server.domain import role_grants, room
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.agenda import time_plan
 from collab_server.domain.lifecycle import PREPARABLE, Status, allowed
@@ -16,6 +16,7 @@ from collab_server.domain.roles import Role
 from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from collab_server.live.hub import Hub
 from collab_server.live.names import DocKey, DocKind
+from collab_server.transport import invitations
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import (
     Fields,
@@ -101,6 +102,7 @@ async def get_meeting(request: Request) -> Response:
                                                             full=access.sees_everything)
     if access.sees_everything:
         meeting["transitions"] = await state.meetings.transitions(access.meeting_id)
+    await invitations.meeting_extras(request, user, access, meeting)
     return JSONResponse({"meeting": meeting})
 
 
@@ -119,29 +121,6 @@ async def update_meeting(request: Request) -> Response:
                  fields=sorted(fields))
     await _refresh(request, access.meeting_id)
     return JSONResponse({"meeting": await request.app.state.meetings.detail(access.meeting_id)})
-
-
-async def notice_warnings(request: Request, access: MeetingAccess) -> list[dict[str, Any]]:
-    """Decision 45/2018/QĐ-TTg: a regular meeting's invitations and documents go
-    out at least 3 working days ahead. Late is allowed, but the secretary is told."""
-    if access.kind != "regular":
-        return []
-    meeting = await request.app.state.meetings.detail(access.meeting_id)
-    holidays = await request.app.state.directory.holiday_dates(access.body_id)
-    today = calendar.local_day(datetime.now(UTC))
-    start = calendar.local_day(datetime.fromisoformat(meeting["starts_at"]))
-    days = calendar.working_days_between(today, start, holidays)
-    if days >= calendar.NOTICE_WORKING_DAYS:
-        return []
-    return [{
-        "code": "short_notice",
-        "working_days": days,
-        "message": f"Chỉ còn {days} ngày làm việc trước cuộc họp; Quyết định 45/2018/QĐ-TTg "
-                   f"yêu cầu gửi giấy mời và tài liệu trước ít nhất "
-                   f"{calendar.NOTICE_WORKING_DAYS} ngày làm việc.",
-        "message_en": f"Only {days} working days before the meeting; Decision 45/2018/QĐ-TTg "
-                      f"asks for at least {calendar.NOTICE_WORKING_DAYS}.",
-    }]
 
 
 async def transition(request: Request) -> Response:
@@ -163,15 +142,23 @@ async def transition(request: Request) -> Response:
         if room.session_state(live.doc) in ("open", "suspended"):
             raise Conflict("Phiên họp đang diễn ra; chủ tọa cần bế mạc trong phòng họp trước.",
                            "The session is still open; the chair closes it in the room first.")
-    warnings = await notice_warnings(request, access) if target is Status.INVITED else []
+    warnings: list[dict[str, Any]] = []
+    if target is Status.INVITED:
+        warnings = await invitations.notice_warnings(request, access)
+        # Rendered before the status moves: a letter that fails sends nothing.
+        letter = await invitations.render_letter(request, user, access)
     if not await request.app.state.meetings.transition(access.meeting_id, access.status, target,
                                                        user.id):
         raise Conflict("Trạng thái cuộc họp vừa được người khác thay đổi.",
                        "Someone changed the meeting's status first.")
     await record(request, user, "meeting.status", f"meeting:{access.meeting_id}",
                  **{"from": access.status.value, "to": target.value})
+    body: dict[str, Any] = {"status": target.value, "warnings": warnings}
+    if target is Status.INVITED:
+        issued = await invitations.issue(request, user, access, letter)
+        body["invitation"] = issued.to_json(access.meeting_id)
     await _refresh(request, access.meeting_id)
-    return JSONResponse({"status": target.value, "warnings": warnings})
+    return JSONResponse(body)
 
 
 # -- agenda ---------------------------------------------------------------------------
@@ -341,11 +328,24 @@ async def respond(request: Request) -> Response:
     fields = Fields(await read_json(request))
     answer = fields.choice("answer", ("attend", "absent", "deputy"))
     reason = fields.text("reason", limit=1000, required=answer == "absent")
+    participants = request.app.state.participants
+    mine = await participants.get(access.meeting_id, user.id)
+    if mine is not None and (mine["deputy"] or {}).get("status") == "approved":
+        raise Conflict("Chủ tọa đã đồng ý người dự thay của bạn; liên hệ thư ký để thay đổi.",
+                       "The chair approved your deputy; ask the secretary to change it.")
     deputy = None
     if answer == "deputy":
+        # Decision 45/2018/QĐ-TTg: a member may send a deputy, with the chair's
+        # consent; the chair and the secretary run the meeting themselves.
+        if access.role not in (Role.DELEGATE, Role.GUEST) or mine is None or \
+                mine["stands_in_for"] is not None:
+            raise Forbidden("Bạn không cử người dự thay cho cuộc họp này được.",
+                            "You may not send a deputy to this meeting.")
         deputy = fields.integer("deputy_user_id", minimum=1)
-        if deputy == user.id or await request.app.state.directory.user_body(deputy) is None:
-            raise BadRequest("Người dự thay không hợp lệ.", "Invalid deputy.")
+        candidates = await invitations.deputy_candidate_ids(request, access, user.id)
+        if deputy not in candidates:
+            raise BadRequest("Người dự thay phải là người của cơ quan, chưa tham dự cuộc họp.",
+                             "The deputy must belong to the body and not take part yet.")
     await request.app.state.participants.respond(access.meeting_id, user.id, answer, reason,
                                                  deputy)
     await record(request, user, "invitation.answer", f"meeting:{access.meeting_id}",

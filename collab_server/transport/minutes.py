@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from collab_server.documents.official import OfficialDocument, Signature, render
-from collab_server.domain import calendar
+from collab_server.domain import calendar, signing
 from collab_server.domain import minutes as m
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.lifecycle import DOCUMENTS_OPEN, Status
@@ -53,7 +53,7 @@ from collab_server.transport.http import (
     path_id,
     record,
 )
-from collab_server.transport.meetings import notice_warnings
+from collab_server.transport.invitations import notice_warnings
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.spreadsheet import csv_bytes
 
@@ -313,15 +313,19 @@ async def _deadline(request: Request,
 
 
 def _notice_layout(minutes: m.MinutesRecord, recipients: tuple[str, ...]) -> dict[str, Any]:
+    """Titled "Kết luận của <title> <name> tại ...", signed in the body's own
+    form (TM./KT./TL., domain/signing.py) by the chair."""
     chair = minutes.role("chair")
-    chair_name = chair.name if chair else "chủ tọa"
     return {
         "organ": minutes.body,
         "place_date": m.place_and_date(minutes.place,
                                        calendar.local_day(datetime.now(UTC))),
         "kind": "THÔNG BÁO",
-        "subject": m.notice_subtitle(chair_name, minutes.title, minutes.day),
-        "signatures": [["CHỦ TỌA", chair.name if chair else ""]],
+        "subject": m.notice_subtitle(chair.titled() if chair else "chủ tọa", minutes.title,
+                                     minutes.day),
+        "signatures": [[signing.signature_title(minutes.signing_authority, minutes.head_title,
+                                                chair.title if chair else "", "CHỦ TỌA"),
+                        chair.name if chair else ""]],
         "recipients": list(recipients),
     }
 

@@ -5,6 +5,10 @@ import { h, replaceContent } from '../../../shared/dom.js'
 import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers } from '../../../shared/api.js'
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
+import { refreshEvery } from '../../../shared/refresh.js'
+
+// While invitations are out, answers arrive without a reload.
+const ANSWERS_REFRESH_MS = 3000
 
 const ROLES = ['delegate', 'chair', 'secretary', 'guest', 'display']
 
@@ -13,15 +17,21 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
   const el = h('section', { class: 'panel', 'aria-labelledby': 'p-people' })
   const query = h('input', { id: 'u-q', 'data-key': 'u-q', type: 'search', autocomplete: 'off' })
 
-  async function load() {
+  async function load({ quiet = false } = {}) {
     try {
-      state.people = (await listParticipants(meetingId)).participants ?? []
+      const people = (await listParticipants(meetingId)).participants ?? []
+      // A quiet re-read redraws only when an answer changed, so nothing being
+      // typed or chosen here is disturbed.
+      if (quiet && JSON.stringify(people) === JSON.stringify(state.people)) return
+      state.people = people
     } catch (err) {
       if (err.status === 401) return unauthorized()
+      if (quiet) return
       state.notice = { kind: 'error', text: errorMessage(err) }
     }
     render()
   }
+  const stopAnswers = refreshEvery(ANSWERS_REFRESH_MS, () => (state.meeting?.status === 'invited' && el.isConnected ? load({ quiet: true }) : null))
 
   async function run(job, okText) {
     state.notice = null
@@ -55,7 +65,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
   function answer(p) {
     const bits = [label('response', p.response ?? 'pending')]
     if (p.response_reason) bits.push(p.response_reason)
-    if (p.deputy) bits.push(t('people.deputy', { name: p.deputy.full_name, status: p.deputy.status ?? '' }))
+    if (p.deputy) bits.push(t('people.deputy', { name: p.deputy.full_name, status: label('deputyStatus', p.deputy.status) }))
     if (p.responded_at) bits.push(formatDateTime(p.responded_at))
     return bits.join(' · ')
   }
@@ -81,7 +91,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
                   { 'data-user': p.user_id },
                   h('th', { scope: 'row' }, p.full_name, h('span', { class: 'meta small' }, [p.title, p.unit].filter(Boolean).map((x) => ` · ${x}`).join(''))),
                   h('td', {}, h('label', { class: 'visually-hidden', for: `role-${p.user_id}` }, t('people.roleOf', { name: p.full_name })), roleSelect(`role-${p.user_id}`, p.role, (role) => run(() => updateParticipant(meetingId, p.user_id, role), t('people.saved')), !state.editable)),
-                  h('td', {}, answer(p)),
+                  h('td', { 'data-answer': p.response ?? 'pending' }, answer(p)),
                   h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name })) }, t('people.remove')) : null),
                 ),
               ),
@@ -123,6 +133,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
   return {
     el,
     render,
+    destroy: stopAnswers,
     setMeeting(meeting, editable) {
       state.meeting = meeting
       state.editable = editable

@@ -22,6 +22,8 @@ import { createResults } from '../parts/results.js'
 import { closeReceiptCheck } from '../parts/receipts.js'
 import { openInbox, createMessages, createDesk } from '../parts/messages.js'
 import { createConsole, quorumLine } from '../parts/console.js'
+import { createInvitation } from '../parts/invitation.js'
+import { createDeputies } from '../parts/deputies.js'
 
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 const CONSOLE_ROLES = new Set(['chair', 'secretary'])
@@ -80,10 +82,12 @@ export function mountMeeting(root, id, ctx) {
   const inbox = openInbox(id)
   const messages = createMessages({ user: ctx.user, inbox, sendIntent })
   let desk = null
+  let deputies = null // the chair's consent to deputies (Decision 45/2018/QĐ-TTg)
   let console_ = null
   const consolePane = h('div', { class: 'console-pane', id: 'pane-console', role: 'tabpanel', 'aria-labelledby': 'tab-console', hidden: true })
   const readerPane = h('div', { class: 'reader-pane', id: 'pane-reader', role: 'tabpanel', 'aria-labelledby': 'tab-reader' }, reader.el)
-  const side = h('div', { class: 'side' }, agendaPanel, speak.el, proxy.el, results.el, messages.el)
+  const invitation = createInvitation({ meetingId: id, unauthorized: ctx.unauthorized })
+  const side = h('div', { class: 'side' }, invitation.el, agendaPanel, speak.el, proxy.el, results.el, messages.el)
   const mainCol = h('div', { class: 'main-col' }, ballot.el, tabs, readerPane, consolePane)
   root.replaceChildren(head, h('div', { class: 'status-line' }, badge, statusRow), alert, announcer, h('div', { class: 'meeting-layout' }, side, mainCol))
 
@@ -91,8 +95,10 @@ export function mountMeeting(root, id, ctx) {
     if (!CONSOLE_ROLES.has(role()) || console_) return
     console_ = createConsole({ role, act, documents })
     desk = createDesk({ inbox, role, sendIntent })
+    deputies = role() === 'chair' ? createDeputies({ meetingId: id, unauthorized: ctx.unauthorized }) : null
     console_.layout([desk.el])
-    consolePane.append(console_.el)
+    // Above the console: the few deputies awaiting consent come before the session.
+    consolePane.append(...[deputies?.el, console_.el].filter(Boolean))
     const params = new URLSearchParams(location.hash.split('?')[1] ?? '')
     if (params.get('tab') === 'console') state.tab = 'console'
   }
@@ -259,6 +265,7 @@ export function mountMeeting(root, id, ctx) {
     results.update(state.room)
     if (conn.synced || state.everSynced) reader.update(state.room)
     console_?.update(state.room)
+    invitation.setStatus(state.room.meeting.status)
   }
 
   async function loadInfo() {
@@ -267,6 +274,7 @@ export function mountMeeting(root, id, ctx) {
       state.info = data.meeting ?? {}
       setupRole()
       reader.setDocuments(state.info.documents ?? [])
+      invitation.set({ answer: state.info.my_answer, status: state.info.status, role: state.info.role, pdf: state.info.invitation?.pdf })
     } catch (err) {
       if (err.status === 401) return alive && ctx.unauthorized()
       state.infoError = err
@@ -295,7 +303,11 @@ export function mountMeeting(root, id, ctx) {
     render()
     autoCheckIn()
   })
-  const offLang = onLangChange(render)
+  const offLang = onLangChange(() => {
+    invitation.render()
+    deputies?.render()
+    render()
+  })
   const ticker = setInterval(() => {
     speak.tick()
     console_?.tick()
@@ -317,6 +329,7 @@ export function mountMeeting(root, id, ctx) {
       closeReceiptCheck()
       messages.destroy()
       desk?.destroy()
+      deputies?.destroy()
       inbox.conn.destroy()
       conn.destroy()
       clearImages()

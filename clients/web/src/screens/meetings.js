@@ -9,6 +9,7 @@ import { isPast, hitsByMeeting } from '../../../shared/records.js'
 import { snippetNodes } from '../../../shared/snippet.js'
 import { t, errorMessage, label, has, onLangChange } from '../../../shared/i18n/index.js'
 import { formatDateTime, toDate } from '../../../shared/time.js'
+import { createInvitation } from '../parts/invitation.js'
 
 const time = (m) => toDate(m.starts_at)?.getTime() ?? 0
 
@@ -16,6 +17,7 @@ export function mountMeetings(root, ctx) {
   const state = { meetings: null, error: null, query: '', hits: null, searching: false, searchError: null }
   let alive = true
   let searchSeq = 0
+  const invitations = new Map() // meeting id -> its answer part, kept across renders
   const query = h('input', { id: 'meeting-search', 'data-key': 'meeting-search', type: 'search', autocomplete: 'off', 'aria-describedby': 'meeting-search-hint' })
 
   async function load() {
@@ -105,6 +107,7 @@ export function mountMeetings(root, ctx) {
         ),
       ),
       hits?.length ? h('ul', { class: 'hits' }, hits.map(hitLine)) : null,
+      invitationOf(meeting),
       mayRecord(meeting) || mayPrepare(meeting)
         ? h(
             'div',
@@ -118,6 +121,18 @@ export function mountMeetings(root, ctx) {
           )
         : null,
     )
+  }
+
+  // An invitation waiting for an answer is answered right here.
+  function invitationOf(meeting) {
+    if (meeting.status !== 'invited' || !meeting.my_answer) return null
+    let part = invitations.get(meeting.id)
+    if (!part) {
+      part = createInvitation({ meetingId: meeting.id, unauthorized: ctx.unauthorized, onAnswered: (p) => { meeting.my_answer = p } })
+      invitations.set(meeting.id, part)
+      part.set({ answer: meeting.my_answer, status: meeting.status, role: meeting.role, pdf: meeting.invitation_pdf })
+    }
+    return part.el
   }
 
   function section(key, titleKey, meetings, emptyKey) {
@@ -191,7 +206,10 @@ export function mountMeetings(root, ctx) {
     )
   }
 
-  const offLang = onLangChange(render)
+  const offLang = onLangChange(() => {
+    for (const part of invitations.values()) part.render()
+    render()
+  })
   load()
   return {
     destroy() {

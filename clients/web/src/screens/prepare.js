@@ -5,13 +5,15 @@
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { getMeeting, createMeeting, updateMeeting, setStatus, listRooms } from '../../../shared/api.js'
-import { t, has, errorMessage, label, onLangChange } from '../../../shared/i18n/index.js'
+import { t, errorMessage, label, onLangChange } from '../../../shared/i18n/index.js'
 import { dateField, timeField, fromFields, formatDateTime } from '../../../shared/time.js'
 import { createAgendaEditor } from '../parts/prep-agenda.js'
 import { createDocumentsEditor } from '../parts/prep-documents.js'
 import { createPeopleEditor } from '../parts/prep-people.js'
 import { createCopyForm, exportLink, mayCopy, mayExport } from '../parts/reuse.js'
 import { isPast } from '../../../shared/records.js'
+import { noticeBox } from '../parts/notice.js'
+import { invitationPdfUrl } from '../../../shared/api.js'
 
 export const KINDS = ['regular', 'thematic', 'extraordinary', 'briefing', 'review', 'consultation', 'other']
 export const CONFIDENTIALITY = ['public', 'internal', 'confidential']
@@ -182,7 +184,8 @@ export function mountPrepare(root, id, ctx) {
         ),
       ),
       notice(state.statusNotice),
-      state.warnings.map((w) => h('p', { class: 'callout warn', role: 'alert', 'data-warning': w.code }, has(`warning.${w.code}`) ? t(`warning.${w.code}`, { days: w.working_days ?? '' }) : w.message)),
+      noticeBox(m.notice),
+      m.invitation ? h('p', {}, h('a', { href: invitationPdfUrl(id), target: '_blank', rel: 'noopener', 'data-key': 'invitation-pdf' }, t('prepare.invitationPdf', { version: m.invitation.version }))) : null,
       h('p', {}, h('a', { href: `#/meeting/${encodeURIComponent(id)}?tab=console`, 'data-key': 'open-live' }, t('prepare.openLive'))),
       isPast(m)
         ? h(
@@ -269,6 +272,7 @@ export function mountPrepare(root, id, ctx) {
     destroy() {
       alive = false
       offLang()
+      for (const e of editors) e.destroy?.()
     },
   }
 }
