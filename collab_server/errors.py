@@ -87,6 +87,14 @@ class Forbidden(AppError):
     default_en = "You may not do this."
 
 
+class BadCheckinCode(Forbidden):
+    """A room check-in code that is altered, of another meeting, expired, or
+    made for someone else (domain/checkin.py); its own code, so a client shows
+    the server's reason rather than a generic refusal."""
+
+    code = "bad_checkin_code"
+
+
 class NotFound(AppError):
     status = 404
     close_code = Close.NOT_FOUND
@@ -101,6 +109,13 @@ class Conflict(AppError):
     code = "conflict"
     default_vi = "Trạng thái cuộc họp không cho phép thao tác này."
     default_en = "The meeting's state does not allow this."
+
+
+class TooEarly(Conflict):
+    """Before the session window (domain/checkin.py): check-in is not open, or
+    the session opens only with the chair's explicit confirmation."""
+
+    code = "too_early"
 
 
 class TooLarge(AppError):

@@ -228,8 +228,11 @@ class World:
 
 
 async def build_world(url: str, *, delegates: int = 3, code: str | None = None,
-                      admin: str | None = None) -> World:
-    """`admin`: the person (usually "outsider") who administers the body."""
+                      admin: str | None = None,
+                      starts_in: timedelta = timedelta(minutes=30)) -> World:
+    """`admin`: the person (usually "outsider") who administers the body.
+    The meeting starts in `starts_in`: by default within the check-in window
+    (domain/checkin.py), so people check in and the chair opens unasked."""
     conn = await asyncpg.connect(url)
     try:
         code = code or f"body-{uuid.uuid4().hex[:6]}"
@@ -239,7 +242,7 @@ async def build_world(url: str, *, delegates: int = 3, code: str | None = None,
         meeting = await conn.fetchval(
             "INSERT INTO meetings (body_id, title, starts_at, status)"
             " VALUES ($1, 'Họp giao ban tuần', $2, 'invited') RETURNING id",
-            body, datetime.now(UTC) + timedelta(days=3))
+            body, datetime.now(UTC) + starts_in)
         agenda = [
             await conn.fetchval(
                 "INSERT INTO agenda_items (meeting_id, position, title, duration_min)"

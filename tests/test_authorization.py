@@ -208,7 +208,8 @@ class Authz:
     async def meeting(self, status: str = "invited", *, agenda: int = 3, documents: int = 1,
                       cast: dict[str, str] | None = None,
                       title: str = "Họp thử phân quyền") -> Meeting:
-        starts = datetime.now(UTC) + timedelta(days=10)
+        # Within the check-in window (domain/checkin.py); cases a day early move it.
+        starts = datetime.now(UTC) + timedelta(minutes=30)
         async with self.pool.acquire() as conn, conn.transaction():
             mid: int = await conn.fetchval(
                 "INSERT INTO meetings (body_id, title, title_folded, starts_at, status,"
@@ -504,6 +505,91 @@ async def _remove_holiday(a: Authz, role: str) -> Call:
     return Call({"day": day.isoformat()})
 
 
+# The admin screens: each changing call gets a row of its own to act on.
+fixed("GET /api/units")
+fixed("GET /api/groups")
+fixed("GET /api/retention")
+fixed("GET /api/meetings/{meeting_id}/groups", ids={"meeting_id": "prep_id"})
+
+
+async def _new_room(a: Authz) -> int:
+    room: int = await a.pool.fetchval(
+        "INSERT INTO rooms (body_id, name) VALUES ($1, $2) RETURNING id",
+        a.body_id, f"Phòng {next(a.serial)}")
+    return room
+
+
+async def _new_group(a: Authz, body_id: int, *members: int) -> int:
+    group: int = await a.pool.fetchval(
+        "INSERT INTO attendee_groups (body_id, name) VALUES ($1, $2) RETURNING id",
+        body_id, f"Nhóm {next(a.serial)}")
+    await a.pool.executemany("INSERT INTO attendee_group_members (group_id, user_id)"
+                             " VALUES ($1, $2)", [(group, m) for m in members])
+    return group
+
+
+@plays("PATCH /api/users/{user_id}", "a display account moved to another room")
+async def _move_display(a: Authz, role: str) -> Call:
+    target = await a.add_user(f"display-{next(a.serial)}")
+    await a.pool.execute("UPDATE users SET room_id = $2 WHERE id = $1", target, await _new_room(a))
+    return Call({"user_id": target}, json={"room_id": await _new_room(a)})
+
+
+@plays("POST /api/users/{user_id}/password")
+async def _make_password(a: Authz, role: str) -> Call:
+    return Call({"user_id": await a.add_user(f"target-{next(a.serial)}")})
+
+
+@plays("PATCH /api/rooms/{room_id}")
+async def _update_room(a: Authz, role: str) -> Call:
+    return Call({"room_id": await _new_room(a)}, json={"name": "Phòng họp lớn", "seats": 40})
+
+
+@plays("POST /api/rooms/{room_id}/displays")
+async def _create_display(a: Authz, role: str) -> Call:
+    return Call({"room_id": await _new_room(a)},
+                json={"username": f"authz-screen-{secrets.token_hex(4)}",
+                      "full_name": "Màn hình chiếu"})
+
+
+@plays("POST /api/units")
+async def _add_unit(a: Authz, role: str) -> Call:
+    return Call(json={"name": f"Phòng thử {next(a.serial)}"})
+
+
+async def _new_unit(a: Authz) -> int:
+    unit: int = await a.pool.fetchval(
+        "INSERT INTO body_units (body_id, name) VALUES ($1, $2) RETURNING id",
+        a.body_id, f"Đơn vị {next(a.serial)}")
+    return unit
+
+
+@plays("PATCH /api/units/{unit_id}")
+async def _rename_unit(a: Authz, role: str) -> Call:
+    return Call({"unit_id": await _new_unit(a)}, json={"name": f"Đơn vị mới {next(a.serial)}"})
+
+
+@plays("DELETE /api/units/{unit_id}")
+async def _remove_unit(a: Authz, role: str) -> Call:
+    return Call({"unit_id": await _new_unit(a)})
+
+
+@plays("POST /api/groups")
+async def _create_group(a: Authz, role: str) -> Call:
+    return Call(json={"name": f"Nhóm thử {next(a.serial)}", "members": []})
+
+
+@plays("PATCH /api/groups/{group_id}")
+async def _update_group(a: Authz, role: str) -> Call:
+    return Call({"group_id": await _new_group(a, a.body_id)},
+                json={"members": [a.users["delegate01"]]})
+
+
+@plays("DELETE /api/groups/{group_id}")
+async def _remove_group(a: Authz, role: str) -> Call:
+    return Call({"group_id": await _new_group(a, a.body_id)})
+
+
 # A meeting and what is under it. Reads use the prepared or the ended meeting;
 # changes get a meeting of their own.
 M = "/api/meetings/{meeting_id}"
@@ -578,6 +664,9 @@ async def _own_role(a: Authz, role: str) -> Call:
     m = await a.meeting()
     me = a.users["delegate03"] if role == "anon" else a.users[PLAYER[role]]
     return Call({"meeting_id": m.id, "user_id": me}, json={"role": "guest"})
+fresh(f"GET {M}/checkin-code", "room code")
+fresh(f"GET {M}/checkin-code", "one person's code",
+      params=lambda a, m: {"user": a.users["delegate03"]})
 fresh(f"PUT {M}/response", json={"answer": "attend"})
 fresh(f"PUT {M}/response", "meeting in session", status="in_session", json={"answer": "attend"})
 fresh(f"POST {M}/documents", content=make_pdf(1), params={"filename": "to-trinh.pdf"})
@@ -595,6 +684,21 @@ fresh(f"PATCH {D}", "meeting archived", status="archived",
       ids=lambda a, m: {"document_id": m.documents[0]}, json={"allow_download": True})
 fresh(f"DELETE {D}", "meeting archived", status="archived",
       ids=lambda a, m: {"document_id": m.documents[0]})
+
+@plays(f"POST {M}/groups/{{group_id}}")
+async def _add_group(a: Authz, role: str) -> Call:
+    m = await a.meeting()
+    return Call({"meeting_id": m.id,
+                 "group_id": await _new_group(a, a.body_id, a.users["preparer"])},
+                json={"role": "guest"})
+
+
+@plays(f"POST {M}/groups/{{group_id}}", "a group of another body")
+async def _add_foreign_group(a: Authz, role: str) -> Call:
+    m = await a.meeting()
+    return Call({"meeting_id": m.id,
+                 "group_id": await _new_group(a, a.other_body_id, a.users["stranger"])},
+                json={"role": "delegate"})
 
 
 async def _pending_deputy(a: Authz, m: Meeting) -> None:
@@ -841,6 +945,16 @@ acts("session.open", args={})
 acts("session.open", "draft meeting", status="draft", args={})
 acts("session.open", "meeting archived over HTTP", args={}, setup=over_http(
     ("chair", "in_session"), ("chair", "ended"), ("secretary", "archived")))
+
+
+async def _a_day_early(room: Room) -> None:
+    r = await room.a.http.patch(f"/api/meetings/{room.meeting.id}",
+                                json={"starts_at": soon(1)}, headers=room.a.auth("secretary"))
+    assert r.status_code == 200, r.text
+
+
+acts("session.open", "a day early, unconfirmed", setup=_a_day_early, args={})
+acts("session.open", "a day early, confirmed", setup=_a_day_early, args={"early": True})
 acts("session.suspend", setup=opened, args={})
 acts("session.resume", setup=then(opened, _suspend), args={})
 acts("session.close", setup=opened, args={})
@@ -859,6 +973,18 @@ async def _delegate_presents(room: Room) -> None:
 acts("present.page", "the delegate presents", setup=_delegate_presents,
      args=lambda room: {"document": room.meeting.documents[0], "page": 2})
 acts("attendance.check_in", args={})
+acts("attendance.check_in", "a day early", setup=_a_day_early, args={})
+
+
+async def _room_code(room: Room) -> None:
+    r = await room.a.http.get(f"/api/meetings/{room.meeting.id}/checkin-code",
+                              headers=room.a.auth("secretary"))
+    assert r.status_code == 200, r.text
+    room.memo["code"] = r.json()["code"]
+
+
+acts("attendance.check_in", "with the room code", setup=_room_code,
+     args=lambda room: {"code": room.memo["code"]})
 acts("attendance.mark",
      args=lambda room: {"user": room.user("delegate02"), "present": False, "reason": "Ốm"})
 acts("speaker.request", setup=opened, args={"kind": "question"})
@@ -888,6 +1014,11 @@ acts("speaker.grant", setup=then(opened, remember("d2", lambda r: r.request("del
 
 async def _give_floor(room: Room, who: str) -> None:
     await room.ok("chair", "speaker.grant", {"request": await room.request(who)})
+
+
+acts("speaker.extend", setup=then(opened, lambda r: _give_floor(r, "delegate02")),
+     args={"seconds": 60})
+acts("agenda.speech_limit", args=lambda room: {"item": room.meeting.agenda[0], "seconds": 180})
 
 
 acts("speaker.end", "another's speech",
@@ -945,6 +1076,9 @@ def _message_to(desk: str) -> Setup:
 for _desk in ("secretary", "chair"):
     acts("message.reply", f"sent to the {_desk}", setup=_message_to(_desk),
          args=lambda room: {"message": room.memo["message"], "text": "Đã gửi"})
+
+
+acts("message.read", args={"upto": 1})
 
 
 async def open_room(a: Authz, status: str) -> Room:

@@ -122,6 +122,14 @@ async def projector(browser: Browser, server: Server, stage: Stage,
     return people["display"].page
 
 
+async def check_in(page: Page) -> None:
+    """Opening the meeting checks nobody in: the person presses "Điểm danh"."""
+    await page.locator('[data-key="check-in"], [data-key="checked-in"]').first.wait_for()
+    if await page.locator('[data-key="check-in"]').count():
+        await page.click('[data-key="check-in"]')
+    await expect(page.locator('[data-key="checked-in"]')).to_be_visible()
+
+
 def pdf_file(data: bytes) -> FilePayload:
     return {"name": "bao-cao.pdf", "mimeType": "application/pdf", "buffer": data}
 
@@ -225,7 +233,7 @@ async def test_a_secret_vote_with_the_result_on_the_projector(
     voters = ["delegate01", "delegate02", "delegate03", "delegate04"]
     laptops = {who: await laptop(browser, server, stage, people, who) for who in voters}
     for person in laptops.values():
-        await expect(person.page.locator('[data-key="checked-in"]')).to_be_visible()
+        await check_in(person.page)
 
     question = "Thông qua dự toán ngân sách năm 2027"
     await chair.fill("#poll-question", question)
@@ -644,7 +652,7 @@ async def test_a_member_hands_their_vote_over_and_the_holder_casts_both_ballots(
         (await laptop(browser, server, s, proxy_people, who)).page
         for who in ("delegate01", "delegate02", "delegate03")]
     for page in (holder, giver, third):
-        await expect(page.locator('[data-key="checked-in"]')).to_be_visible()
+        await check_in(page)
     holder_id, giver_id, third_id = (
         s.world.users[who] for who in ("delegate01", "delegate02", "delegate03"))
     requests = chair.locator(".proxy-requests li")
@@ -950,7 +958,15 @@ async def test_the_secretary_sees_the_conclusion_deadline_and_issues_the_notice(
     text = page.locator("#conclusion-text")
     await expect(text).to_have_value(re.compile(re.escape(CONCLUSION)))
     await page.fill("#conclusion-number", "20/TB-STC")
+    # Issued is final: the secretary is asked first, and "no" issues nothing.
     await page.click('[data-key="conclusion-issue"]')
+    dialog = page.locator('dialog[data-key="confirm-dialog"]')
+    await expect(dialog).to_contain_text("Ban hành thông báo kết luận?")
+    await dialog.locator('[data-key="confirm-no"]').click()
+    await expect(dialog).to_have_count(0)
+    await expect(state).not_to_have_attribute("data-status", "issued")
+    await page.click('[data-key="conclusion-issue"]')
+    await dialog.locator('[data-key="confirm-yes"]').click()
     await expect(state).to_have_attribute("data-status", "issued")
     await expect(page.locator(".issued")).to_have_attribute("data-issued", "1")
     await expect(page.locator(".issued")).to_contain_text("Sau hạn")

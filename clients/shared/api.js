@@ -81,6 +81,7 @@ export const removeParticipant = (id, userId) =>
   call('DELETE', `/api/meetings/${seg(id)}/participants/${seg(userId)}`)
 export const respond = (id, answer) => call('PUT', `/api/meetings/${seg(id)}/response`, answer)
 export const findUsers = (q) => call('GET', `/api/users${query({ q })}`)
+export const checkinCode = (id, user) => call('GET', `/api/meetings/${seg(id)}/checkin-code${query({ user })}`)
 export const listRooms = () => call('GET', '/api/rooms')
 export const listDocuments = (id) => call('GET', `/api/meetings/${seg(id)}/documents`)
 export const uploadDocument = (id, file, params) =>
@@ -153,6 +154,33 @@ export async function availableExports(pollId, { fetchPoll = getPoll, probe = do
   )
   return Object.fromEntries(EXPORT_FORMATS.map((f, i) => [f, Boolean(found[i])]))
 }
+
+// Administration of a body (docs/api.md "Administration"): body admins only,
+// but the groups of a meeting, which its preparers read and add.
+export const adminUsers = (q, inactive) => call('GET', `/api/users${query({ q, inactive: inactive ? 1 : '', body: 'mine' })}`)
+export const createUser = (fields) => call('POST', '/api/users', fields)
+export const updateUser = (id, fields) => call('PATCH', `/api/users/${seg(id)}`, fields)
+export const makePassword = (id) => call('POST', `/api/users/${seg(id)}/password`)
+export const getBody = () => call('GET', '/api/body')
+export const updateBody = (fields) => call('PATCH', '/api/body', fields)
+export const createRoom = (fields) => call('POST', '/api/rooms', fields)
+export const updateRoom = (id, fields) => call('PATCH', `/api/rooms/${seg(id)}`, fields)
+export const createDisplay = (roomId, fields) => call('POST', `/api/rooms/${seg(roomId)}/displays`, fields)
+export const listUnits = () => call('GET', '/api/units')
+export const addUnit = (name) => call('POST', '/api/units', { name })
+export const renameUnit = (id, name) => call('PATCH', `/api/units/${seg(id)}`, { name })
+export const removeUnit = (id) => call('DELETE', `/api/units/${seg(id)}`)
+export const listHolidays = () => call('GET', '/api/holidays')
+export const addHoliday = (day, name) => call('POST', '/api/holidays', { day, name })
+export const removeHoliday = (day) => call('DELETE', `/api/holidays/${seg(day)}`)
+export const listGroups = () => call('GET', '/api/groups')
+export const createGroup = (fields) => call('POST', '/api/groups', fields)
+export const updateGroup = (id, fields) => call('PATCH', `/api/groups/${seg(id)}`, fields)
+export const removeGroup = (id) => call('DELETE', `/api/groups/${seg(id)}`)
+export const retentionList = () => call('GET', '/api/retention')
+export const meetingGroups = (id) => call('GET', `/api/meetings/${seg(id)}/groups`)
+export const addGroupToMeeting = (id, groupId, role) =>
+  call('POST', `/api/meetings/${seg(id)}/groups/${seg(groupId)}`, { role })
 
 // Invitations: the letter as sent, whom an invitee may send, the chair's consent.
 export const invitationPdfUrl = (id) => `/api/meetings/${seg(id)}/invitation.pdf`

@@ -97,3 +97,27 @@ async def reply(ctx: Context, args: dict[str, Any]) -> Change:
         writes=[ctx.store.message_reply(message_id, ctx.user_id, text, ctx.now)],
         docs=[(_inbox(ctx, user), answered) for user in sorted(inboxes)],
     )
+
+
+READ = "read"
+
+
+@intent("message.read")
+async def mark_read(ctx: Context, args: dict[str, Any]) -> Change:
+    """The caller has read their inbox up to `upto` (the time of the newest
+    message or answer they saw). Kept in the person's own inbox, so the unread
+    count follows the person to any laptop and survives a reload; nothing of
+    it stays in the browser."""
+    if ctx.identity.role == Role.DISPLAY:
+        raise Forbidden()
+    upto = min(int_arg(args, "upto", maximum=2**53), ctx.now)
+    key = _inbox(ctx, ctx.user_id)
+    inbox = await ctx.read_doc(key)
+    current = inbox.get(READ, type=pycrdt.Map).get("at")
+    if current is not None and int(current) >= upto:
+        return Change(lambda doc: None, "message.read", {"upto": int(current)})
+
+    def seen(doc: YDoc) -> None:
+        doc.get(READ, type=pycrdt.Map)["at"] = upto
+
+    return Change(lambda doc: None, "message.read", {"upto": upto}, docs=[(key, seen)])

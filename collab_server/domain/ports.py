@@ -20,6 +20,10 @@ class SessionStore(Protocol):
     async def next_id(self, sequence: str) -> int:
         """A fresh id from a named sequence (speaker requests, polls)."""
 
+    def checkin_key(self, meeting_id: int) -> bytes:
+        """The key that signs this meeting's room check-in codes (never stored
+        in the database, never sent to a client)."""
+
     def open_session(self, meeting_id: int, actor: int) -> Write: ...
 
     def close_session(self, meeting_id: int, actor: int) -> Write: ...
@@ -41,6 +45,11 @@ class SessionStore(Protocol):
                      item_id: int | None, at_ms: int, limit_s: int) -> Write: ...
 
     def speech_end(self, request_id: int, at_ms: int) -> Write: ...
+
+    def speech_limit(self, request_id: int, limit_s: int) -> Write: ...
+
+    def item_speech_limit(self, meeting_id: int, item_id: int, limit_s: int | None) -> Write:
+        """The agenda item's speaking time, as preparation would set it."""
 
     def message(self, meeting_id: int, message_id: int, sender: int, to_role: str, kind: str,
                 text: str, at_ms: int) -> Write: ...

@@ -137,6 +137,11 @@ def meeting_status(doc: YDoc) -> str:
     return str(doc.get(MEETING, type=pycrdt.Map).get("status") or "")
 
 
+def starts_at(doc: YDoc) -> str | None:
+    value = doc.get(MEETING, type=pycrdt.Map).get("starts_at")
+    return str(value) if value else None
+
+
 def session_state(doc: YDoc) -> str:
     state = doc.get(SESSION, type=pycrdt.Map).get("state")
     return str(state) if state else "not_started"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pycrdt
 
-from collab_server.domain import room
+from collab_server.domain import checkin, room
 from collab_server.domain.intents import (
     Change,
     Context,
@@ -18,7 +18,7 @@ from collab_server.domain.intents import (
 )
 from collab_server.domain.roles import Role
 from collab_server.domain.speakers import end_floor
-from collab_server.errors import BadIntent, Conflict, NotFound
+from collab_server.errors import BadIntent, Conflict, NotFound, TooEarly
 from collab_server.live.ports import YDoc
 
 # Every state but closed: a closed meeting is read-only.
@@ -27,8 +27,20 @@ LIVE = ("not_started", "open", "suspended")
 
 @intent("session.open")
 async def session_open(ctx: Context, args: dict[str, Any]) -> Change:
+    """Opening before the session window (an hour before the start) needs
+    `early: true`: the chair confirmed that the session really starts now."""
     ctx.require(Role.CHAIR)
     require_session(ctx, "not_started")
+    confirmed = args.get("early", False)
+    if not isinstance(confirmed, bool):
+        raise BadIntent("Tham số 'early' phải là true hoặc false.", "Bad 'early'.")
+    early = checkin.early(room.starts_at(ctx.doc), ctx.now)
+    if early and not confirmed:
+        raise TooEarly(
+            f"Chưa đến giờ họp (còn hơn {checkin.WINDOW_MIN} phút). "
+            "Muốn khai mạc sớm, chủ tọa cần xác nhận (early: true).",
+            f"The meeting starts more than {checkin.WINDOW_MIN} minutes from now; "
+            "opening early needs the chair's confirmation (early: true).")
     name = ctx.identity.name
     # The item the cursor already rests on starts with the session.
     current = room.cursor_item(ctx.doc)
@@ -43,7 +55,8 @@ async def session_open(ctx: Context, args: dict[str, Any]) -> Change:
     writes = [ctx.store.open_session(ctx.meeting_id, ctx.user_id)]
     if current is not None:
         writes.append(ctx.store.item_times(ctx.meeting_id, current, None, ctx.now))
-    return Change(apply, "session.open", {"chair": ctx.user_id}, writes=writes)
+    return Change(apply, "session.open", {"chair": ctx.user_id, "early": early},
+                  writes=writes)
 
 
 @intent("session.suspend")

@@ -29,6 +29,10 @@ from collab_server.live.ports import YDoc
 
 KINDS = ("speech", "question", "point_of_order")
 DEFAULT_LIMIT_S = 300
+# What the chair may set for a speech or an agenda item, and add to a speech.
+MIN_LIMIT_S = 30
+MAX_LIMIT_S = 3600
+MAX_EXTRA_S = 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +165,9 @@ async def grant(ctx: Context, args: dict[str, Any]) -> Change:
     entry = _queued(ctx, request_id)
     ended = end_floor(ctx)
     item = room.cursor_item(ctx.doc)
-    limit = _limit(ctx, item)
+    # The chair may give this speaker their own time; else the item's, else the meeting's.
+    limit = (int_arg(args, "limit_s", minimum=MIN_LIMIT_S, maximum=MAX_LIMIT_S)
+             if args.get("limit_s") is not None else _limit(ctx, item))
 
     def apply(doc: YDoc) -> None:
         ended.apply(doc)
@@ -176,8 +182,58 @@ async def grant(ctx: Context, args: dict[str, Any]) -> Change:
               ctx.store.speech_start(ctx.meeting_id, request_id, int(entry["user"]),
                                      str(entry["kind"]), item, ctx.now, limit)]
     return Change(apply, "speaker.grant", {"request": request_id, "user": entry["user"],
-                                           "kind": entry["kind"], "item": item},
+                                           "kind": entry["kind"], "item": item,
+                                           "limit_s": limit},
                   writes=writes)
+
+
+@intent("speaker.extend")
+async def extend(ctx: Context, args: dict[str, Any]) -> Change:
+    """More time for the current speaker ("+1 phút"): the floor keeps its start
+    and gets a longer limit, so every timer follows without a tick."""
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "open")
+    current = room.floor(ctx.doc)
+    if not current:
+        raise Conflict("Không có ai đang phát biểu.", "Nobody has the floor.")
+    extra = int_arg(args, "seconds", minimum=1, maximum=MAX_EXTRA_S)
+    request_id = int(current["request"])
+    limit = min(int(current.get("limit_s") or 0) + extra, MAX_LIMIT_S + MAX_EXTRA_S)
+
+    def apply(doc: YDoc) -> None:
+        doc.get(room.FLOOR, type=pycrdt.Map)["limit_s"] = limit
+
+    return Change(apply, "speaker.extend", {"request": request_id, "user": current["user"],
+                                            "seconds": extra, "limit_s": limit},
+                  writes=[ctx.store.speech_limit(request_id, limit)])
+
+
+@intent("agenda.speech_limit")
+async def item_limit(ctx: Context, args: dict[str, Any]) -> Change:
+    """The speaking time of one agenda item (`seconds` null: the meeting's),
+    set by the chair during the meeting; the next speech on it gets it."""
+    ctx.require(Role.CHAIR)
+    require_session(ctx, "not_started", "open", "suspended")
+    item = int_arg(args, "item")
+    seconds = (None if args.get("seconds") is None
+               else int_arg(args, "seconds", minimum=MIN_LIMIT_S, maximum=MAX_LIMIT_S))
+    agenda = ctx.doc.get(room.AGENDA, type=pycrdt.Array)
+    entries = agenda.to_py() or []
+    index = next((i for i, e in enumerate(entries) if int(e["id"]) == item), None)
+    if index is None:
+        raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
+
+    def apply(doc: YDoc) -> None:
+        agenda = doc.get(room.AGENDA, type=pycrdt.Array)
+        entry = dict(entries[index])
+        if entry.get("speech_limit_s") != seconds:
+            entry["speech_limit_s"] = seconds
+            # The agenda is an array of plain entries: one entry replaced, in place.
+            agenda.insert(index, entry)
+            del agenda[index + 1]
+
+    return Change(apply, "agenda.speech_limit", {"item": item, "seconds": seconds},
+                  writes=[ctx.store.item_speech_limit(ctx.meeting_id, item, seconds)])
 
 
 @intent("speaker.end")

@@ -103,14 +103,17 @@ class Accounts:
         can_prepare: bool = False,
         conn: asyncpg.Connection | None = None,
         password_hash: str | None = None,
+        room_id: int | None = None,
     ) -> int:
-        """Add a user. `password_hash` lets a batch share one hash of one password."""
+        """Add a user. `password_hash` lets a batch share one hash of one password;
+        `room_id` makes it the display account of that room."""
         sql = (
             "INSERT INTO users (body_id, username, full_name, title, unit, password_hash, is_admin,"
-            " can_prepare) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+            " can_prepare, room_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
         )
         hashed = password_hash or await hash_password_async(password)
-        args = (body_id, username, full_name, title, unit, hashed, is_admin, can_prepare)
+        args = (body_id, username, full_name, title, unit, hashed, is_admin, can_prepare,
+                room_id)
         if conn is not None:
             return int(await conn.fetchval(sql, *args))
         async with self.pool.acquire() as c:

@@ -7,7 +7,13 @@ from typing import Any
 
 import asyncpg
 
-USER_FIELDS = ("full_name", "title", "unit", "is_admin", "can_prepare", "is_active")
+from collab_server.documents.text import terms
+
+USER_FIELDS = ("full_name", "title", "unit", "is_admin", "can_prepare", "is_active", "room_id")
+
+
+class LastAdmin(Exception):
+    """The change would leave the body without an active admin."""
 
 
 class PgDirectory:
@@ -18,24 +24,28 @@ class PgDirectory:
                     own_body_only: bool = False, inactive: bool = False
                     ) -> list[dict[str, Any]]:
         """The people a user may see: those of their own body, and those of the
-        meetings they take part in (guests from other bodies), filtered by name
-        or username. `inactive` adds the deactivated users of their own body."""
+        meetings they take part in (guests from other bodies), filtered by name,
+        username, title or unit, with or without diacritics. `inactive` adds
+        the deactivated users of their own body."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT u.id, u.username, u.full_name, u.title, u.unit, u.is_admin,"
-                " u.can_prepare, u.is_active, u.body_id, b.name AS body FROM users u"
+                " u.can_prepare, u.is_active, u.room_id, u.body_id, b.name AS body FROM users u"
                 " JOIN bodies b ON b.id = u.body_id"
                 " WHERE (u.is_active OR ($5 AND u.body_id = $2))"
                 " AND (u.body_id = $2 OR (NOT $4 AND EXISTS ("
                 "   SELECT 1 FROM meeting_participants mine JOIN meeting_participants them"
                 "   ON them.meeting_id = mine.meeting_id"
                 "   WHERE mine.user_id = $1 AND them.user_id = u.id)))"
-                " AND ($3 = '' OR u.full_name ILIKE '%' || $3 || '%'"
-                "      OR u.username ILIKE '%' || $3 || '%')"
+                # Every word of the query, without diacritics, in the name,
+                # login, title or unit (schema/019_people_search.sql).
+                " AND (SELECT bool_and(strpos(fold_text(u.full_name || ' ' || u.username"
+                "      || ' ' || coalesce(u.title, '') || ' ' || coalesce(u.unit, '')),"
+                "      word) > 0) FROM unnest($3::text[]) AS word) IS NOT FALSE"
                 " ORDER BY b.name, u.full_name LIMIT 500",
                 caller_id,
                 body_id,
-                query,
+                terms(query),
                 own_body_only,
                 inactive,
             )
@@ -52,19 +62,29 @@ class PgDirectory:
         """A user, active or not, for their body's admins."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT id, body_id, username, full_name, is_active, is_admin FROM users"
+                "SELECT id, body_id, username, full_name, is_active, is_admin, room_id FROM users"
                 " WHERE id = $1", user_id)
         return dict(row) if row is not None else None
 
     async def update_user(self, user_id: int, fields: dict[str, Any]) -> None:
+        """Raises LastAdmin rather than leave the person's body without an
+        active admin. The body row is locked first, so two admins taking each
+        other's rights at once cannot both succeed."""
         names = [n for n in USER_FIELDS if n in fields]
         if not names:
             return
         sets = ", ".join(f"{n} = ${i}" for i, n in enumerate(names, start=2))
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
+            body = await conn.fetchval(
+                "SELECT b.id FROM bodies b JOIN users u ON u.body_id = b.id WHERE u.id = $1"
+                " FOR UPDATE OF b", user_id)
             await conn.execute(
                 f"UPDATE users SET {sets} WHERE id = $1", user_id, *[fields[n] for n in names]
             )
+            if (fields.get("is_admin") is False or fields.get("is_active") is False) and \
+                    not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE"
+                                            " body_id = $1 AND is_admin AND is_active)", body):
+                raise LastAdmin()
             if fields.get("is_active") is False:
                 await conn.execute("DELETE FROM sessions WHERE user_id = $1", user_id)
 

@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from collab_server.domain import checkin
 from collab_server.domain.ports import Write
+from collab_server.errors import Unavailable
+from collab_server.keys import ServerKeys
 
 _SEQUENCES = frozenset({"speaker_requests_id_seq", "polls_id_seq", "messages_id_seq"})
 
@@ -16,8 +19,14 @@ def _at(ms: int) -> datetime:
 
 
 class PgSession:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, keys: ServerKeys | None = None) -> None:
         self.pool = pool
+        self.keys = keys
+
+    def checkin_key(self, meeting_id: int) -> bytes:
+        if self.keys is None:
+            raise Unavailable("Máy chủ chưa có khóa điểm danh.", "No check-in key.")
+        return self.keys.derive(checkin.KEY_NAME, f"meeting:{meeting_id}".encode())
 
     async def next_id(self, sequence: str) -> int:
         if sequence not in _SEQUENCES:
@@ -108,6 +117,22 @@ class PgSession:
                 "INSERT INTO speeches (meeting_id, request_id, user_id, kind, item_id,"
                 " started_at, limit_s) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 meeting_id, request_id, user_id, kind, item_id, _at(at_ms), limit_s)
+
+        return write
+
+    def speech_limit(self, request_id: int, limit_s: int) -> Write:
+        async def write(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "UPDATE speeches SET limit_s = $2 WHERE request_id = $1 AND ended_at IS NULL",
+                request_id, limit_s)
+
+        return write
+
+    def item_speech_limit(self, meeting_id: int, item_id: int, limit_s: int | None) -> Write:
+        async def write(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "UPDATE agenda_items SET speech_limit_s = $3 WHERE id = $2 AND meeting_id = $1",
+                meeting_id, item_id, limit_s)
 
         return write
 

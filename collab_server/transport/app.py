@@ -27,6 +27,7 @@ from collab_server import __version__, keys
 from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
+from collab_server.domain import checkin
 from collab_server.errors import AppError
 from collab_server.keys import ServerKeys, ensure_known
 from collab_server.live.connection import Connection, ConnectionLimits
@@ -36,6 +37,7 @@ from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
 from collab_server.storage import audit, audit_heads, db
 from collab_server.storage.accounts import Accounts
+from collab_server.storage.admin import PgAdmin
 from collab_server.storage.agenda import PgAgenda
 from collab_server.storage.directory import PgDirectory
 from collab_server.storage.docs import PgDocStore, merge_parts
@@ -48,10 +50,12 @@ from collab_server.storage.socket_sessions import PgSocketSessions
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
+    admin,
     directory,
     display,
     documents,
     errors,
+    groups,
     invitations,
     meetings,
     minutes,
@@ -60,6 +64,7 @@ from collab_server.transport import (
     search,
 )
 from collab_server.transport import annotations as annotated_copies
+from collab_server.transport import checkin as checkin_codes
 from collab_server.transport.guard import Guard
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.ws import live_socket
@@ -172,6 +177,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/response", meetings.respond, methods=["PUT"]),
         Route("/api/meetings/{meeting_id}/deputies", invitations.deputy_candidates),
         Route("/api/meetings/{meeting_id}/invitation.pdf", invitations.invitation_pdf),
+        Route("/api/meetings/{meeting_id}/checkin-code", checkin_codes.checkin_code),
         Route("/api/meetings/{meeting_id}/documents", documents.list_documents),
         Route("/api/meetings/{meeting_id}/documents", documents.upload, methods=["POST"]),
         Route("/api/meetings/{meeting_id}/documents/attach", minutes.attach_document,
@@ -211,6 +217,22 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/holidays", directory.list_holidays),
         Route("/api/holidays", directory.add_holiday, methods=["POST"]),
         Route("/api/holidays/{day}", directory.remove_holiday, methods=["DELETE"]),
+        # The admin screens (transport/admin.py, transport/groups.py).
+        Route("/api/users/{user_id}/password", admin.make_user_password, methods=["POST"]),
+        Route("/api/rooms/{room_id}", admin.update_room, methods=["PATCH"]),
+        Route("/api/rooms/{room_id}/displays", admin.create_display, methods=["POST"]),
+        Route("/api/units", admin.list_units),
+        Route("/api/units", admin.add_unit, methods=["POST"]),
+        Route("/api/units/{unit_id}", admin.rename_unit, methods=["PATCH"]),
+        Route("/api/units/{unit_id}", admin.remove_unit, methods=["DELETE"]),
+        Route("/api/retention", admin.retention),
+        Route("/api/groups", groups.list_groups),
+        Route("/api/groups", groups.create_group, methods=["POST"]),
+        Route("/api/groups/{group_id}", groups.update_group, methods=["PATCH"]),
+        Route("/api/groups/{group_id}", groups.remove_group, methods=["DELETE"]),
+        Route("/api/meetings/{meeting_id}/groups", groups.meeting_groups),
+        Route("/api/meetings/{meeting_id}/groups/{group_id}", groups.add_group,
+              methods=["POST"]),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),
@@ -239,6 +261,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         audit_sealer = await _audit_sealer(pool, app.state.keys, settings)
         # Every server must seal secret ballots the others can open (schema/011).
         await keys.ensure_known(pool, "ballot", app.state.keys.get("ballot"))
+        # And sign room check-in codes the others accept.
+        await keys.ensure_known(pool, checkin.KEY_NAME, app.state.keys.get(checkin.KEY_NAME))
         app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
@@ -250,6 +274,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.agenda = PgAgenda(pool)
         app.state.participants = PgParticipants(pool)
         app.state.directory = PgDirectory(pool)
+        app.state.admin = PgAdmin(pool)
         app.state.documents = PgDocuments(pool)
         app.state.search = PgSearch(pool)
         app.state.workers = WorkerPool(settings.render_workers)
@@ -266,7 +291,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.hub = Hub(
             PgDocStore(pool, merge=lambda parts: workers.run(merge_parts, parts, timeout=60)),
             app.state.meetings,
-            PgSession(pool),
+            PgSession(pool, app.state.keys),
             PgVoting(pool, app.state.keys),
             LiveSettings(
                 flush_window=settings.flush_window_ms / 1000,

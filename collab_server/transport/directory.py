@@ -6,9 +6,11 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
+from collab_server.domain.password_maker import make_password
 from collab_server.domain.passwords import check_password
 from collab_server.errors import Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
+from collab_server.storage.directory import LastAdmin
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import Fields, path_id, read_json, record
 from collab_server.transport.responses import JSONResponse
@@ -20,7 +22,7 @@ def _require_admin(user: User) -> None:
 
 
 # What only the admins of the person's own body see: the login name and body roles.
-_ADMIN_ONLY = ("username", "is_admin", "can_prepare", "is_active")
+_ADMIN_ONLY = ("username", "is_admin", "can_prepare", "is_active", "room_id")
 
 
 async def list_users(request: Request) -> Response:
@@ -45,12 +47,16 @@ async def list_users(request: Request) -> Response:
 
 
 async def create_user(request: Request) -> Response:
+    """Without a `password` the server makes one and answers it, once: the
+    admin hands it over and the person changes it."""
     user = await current_user(request)
     _require_admin(user)
     fields = Fields(await read_json(request))
     username = fields.text("username", limit=100)
     full_name = fields.text("full_name", limit=200)
-    password = fields.text("password", limit=1000)
+    made = not fields.has("password")
+    password = (make_password(username=username, full_name=full_name) if made
+                else fields.text("password", limit=1000))
     check_password(password, username=username, full_name=full_name)
     try:
         new_id = await request.app.state.accounts.create_user(
@@ -65,8 +71,9 @@ async def create_user(request: Request) -> Response:
         )
     except asyncpg.UniqueViolationError as exc:
         raise Conflict("Tên đăng nhập đã có người dùng.", "Username taken.") from exc
-    await record(request, user, "user.create", f"user:{new_id}")
-    return JSONResponse({"id": new_id}, status_code=201)
+    await record(request, user, "user.create", f"user:{new_id}", password_made=made)
+    return JSONResponse({"id": new_id, **({"password": password} if made else {})},
+                        status_code=201)
 
 
 async def update_user(request: Request) -> Response:
@@ -87,6 +94,8 @@ async def update_user(request: Request) -> Response:
     for name in ("is_admin", "can_prepare", "is_active"):
         if fields.has(name):
             changes[name] = fields.boolean(name)
+    if fields.has("room_id"):
+        changes["room_id"] = await _display_room(request, user, person, fields)
     password = fields.text("password", limit=1000) if fields.has("password") else None
     if target == user.id and (changes.get("is_admin") is False or
                               changes.get("is_active") is False):
@@ -98,7 +107,11 @@ async def update_user(request: Request) -> Response:
     if password is not None:
         check_password(password, username=person["username"],
                        full_name=str(changes.get("full_name", person["full_name"])))
-    await request.app.state.directory.update_user(target, changes)
+    try:
+        await request.app.state.directory.update_user(target, changes)
+    except LastAdmin as exc:
+        raise Conflict("Cơ quan phải còn ít nhất một quản trị đang hoạt động.",
+                       "The body must keep at least one active admin.") from exc
     if changes.get("is_active") is False or (
             changes.get("is_admin") is False and person["is_admin"]):
         # A disabled account keeps no open socket; nor does an admin who is no
@@ -115,6 +128,20 @@ async def update_user(request: Request) -> Response:
         await record(request, user, "user.password_reset", f"user:{target}",
                      sessions_ended=ended)
     return JSONResponse({"ok": True})
+
+
+async def _display_room(request: Request, user: User, person: dict[str, object],
+                        fields: Fields) -> int:
+    """The room a display account moves to: only display accounts carry a
+    room, and only a room of the admin's body."""
+    if person["room_id"] is None:
+        raise Conflict("Chỉ tài khoản màn hình chiếu mới gắn với phòng họp.",
+                       "Only display accounts belong to a room.")
+    room = fields.integer("room_id", minimum=1)
+    assert room is not None
+    if not await request.app.state.admin.room_of_body(user.body_id, room):
+        raise NotFound("Không có phòng họp này trong cơ quan.", "No such room in this body.")
+    return room
 
 
 async def list_rooms(request: Request) -> Response:

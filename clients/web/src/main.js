@@ -1,8 +1,10 @@
 // The laptop client: session, header and hash routes.
 //   #/                         the caller's meetings
 //   #/meeting/ID[?tab=console] one meeting, live
+//   #/checkin/ID/CODE          a room check-in code (QR): checks in whoever is logged in
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
+//   #/admin[/TAB]              administration of the body (admins only)
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -14,6 +16,7 @@ import { mountMeetings } from './screens/meetings.js'
 import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
+import { mountAdmin } from './screens/admin.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -44,6 +47,7 @@ function renderHeader() {
       'div',
       { class: 'tools' },
       app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
         {
@@ -125,11 +129,15 @@ async function route() {
   renderHeader()
   const ctx = { user: app.user, unauthorized: sessionExpired }
   const live = /^#\/meeting\/([^/?#]+)/.exec(location.hash)
+  const checkin = /^#\/checkin\/([^/?#]+)\/([^/?#]+)/.exec(location.hash)
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
-  if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
+  const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
+  if (checkin) setScreen(mountMeeting(main, decodeURIComponent(checkin[1]), { ...ctx, checkinCode: decodeURIComponent(checkin[2]) }))
+  else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
+  else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }

@@ -5,6 +5,7 @@
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { getConclusion, issueConclusion, conclusionPdfUrl } from '../../../shared/api.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 import { deadlineLevel } from '../../../shared/records.js'
 import { t } from '../../../shared/i18n/index.js'
 import { formatDate, formatDateTime } from '../../../shared/time.js'
@@ -41,6 +42,8 @@ export function createConclusion({ meetingId, canIssue, warn = canIssue, unautho
       text.focus()
       return
     }
+    // Issued is final: the person confirms, in words that say so.
+    if (!(await confirmDialog({ title: t('confirm.issueTitle'), body: t('confirm.issueBody'), confirm: t('confirm.issueYes') }))) return
     state.busy = true
     state.notice = null
     render()

@@ -8,7 +8,11 @@ import { sessionState, openPoll, sameId, currentIndex, proxyList, personName } f
 import { POLL_RULES, POLL_KINDS, optionLabels, defaultOptions } from '../../../shared/polls.js'
 import { countdown, formatSeconds } from '../../../shared/timer.js'
 import { t, label } from '../../../shared/i18n/index.js'
-import { formatTime } from '../../../shared/time.js'
+import { formatTime, formatDateTime } from '../../../shared/time.js'
+import { confirmDialog } from '../../../shared/confirm.js'
+import { isEarly, WINDOW_MIN } from '../../../shared/checkin.js'
+import { createCheckinQr, showPersonalCode } from './checkin-qr.js'
+import { createSpeakingTime } from './speaking-time.js'
 import { presentControl, presenterControl, clampPage } from './present.js'
 import { floorLine } from './speak.js'
 import { resultView } from './ballot.js'
@@ -20,7 +24,7 @@ const SESSION_ACTIONS = {
   closed: [],
 }
 
-export function createConsole({ role, act, documents }) {
+export function createConsole({ role, act, documents, meetingId }) {
   const state = {
     room: null,
     confirmClose: false,
@@ -33,8 +37,11 @@ export function createConsole({ role, act, documents }) {
     absent: new Map(), // user id -> reason input, once "absent" was pressed
     filter: '',
     missingOnly: false,
+    codeError: '',
   }
   const chair = () => role() === 'chair'
+  const checkinQr = createCheckinQr({ meetingId })
+  const speakingTime = createSpeakingTime({ act })
 
   // Inputs kept across renders, so what is being typed survives room updates.
   const pollQuestion = h('input', { id: 'poll-question', 'data-key': 'poll-question', maxlength: 500 })
@@ -96,7 +103,7 @@ export function createConsole({ role, act, documents }) {
                 type: 'button',
                 class: cls,
                 'data-key': intent,
-                onclick: () => (intent === 'session.close' ? confirmClose() : act(intent, {})),
+                onclick: () => (intent === 'session.close' ? confirmClose() : intent === 'session.open' ? openSession() : act(intent, {})),
               }, t(`console.${intent}`)),
             ),
           )
@@ -124,6 +131,22 @@ export function createConsole({ role, act, documents }) {
           )
         : null,
     )
+  }
+
+  /** Before the session window the chair confirms; the server requires `early: true`. */
+  async function openSession() {
+    const startsAt = state.room.meeting?.starts_at
+    if (!isEarly(startsAt)) {
+      act('session.open', {})
+      return
+    }
+    const yes = await confirmDialog({
+      title: t('console.openEarlyTitle'),
+      body: [t('console.openEarlyBody', { time: formatDateTime(startsAt), minutes: WINDOW_MIN }), t('console.openEarlyWhat')],
+      confirm: t('console.openEarlyYes'),
+      danger: false,
+    })
+    if (yes) act('session.open', { early: true })
   }
 
   function confirmClose() {
@@ -189,7 +212,7 @@ export function createConsole({ role, act, documents }) {
       floorSlot,
       floorLine(floor),
       floor && chair()
-        ? h('button', { type: 'button', 'data-key': 'floor-end', onclick: () => act('speaker.end', {}) }, t('console.endSpeech'))
+        ? h('div', { class: 'row' }, speakingTime.extendButtons(floor), h('button', { type: 'button', 'data-key': 'floor-end', onclick: () => act('speaker.end', {}) }, t('console.endSpeech')))
         : null,
     )
   }
@@ -210,6 +233,7 @@ export function createConsole({ role, act, documents }) {
       sections.speakers,
       h('h2', { id: 'c-speakers' }, t('console.speakers')),
       floorSlot,
+      speakingTime.controls(state.room),
       h('h3', {}, t('console.queue', { count: queue.length })),
       queue.length
         ? h(
@@ -223,7 +247,7 @@ export function createConsole({ role, act, documents }) {
                 h(
                   'span',
                   { class: 'actions' },
-                  h('button', { type: 'button', class: 'primary', 'data-key': `grant-${entry.id}`, disabled: !open, onclick: () => act('speaker.grant', { request: entry.id }) }, t('console.grant')),
+                  h('button', { type: 'button', class: 'primary', 'data-key': `grant-${entry.id}`, disabled: !open, onclick: () => act('speaker.grant', speakingTime.grantArgs(entry.id)) }, t('console.grant')),
                   h('button', { type: 'button', 'data-key': `up-${entry.id}`, 'aria-label': t('console.up', { name: entry.name }), disabled: i === 0, onclick: () => move(queue, i, -1) }, '↑'),
                   h('button', { type: 'button', 'data-key': `down-${entry.id}`, 'aria-label': t('console.down', { name: entry.name }), disabled: i === queue.length - 1, onclick: () => move(queue, i, 1) }, '↓'),
                   h('button', { type: 'button', 'data-key': `remove-${entry.id}`, 'aria-label': t('console.remove', { name: entry.name }), onclick: () => act('speaker.withdraw', { request: entry.id }) }, t('console.removeShort')),
@@ -466,6 +490,11 @@ export function createConsole({ role, act, documents }) {
     })
   }
 
+  async function personalCode(p) {
+    state.codeError = await showPersonalCode(meetingId, p)
+    renderAttendance()
+  }
+
   function renderAttendance() {
     const room = state.room
     const q = state.filter.trim().toLocaleLowerCase('vi')
@@ -482,6 +511,8 @@ export function createConsole({ role, act, documents }) {
       sections.attendance,
       h('h2', { id: 'c-attendance' }, t('console.attendance')),
       h('p', { class: 'meta' }, t('console.attendanceCount', { present, count: everyone.length })),
+      sessionState(room) === 'closed' ? null : checkinQr.el,
+      state.codeError ? h('p', { class: 'error', role: 'alert' }, state.codeError) : null,
       h(
         'div',
         { class: 'row' },
@@ -518,6 +549,7 @@ export function createConsole({ role, act, documents }) {
                 a?.present ? null : h('button', { type: 'button', 'data-key': `mark-${p.id}`, onclick: () => act('attendance.mark', { user: Number(p.id), present: true }) }, t('console.markPresent')),
                 reason ?? null,
                 h('button', { type: 'button', 'data-key': `absent-${p.id}`, onclick: () => markAbsent(p) }, t('console.markAbsent')),
+                a?.present || sessionState(room) === 'closed' ? null : h('button', { type: 'button', 'data-key': `code-${p.id}`, 'aria-label': t('checkin.personalFor', { name: p.name }), onclick: () => personalCode(p) }, t('checkin.personal')),
               ),
             )
           }),
@@ -546,6 +578,9 @@ export function createConsole({ role, act, documents }) {
     },
     tick() {
       renderFloor()
+    },
+    destroy() {
+      checkinQr.destroy()
     },
   }
 }

@@ -23,7 +23,42 @@ export function openInbox(meetingId) {
   return { conn, read }
 }
 
-function thread(message) {
+/**
+ * What arrived for the person and what they have not read yet: messages to
+ * their desk (`role`, the secretary's or the chair's) and answers by others
+ * to their own messages or to their desk's. The read marker is the person's
+ * own, in their inbox on the server (`message.read`): it follows the person
+ * from laptop to laptop and survives a reload; the browser keeps nothing.
+ * @returns {{count: number, latest: number, readAt: number, isNew: (at: number) => boolean}}
+ */
+export function unreadOf(inbox, user, { desk = null, own = true } = {}) {
+  const readAt = Number(inbox.conn.doc.getMap('read').get('at') ?? 0)
+  let count = 0
+  let latest = 0
+  const seen = (at) => {
+    const when = Number(at ?? 0)
+    latest = Math.max(latest, when)
+    if (when > readAt) count += 1
+  }
+  for (const m of inbox.read()) {
+    const mine = sameId(m.from, user.id)
+    const toDesk = desk !== null && m.to === desk
+    if (toDesk && !mine) seen(m.at)
+    if ((own && mine) || toDesk) for (const r of m.replies ?? []) if (!sameId(r.by, user.id)) seen(r.at)
+  }
+  return { count, latest, readAt, isNew: (at) => Number(at ?? 0) > readAt }
+}
+
+function markRead(sendIntent, unread) {
+  if (unread.latest > unread.readAt) sendIntent('message.read', { upto: Math.floor(unread.latest) }).catch(() => {})
+}
+
+function unreadBadge(unread, key, onclick) {
+  if (!unread.count) return null
+  return h('button', { type: 'button', class: 'unread-badge', 'data-key': key, 'aria-label': `${t('message.unread', { count: unread.count })}: ${t('message.markRead')}`, onclick }, t('message.unread', { count: unread.count }))
+}
+
+function thread(message, isNew = () => false) {
   return [
     h(
       'p',
@@ -34,7 +69,7 @@ function thread(message) {
     ),
     h('p', { class: 'msg-text' }, message.text),
     (message.replies ?? []).map((r) =>
-      h('p', { class: 'msg-reply' }, h('strong', {}, `${r.name ?? ''} (${formatTime(r.at)}): `), r.text),
+      h('p', { class: isNew(r.at) ? 'msg-reply unread' : 'msg-reply' }, isNew(r.at) ? [h('span', { class: 'tag new' }, t('message.new')), ' '] : null, h('strong', {}, `${r.name ?? ''} (${formatTime(r.at)}): `), r.text),
     ),
   ]
 }
@@ -46,7 +81,8 @@ export function createMessages({ user, inbox, sendIntent }) {
   const text = h('textarea', { id: 'msg-text', 'data-key': 'msg-text', rows: 3, maxlength: 1000 })
   const list = h('div', { class: 'msg-list', 'aria-live': 'polite' })
   const formSlot = h('div', {})
-  el.append(h('h2', { id: 'messages-title' }, t('message.title')), formSlot, list)
+  const badgeSlot = h('span', { class: 'badge-slot' })
+  el.append(h('div', { class: 'panel-head' }, h('h2', { id: 'messages-title' }, t('message.title')), badgeSlot), formSlot, list)
 
   async function send(e) {
     e.preventDefault()
@@ -97,10 +133,12 @@ export function createMessages({ user, inbox, sendIntent }) {
 
   function renderList() {
     const mine = inbox.read().filter((m) => sameId(m.from, user.id))
+    const unread = unreadOf(inbox, user)
+    replaceContent(badgeSlot, unreadBadge(unread, 'msg-unread', () => markRead(sendIntent, unread)))
     replaceContent(
       list,
       mine.length
-        ? h('ol', { class: 'msgs' }, mine.reverse().map((m) => h('li', { 'data-message': m.id }, thread(m))))
+        ? h('ol', { class: 'msgs' }, mine.reverse().map((m) => h('li', { 'data-message': m.id }, thread(m, unread.isNew))))
         : null,
     )
   }
@@ -113,12 +151,14 @@ export function createMessages({ user, inbox, sendIntent }) {
 }
 
 /** For the secretary and the chair: messages to their desk, with replies. */
-export function createDesk({ inbox, role, sendIntent }) {
+export function createDesk({ inbox, role, user, sendIntent }) {
   const drafts = new Map() // message id -> textarea
   const errors = new Map()
   const el = h('section', { class: 'panel desk', 'aria-labelledby': 'desk-title' })
   const list = h('div', {})
-  el.append(h('h2', { id: 'desk-title' }, t('message.desk')), list)
+  const badgeSlot = h('span', { class: 'badge-slot' })
+  el.append(h('div', { class: 'panel-head' }, h('h2', { id: 'desk-title' }, t('message.desk')), badgeSlot), list)
+  const unread = () => unreadOf(inbox, user, { desk: role(), own: false })
 
   async function reply(id) {
     const area = drafts.get(id)
@@ -127,6 +167,7 @@ export function createDesk({ inbox, role, sendIntent }) {
     try {
       await sendIntent('message.reply', { message: Number(id), text: area.value.trim() })
       area.value = ''
+      markRead(sendIntent, unread()) // answering is reading
     } catch (err) {
       errors.set(id, errorMessage(err))
     }
@@ -135,6 +176,8 @@ export function createDesk({ inbox, role, sendIntent }) {
 
   function render() {
     const incoming = inbox.read().filter((m) => m.to === role())
+    const now = unread()
+    replaceContent(badgeSlot, unreadBadge(now, 'desk-unread', () => markRead(sendIntent, now)))
     if (!incoming.length) {
       replaceContent(list, h('p', { class: 'meta' }, t('message.none')))
       return
@@ -152,8 +195,9 @@ export function createDesk({ inbox, role, sendIntent }) {
           }
           return h(
             'li',
-            { 'data-message': m.id, class: (m.replies ?? []).length ? 'answered' : 'unanswered' },
-            thread(m),
+            { 'data-message': m.id, class: `${(m.replies ?? []).length ? 'answered' : 'unanswered'}${now.isNew(m.at) && !sameId(m.from, user.id) ? ' unread' : ''}` },
+            now.isNew(m.at) && !sameId(m.from, user.id) ? h('span', { class: 'tag new' }, t('message.new')) : null,
+            thread(m, now.isNew),
             h(
               'form',
               {
@@ -176,5 +220,5 @@ export function createDesk({ inbox, role, sendIntent }) {
 
   render()
   inbox.conn.doc.on('update', render)
-  return { el, destroy: () => inbox.conn.doc.off('update', render), update: render }
+  return { el, destroy: () => inbox.conn.doc.off('update', render), update: render, unread: () => unread().count }
 }

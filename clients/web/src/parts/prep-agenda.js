@@ -4,6 +4,8 @@ import { h, replaceContent } from '../../../shared/dom.js'
 import { addItem, updateItem, removeItem, reorderItems } from '../../../shared/api.js'
 import { t, errorMessage } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
+import { formatSeconds } from '../../../shared/timer.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 
 export function createAgendaEditor({ meetingId, reload, unauthorized }) {
   const state = { meeting: null, editable: false, editing: null, notice: null, busy: false }
@@ -38,6 +40,9 @@ export function createAgendaEditor({ meetingId, reload, unauthorized }) {
     const out = { title: form.elements.title.value.trim(), presenter: form.elements.presenter.value.trim() }
     const minutes = form.elements.duration.value
     if (minutes !== '') out.duration_min = Math.max(0, Math.round(Number(minutes)))
+    // Empty: the meeting's speaking time applies to this item.
+    const speech = String(form.elements.speech.value).replace(',', '.').trim()
+    out.speech_limit_s = speech && Number(speech) > 0 ? Math.round(Number(speech) * 60) : null
     return out
   }
 
@@ -56,6 +61,15 @@ export function createAgendaEditor({ meetingId, reload, unauthorized }) {
       addPresenter.value = ''
       addTitle.focus()
     }
+  }
+
+  async function remove(item) {
+    const yes = await confirmDialog({
+      title: t('confirm.deleteItemTitle', { title: item.title }),
+      body: t('confirm.deleteItemBody'),
+      confirm: t('confirm.deleteItemYes'),
+    })
+    if (yes) run(() => removeItem(meetingId, item.id), t('agendaEdit.removed'))
   }
 
   function move(index, delta) {
@@ -84,6 +98,7 @@ export function createAgendaEditor({ meetingId, reload, unauthorized }) {
         { class: 'row' },
         h('div', { class: 'field' }, h('label', { for: `e-presenter-${item.id}` }, t('agendaEdit.presenter')), h('input', { id: `e-presenter-${item.id}`, name: 'presenter', value: item.presenter ?? '', maxlength: 200 })),
         h('div', { class: 'field' }, h('label', { for: `e-duration-${item.id}` }, t('agendaEdit.duration')), h('input', { id: `e-duration-${item.id}`, name: 'duration', type: 'number', min: 0, value: String(item.duration_min ?? 0) })),
+        h('div', { class: 'field' }, h('label', { for: `e-speech-${item.id}` }, t('agendaEdit.speech')), h('input', { id: `e-speech-${item.id}`, name: 'speech', 'data-key': `e-speech-${item.id}`, type: 'number', min: 0.5, max: 60, step: 0.5, inputmode: 'decimal', value: item.speech_limit_s ? String(item.speech_limit_s / 60) : '' })),
       ),
       h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', 'data-key': `e-save-${item.id}` }, t('prepare.save')), h('button', { type: 'button', onclick: () => { state.editing = null; render() } }, t('annotate.cancel'))),
     )
@@ -117,6 +132,7 @@ export function createAgendaEditor({ meetingId, reload, unauthorized }) {
                             item.planned_start ? `${formatTime(item.planned_start)}–${formatTime(item.planned_end)}` : '',
                             item.presenter ? t('meeting.presenter', { name: item.presenter }) : '',
                             t('meeting.duration', { minutes: item.duration_min ?? 0 }),
+                            item.speech_limit_s ? t('meeting.speechLimit', { time: formatSeconds(item.speech_limit_s) }) : '',
                           ].filter(Boolean).join(' · '),
                         ),
                       ),
@@ -127,7 +143,7 @@ export function createAgendaEditor({ meetingId, reload, unauthorized }) {
                             h('button', { type: 'button', 'data-key': `edit-${item.id}`, onclick: () => { state.editing = item.id; render(); el.querySelector(`#e-title-${item.id}`)?.focus() } }, t('annotate.edit')),
                             h('button', { type: 'button', 'aria-label': t('agendaEdit.up', { title: item.title }), disabled: i === 0, 'data-key': `up-${item.id}`, onclick: () => move(i, -1) }, '↑'),
                             h('button', { type: 'button', 'aria-label': t('agendaEdit.down', { title: item.title }), disabled: i === list.length - 1, 'data-key': `down-${item.id}`, onclick: () => move(i, 1) }, '↓'),
-                            h('button', { type: 'button', class: 'danger', 'data-key': `del-${item.id}`, onclick: () => run(() => removeItem(meetingId, item.id), t('agendaEdit.removed')) }, t('annotate.delete')),
+                            h('button', { type: 'button', class: 'danger', 'data-key': `del-${item.id}`, onclick: () => remove(item) }, t('annotate.delete')),
                           )
                         : null,
                     ],

@@ -2,18 +2,21 @@
 // answers, and adding people found in the directory.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers } from '../../../shared/api.js'
+import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers, meetingGroups, addGroupToMeeting } from '../../../shared/api.js'
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
 import { refreshEvery } from '../../../shared/refresh.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 
 // While invitations are out, answers arrive without a reload.
 const ANSWERS_REFRESH_MS = 3000
 
 const ROLES = ['delegate', 'chair', 'secretary', 'guest', 'display']
+// A saved group brings delegates or guests (docs/api.md "Saved groups").
+const GROUP_ROLES = ['delegate', 'guest']
 
 export function createPeopleEditor({ meetingId, unauthorized }) {
-  const state = { meeting: null, editable: false, people: null, found: null, notice: null, addRole: 'delegate' }
+  const state = { meeting: null, editable: false, people: null, found: null, notice: null, addRole: 'delegate', groups: [] }
   const el = h('section', { class: 'panel', 'aria-labelledby': 'p-people' })
   const query = h('input', { id: 'u-q', 'data-key': 'u-q', type: 'search', autocomplete: 'off' })
 
@@ -59,6 +62,15 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
     render()
   }
 
+  async function remove(p) {
+    const yes = await confirmDialog({
+      title: t('confirm.removePersonTitle', { name: p.full_name }),
+      body: t('confirm.removePersonBody', { name: p.full_name, role: label('role', p.role) }),
+      confirm: t('confirm.removePersonYes'),
+    })
+    if (yes) run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name }))
+  }
+
   const roleSelect = (id, value, onchange, disabled) =>
     h('select', { id, 'data-key': id, disabled, onchange: (e) => onchange(e.target.value) }, ROLES.map((r) => h('option', { value: r, selected: r === value }, label('role', r))))
 
@@ -68,6 +80,31 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
     if (p.deputy) bits.push(t('people.deputy', { name: p.deputy.full_name, status: label('deputyStatus', p.deputy.status) }))
     if (p.responded_at) bits.push(formatDateTime(p.responded_at))
     return bits.join(' · ')
+  }
+
+  async function loadGroups() {
+    try {
+      state.groups = (await meetingGroups(meetingId)).groups ?? []
+    } catch {
+      state.groups = [] // the picker is a shortcut; searching people still works
+    }
+    render()
+  }
+
+  function groupPicker() {
+    const select = h('select', { id: 'u-group', 'data-key': 'u-group' }, state.groups.map((g) => h('option', { value: g.id }, t('people.groupOption', { name: g.name, count: g.size }))))
+    const role = GROUP_ROLES.includes(state.addRole) ? state.addRole : 'delegate'
+    const add = () => {
+      const group = state.groups.find((g) => String(g.id) === select.value)
+      if (group) run(() => addGroupToMeeting(meetingId, group.id, role), t('people.groupAdded', { name: group.name }))
+    }
+    return h(
+      'div',
+      { class: 'row tight add-group' },
+      h('label', { for: 'u-group' }, t('people.addGroup')),
+      select,
+      h('button', { type: 'button', class: 'primary', 'data-key': 'u-group-add', onclick: add }, t('people.addGroupAs', { role: label('role', role) })),
+    )
   }
 
   function render() {
@@ -92,7 +129,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
                   h('th', { scope: 'row' }, p.full_name, h('span', { class: 'meta small' }, [p.title, p.unit].filter(Boolean).map((x) => ` · ${x}`).join(''))),
                   h('td', {}, h('label', { class: 'visually-hidden', for: `role-${p.user_id}` }, t('people.roleOf', { name: p.full_name })), roleSelect(`role-${p.user_id}`, p.role, (role) => run(() => updateParticipant(meetingId, p.user_id, role), t('people.saved')), !state.editable)),
                   h('td', { 'data-answer': p.response ?? 'pending' }, answer(p)),
-                  h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => run(() => removeParticipant(meetingId, p.user_id), t('people.removed', { name: p.full_name })) }, t('people.remove')) : null),
+                  h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => remove(p) }, t('people.remove')) : null),
                 ),
               ),
             ),
@@ -108,6 +145,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
             roleSelect('u-role', state.addRole, (r) => { state.addRole = r }),
           )
         : null,
+      state.editable && state.groups.length ? groupPicker() : null,
       state.found
         ? state.found.length
           ? h(
@@ -138,6 +176,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
       state.meeting = meeting
       state.editable = editable
       load()
+      if (editable) loadGroups()
     },
   }
 }

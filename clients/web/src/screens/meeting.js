@@ -24,6 +24,7 @@ import { openInbox, createMessages, createDesk } from '../parts/messages.js'
 import { createConsole, quorumLine } from '../parts/console.js'
 import { createInvitation } from '../parts/invitation.js'
 import { createDeputies } from '../parts/deputies.js'
+import { checkInOpen, windowOpensAt } from '../../../shared/checkin.js'
 
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 const CONSOLE_ROLES = new Set(['chair', 'secretary'])
@@ -42,6 +43,9 @@ export function mountMeeting(root, id, ctx) {
     tab: 'reader',
     checkIn: 'idle', // idle | sending | done | failed
     checkInError: '',
+    // A room code opened from the QR link (#/checkin/ID/CODE): sent once, after sync.
+    code: ctx.checkinCode ?? null,
+    codeDone: false,
   }
   let alive = true
   let announcedItem
@@ -93,8 +97,8 @@ export function mountMeeting(root, id, ctx) {
 
   function setupRole() {
     if (!CONSOLE_ROLES.has(role()) || console_) return
-    console_ = createConsole({ role, act, documents })
-    desk = createDesk({ inbox, role, sendIntent })
+    console_ = createConsole({ role, act, documents, meetingId: id })
+    desk = createDesk({ inbox, role, user: ctx.user, sendIntent })
     deputies = role() === 'chair' ? createDeputies({ meetingId: id, unauthorized: ctx.unauthorized }) : null
     console_.layout([desk.el])
     // Above the console: the few deputies awaiting consent come before the session.
@@ -109,7 +113,7 @@ export function mountMeeting(root, id, ctx) {
       return
     }
     tabs.hidden = false
-    const tab = (key, text) =>
+    const tab = (key, text, extra = null) =>
       h('button', {
         type: 'button',
         role: 'tab',
@@ -129,8 +133,13 @@ export function mountMeeting(root, id, ctx) {
             tabs.querySelector(`[data-key="tab-${state.tab}"]`)?.focus()
           }
         },
-      }, text)
-    replaceContent(tabs, tab('reader', t('meeting.tabReader')), tab('console', role() === 'chair' ? t('meeting.tabConsole') : t('meeting.tabDesk')))
+      }, text, extra)
+    const unread = desk?.unread() ?? 0
+    replaceContent(
+      tabs,
+      tab('reader', t('meeting.tabReader')),
+      tab('console', role() === 'chair' ? t('meeting.tabConsole') : t('meeting.tabDesk'), unread ? h('span', { class: 'unread-count', 'data-key': 'tab-unread', 'aria-label': t('message.unread', { count: unread }) }, String(unread)) : null),
+    )
     readerPane.hidden = state.tab !== 'reader'
     consolePane.hidden = state.tab !== 'console'
   }
@@ -173,19 +182,21 @@ export function mountMeeting(root, id, ctx) {
           ? h('span', { class: 'ok-text checked-in', 'data-key': 'checked-in' }, '✓ ', t('attendance.done', { time: formatTime(at) }))
           : s === 'closed'
             ? null
-            : h('button', { type: 'button', 'data-key': 'check-in', disabled: state.checkIn === 'sending' || conn.status !== Status.LIVE, onclick: checkIn }, t('attendance.checkIn'))
+            : checkInOpen(state.room)
+              ? h('button', { type: 'button', 'data-key': 'check-in', disabled: state.checkIn === 'sending' || conn.status !== Status.LIVE, onclick: () => checkIn() }, state.checkIn === 'sending' && state.code ? t('attendance.byCode') : t('attendance.checkIn'))
+              : h('span', { class: 'meta', 'data-key': 'check-in-later' }, t('attendance.opensAt', { time: formatDateTime(windowOpensAt(state.room.meeting.starts_at)) }))
         : null,
       state.checkInError ? h('span', { class: 'error' }, state.checkInError) : null,
     )
   }
 
-  async function checkIn() {
+  async function checkIn(code) {
     if (state.checkIn === 'sending') return
     state.checkIn = 'sending'
     state.checkInError = ''
     renderStatus()
     try {
-      await conn.sendIntent('attendance.check_in', {})
+      await conn.sendIntent('attendance.check_in', code ? { code } : {})
       state.checkIn = 'done'
     } catch (err) {
       state.checkIn = 'failed'
@@ -194,15 +205,18 @@ export function mountMeeting(root, id, ctx) {
     if (alive) renderStatus()
   }
 
-  /** Opening the meeting on a laptop in the room checks the person in, once. */
-  function autoCheckIn() {
-    if (state.checkIn !== 'idle' || !state.info || !conn.synced) return
-    if (role() === 'display' || sessionState(state.room) === 'closed') return
-    if (isPresent(state.room, ctx.user.id)) {
-      state.checkIn = 'done'
-      return
-    }
-    checkIn()
+  /**
+   * Opening the meeting checks nobody in (only an act does, in the session
+   * window). Opening a room code's link does: the code is sent once, then
+   * dropped from the address, so a reload or the back button cannot reuse it.
+   */
+  function useCode() {
+    if (!state.code || state.codeDone || !state.info || !conn.synced) return
+    state.codeDone = true
+    const code = state.code
+    history.replaceState(null, '', `#/meeting/${encodeURIComponent(id)}`)
+    if (role() === 'display' || isPresent(state.room, ctx.user.id)) return
+    checkIn(code)
   }
 
   function renderAlert() {
@@ -280,7 +294,7 @@ export function mountMeeting(root, id, ctx) {
       state.infoError = err
     }
     render()
-    autoCheckIn()
+    useCode()
   }
 
   const offStatus = conn.on('status', ({ status, code }) => {
@@ -295,19 +309,21 @@ export function mountMeeting(root, id, ctx) {
     state.everSynced = true
     state.room = readRoom(conn.doc) // the observer's copy comes a frame later
     render()
-    autoCheckIn()
+    useCode()
   })
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room
     announceCurrent()
     render()
-    autoCheckIn()
+    useCode()
   })
   const offLang = onLangChange(() => {
     invitation.render()
     deputies?.render()
     render()
   })
+  const offInbox = () => inbox.conn.doc.off('update', renderTabs)
+  inbox.conn.doc.on('update', renderTabs)
   const ticker = setInterval(() => {
     speak.tick()
     console_?.tick()
@@ -324,6 +340,8 @@ export function mountMeeting(root, id, ctx) {
       offSynced()
       offRoom()
       offLang()
+      offInbox()
+      console_?.destroy()
       reader.destroy()
       results.destroy()
       closeReceiptCheck()

@@ -1,0 +1,26 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { WINDOW_MIN, windowOpensAt, isEarly, checkInOpen } from '../checkin.js'
+
+const start = '2026-12-15T08:00:00+07:00'
+const at = (iso) => Date.parse(iso)
+
+test('the window opens WINDOW_MIN minutes before the start', () => {
+  assert.equal(WINDOW_MIN, 60)
+  assert.equal(windowOpensAt(start), at('2026-12-15T07:00:00+07:00'))
+  assert.equal(windowOpensAt(undefined), null)
+  assert.equal(isEarly(start, at('2026-12-14T08:00:00+07:00')), true)
+  assert.equal(isEarly(start, at('2026-12-15T06:59:59+07:00')), true)
+  assert.equal(isEarly(start, at('2026-12-15T07:00:00+07:00')), false)
+  assert.equal(isEarly('', at('2026-12-14T08:00:00+07:00')), false)
+})
+
+test('check-in is open in the window, or once the chair opened, never after the close', () => {
+  const dayBefore = at('2026-12-14T08:00:00+07:00')
+  const room = (state) => ({ meeting: { starts_at: start }, session: { state } })
+  assert.equal(checkInOpen(room('not_started'), dayBefore), false)
+  assert.equal(checkInOpen(room('open'), dayBefore), true)
+  assert.equal(checkInOpen(room('suspended'), dayBefore), true)
+  assert.equal(checkInOpen(room('not_started'), at('2026-12-15T07:30:00+07:00')), true)
+  assert.equal(checkInOpen(room('closed'), at('2026-12-15T07:30:00+07:00')), false)
+})

@@ -1,0 +1,301 @@
+"""The admin screens' routes over HTTP: who may call them, what the audit log
+keeps (never a password), deactivation ending sessions and sockets, the body
+keeping an active admin, and an admin of one body touching nothing of another."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from collab_server.status import Close
+from tests.conftest import Server, World, build_world
+from tests.yclient import YClient
+
+
+@pytest.fixture(scope="module")
+async def body(server: Server) -> World:
+    return await build_world(server.database_url, delegates=3, admin="outsider")
+
+
+@pytest.fixture(scope="module")
+async def other(server: Server) -> World:
+    return await build_world(server.database_url, delegates=1, admin="outsider")
+
+
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.http, timeout=60,
+                                 headers={"origin": server.http}) as client:
+        yield client
+
+
+def bearer(world: World, who: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {world.token(who)}"}
+
+
+async def sql(world: World, query: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(world.url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+async def audit(world: World, action: str, target: str) -> list[dict[str, Any]]:
+    rows = await sql(world, "SELECT actor_id, details FROM audit_log WHERE action = $1"
+                     " AND target = $2 ORDER BY id", action, target)
+    return [{"actor": r["actor_id"], **json.loads(r["details"])} for r in rows]
+
+
+async def log_in(server: Server, username: str, password: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http, timeout=60) as client:
+        return await client.post("/api/login", json={"username": username,
+                                                     "password": password})
+
+
+async def no_password_in_audit(world: World, *passwords: str) -> None:
+    rows = await sql(world, "SELECT details::text AS d FROM audit_log")
+    for password in passwords:
+        assert all(password not in r["d"] for r in rows), "a password reached the audit log"
+
+
+async def test_made_password_for_a_new_user_and_a_reset(
+        server: Server, http: httpx.AsyncClient, body: World, other: World) -> None:
+    admin = bearer(body, "outsider")
+    r = await http.post("/api/users", headers=admin, json={
+        "username": "tran.thi.lan", "full_name": "Trần Thị Lan", "unit": "Văn phòng",
+        "can_prepare": True})
+    assert r.status_code == 201, r.text
+    new_id, first = r.json()["id"], r.json()["password"]
+    assert (await log_in(server, "tran.thi.lan", first)).status_code == 200
+    assert (await audit(body, "user.create", f"user:{new_id}"))[0]["password_made"] is True
+
+    # Only the admins of the person's body make a new password; not their own.
+    for who, status in ((bearer(body, "chair"), 403), (bearer(other, "outsider"), 404)):
+        r = await http.post(f"/api/users/{new_id}/password", headers=who)
+        assert r.status_code == status, r.text
+    r = await http.post(f"/api/users/{body.users['outsider']}/password", headers=admin)
+    assert r.status_code == 409, r.text
+    assert "mật khẩu" in r.json()["error"]["message"]
+
+    session = (await log_in(server, "tran.thi.lan", first)).cookies
+    r = await http.post(f"/api/users/{new_id}/password", headers=admin)
+    assert r.status_code == 201, r.text
+    second = r.json()["password"]
+    assert second != first
+    async with httpx.AsyncClient(base_url=server.http, cookies=session) as old:
+        assert (await old.get("/api/me")).status_code == 401, "the reset ends the session"
+    assert (await log_in(server, "tran.thi.lan", first)).status_code == 401
+    assert (await log_in(server, "tran.thi.lan", second)).status_code == 200
+    [entry] = await audit(body, "user.password_reset", f"user:{new_id}")
+    assert entry["password_made"] is True and entry["sessions_ended"] >= 1
+    assert entry["actor"] == body.users["outsider"]
+    await no_password_in_audit(body, first, second)
+
+
+async def test_a_weak_password_set_by_the_admin_is_refused_in_vietnamese(
+        http: httpx.AsyncClient, body: World) -> None:
+    r = await http.patch(f"/api/users/{body.users['delegate02']}",
+                         headers=bearer(body, "outsider"), json={"password": "matkhau123"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"].startswith("Mật khẩu")
+
+
+async def test_deactivation_ends_the_session_and_the_open_socket(
+        server: Server, http: httpx.AsyncClient) -> None:
+    world = await build_world(server.database_url, delegates=1, admin="outsider")
+    socket = await YClient(server.ws, f"meeting/{world.meeting_id}/room",
+                           world.token("delegate01")).connect()
+    try:
+        r = await http.patch(f"/api/users/{world.users['delegate01']}",
+                             headers=bearer(world, "outsider"), json={"is_active": False})
+        assert r.status_code == 200, r.text
+        assert await socket.wait_closed() == Close.UNAUTHORIZED
+    finally:
+        await socket.close()
+    r = await http.get("/api/me", headers=bearer(world, "delegate01"))
+    assert r.status_code == 401
+    assert await sql(world, "SELECT 1 FROM sessions WHERE user_id = $1",
+                     world.users["delegate01"]) == []
+    assert await audit(world, "user.deactivate", f"user:{world.users['delegate01']}")
+
+
+async def test_the_body_keeps_an_active_admin(server: Server, http: httpx.AsyncClient) -> None:
+    world = await build_world(server.database_url, delegates=1, admin="outsider")
+    one, two = world.users["outsider"], world.users["chair"]
+    for change in ({"is_admin": False}, {"is_active": False}):
+        r = await http.patch(f"/api/users/{one}", headers=bearer(world, "outsider"), json=change)
+        assert r.status_code == 409, r.text
+    await sql(world, "UPDATE users SET is_admin = true WHERE id = $1", two)
+    # Two admins take each other's rights at the same moment: one of them stays.
+    answers = await asyncio.gather(
+        http.patch(f"/api/users/{two}", headers=bearer(world, "outsider"),
+                   json={"is_admin": False}),
+        http.patch(f"/api/users/{one}", headers=bearer(world, "chair"),
+                   json={"is_admin": False}))
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    refused = next(r for r in answers if r.status_code == 409)
+    assert refused.json()["error"]["message"] == \
+        "Cơ quan phải còn ít nhất một quản trị đang hoạt động."
+    admins = await sql(world, "SELECT id FROM users WHERE body_id = $1 AND is_admin"
+                       " AND is_active", world.body_id)
+    assert len(admins) == 1
+
+
+async def test_rooms_and_their_display_accounts(
+        server: Server, http: httpx.AsyncClient, body: World, other: World) -> None:
+    admin = bearer(body, "outsider")
+    rooms = []
+    for name in ("Phòng họp số 1", "Phòng họp số 2"):
+        r = await http.post("/api/rooms", headers=admin, json={"name": name, "seats": 30})
+        assert r.status_code == 201, r.text
+        rooms.append(r.json()["id"])
+    r = await http.patch(f"/api/rooms/{rooms[0]}", headers=admin,
+                         json={"name": "Phòng họp tầng 3", "seats": 45})
+    assert r.status_code == 200, r.text
+    listed = (await http.get("/api/rooms", headers=admin)).json()["rooms"]
+    assert {"id": rooms[0], "name": "Phòng họp tầng 3", "seats": 45} in listed
+    assert (await audit(body, "room.update", f"room:{rooms[0]}"))[0]["seats"] == 45
+    r = await http.patch(f"/api/rooms/{rooms[0]}", headers=admin, json={"seats": -1})
+    assert r.status_code == 400 and "seats" in r.json()["error"]["message"]
+
+    r = await http.post(f"/api/rooms/{rooms[0]}/displays", headers=admin,
+                        json={"username": "maychieu.tang3", "full_name": "Màn hình tầng 3"})
+    assert r.status_code == 201, r.text
+    display, password = r.json()["id"], r.json()["password"]
+    assert (await log_in(server, "maychieu.tang3", password)).status_code == 200
+    [row] = await sql(body, "SELECT room_id FROM users WHERE id = $1", display)
+    assert row["room_id"] == rooms[0]
+    r = await http.patch(f"/api/users/{display}", headers=admin, json={"room_id": rooms[1]})
+    assert r.status_code == 200, r.text
+    [row] = await sql(body, "SELECT room_id FROM users WHERE id = $1", display)
+    assert row["room_id"] == rooms[1]
+    assert (await audit(body, "user.update", f"user:{display}"))[0]["fields"] == ["room_id"]
+    await no_password_in_audit(body, password)
+
+    # Only display accounts carry a room; only rooms of the body; only its admins.
+    r = await http.patch(f"/api/users/{body.users['delegate01']}", headers=admin,
+                         json={"room_id": rooms[1]})
+    assert r.status_code == 409, r.text
+    foreign = (await http.post("/api/rooms", headers=bearer(other, "outsider"),
+                               json={"name": "Phòng sở khác"})).json()["id"]
+    r = await http.patch(f"/api/users/{display}", headers=admin, json={"room_id": foreign})
+    assert r.status_code == 404, r.text
+    for path, payload in ((f"/api/rooms/{rooms[0]}", {"name": "Chiếm"}),
+                          (f"/api/rooms/{rooms[0]}/displays",
+                           {"username": "maychieu.la", "full_name": "Lạ"})):
+        method = http.patch if path.endswith(str(rooms[0])) else http.post
+        assert (await method(path, headers=bearer(other, "outsider"),
+                             json=payload)).status_code == 404
+        assert (await method(path, headers=bearer(body, "chair"),
+                             json=payload)).status_code == 403
+
+
+async def test_units_of_the_body(http: httpx.AsyncClient, body: World, other: World) -> None:
+    admin = bearer(body, "outsider")
+    r = await http.post("/api/units", headers=admin, json={"name": "Phòng Tổng hợp"})
+    assert r.status_code == 201, r.text
+    unit = r.json()["id"]
+    again = await http.post("/api/units", headers=admin, json={"name": "phòng tổng hợp"})
+    assert again.status_code == 409
+    assert again.json()["error"]["message"] == "Cơ quan đã có đơn vị mang tên này."
+    await sql(body, "UPDATE users SET unit = 'Phòng Tổng hợp' WHERE id = $1",
+              body.users["delegate01"])
+    r = await http.patch(f"/api/units/{unit}", headers=admin, json={"name": "Phòng Hành chính"})
+    assert r.status_code == 200, r.text
+    [row] = await sql(body, "SELECT unit FROM users WHERE id = $1", body.users["delegate01"])
+    assert row["unit"] == "Phòng Hành chính", "the unit's people follow the new name"
+    listed = (await http.get("/api/units", headers=bearer(body, "chair"))).json()["units"]
+    assert listed == [{"id": unit, "name": "Phòng Hành chính", "people": 1}]
+    assert (await http.get("/api/units", headers=bearer(other, "outsider"))).json()["units"] \
+        == []
+    for method in ("PATCH", "DELETE"):
+        r = await http.request(method, f"/api/units/{unit}", headers=bearer(other, "outsider"),
+                               json={"name": "Chiếm"})
+        assert r.status_code == 404, r.text
+    r = await http.delete(f"/api/units/{unit}", headers=admin)
+    assert r.status_code == 200, r.text
+    renamed = await audit(body, "unit.rename", f"unit:{unit}")
+    assert renamed[0]["from"] == "Phòng Tổng hợp" and renamed[0]["to"] == "Phòng Hành chính"
+    assert await audit(body, "unit.remove", f"unit:{unit}")
+
+
+async def test_saved_groups_added_to_a_meeting(
+        server: Server, http: httpx.AsyncClient, other: World) -> None:
+    world = await build_world(server.database_url, delegates=3, admin="outsider")
+    admin = bearer(world, "outsider")
+    extra = [world.users["delegate01"], world.users["guest"]]
+    await sql(world, "DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2",
+              world.meeting_id, world.users["delegate01"])
+    r = await http.post("/api/groups", headers=admin, json={
+        "name": "Lãnh đạo các phòng", "members": [other.users["delegate01"]]})
+    assert r.status_code == 400, "people of another body stay out"
+    r = await http.post("/api/groups", headers=admin,
+                        json={"name": "Lãnh đạo các phòng", "members": extra})
+    assert r.status_code == 201, r.text
+    group = r.json()["id"]
+    assert (await audit(world, "group.create", f"group:{group}"))[0]["members"] == sorted(extra)
+    r = await http.patch(f"/api/groups/{group}", headers=bearer(other, "outsider"),
+                         json={"name": "Chiếm"})
+    assert r.status_code == 404
+
+    meeting = f"/api/meetings/{world.meeting_id}"
+    r = await http.get(f"{meeting}/groups", headers=bearer(world, "secretary"))
+    assert r.status_code == 200, r.text
+    assert r.json()["groups"] == [{"id": group, "name": "Lãnh đạo các phòng", "size": 2}]
+    r = await http.post(f"{meeting}/groups/{group}", headers=bearer(world, "delegate02"),
+                        json={"role": "delegate"})
+    assert r.status_code == 403
+    r = await http.post(f"{meeting}/groups/{group}", headers=bearer(world, "secretary"),
+                        json={"role": "chair"})
+    assert r.status_code == 400, "a group brings delegates or guests"
+    r = await http.post(f"{meeting}/groups/{group}", headers=bearer(world, "secretary"),
+                        json={"role": "delegate"})
+    assert r.status_code == 201, r.text
+    assert r.json()["added"] == [world.users["delegate01"]]
+    roles = {row["user_id"]: row["role"] for row in await sql(
+        world, "SELECT user_id, role FROM meeting_participants WHERE meeting_id = $1",
+        world.meeting_id)}
+    assert roles[world.users["delegate01"]] == "delegate"
+    assert roles[world.users["guest"]] == "guest", "those already in keep their role"
+    [entry] = await audit(world, "participant.add_group", f"meeting:{world.meeting_id}")
+    assert entry["group"] == group and entry["users"] == [world.users["delegate01"]]
+
+    r = await http.delete(f"/api/groups/{group}", headers=admin)
+    assert r.status_code == 200
+    r = await http.post(f"{meeting}/groups/{group}", headers=bearer(world, "secretary"),
+                        json={"role": "delegate"})
+    assert r.status_code == 404
+    assert r.json()["error"]["message"] == "Không có nhóm này trong cơ quan."
+
+
+async def test_retention_lists_the_bodys_archived_meetings_past_it(
+        http: httpx.AsyncClient, body: World, other: World) -> None:
+    admin = bearer(body, "outsider")
+    r = await http.patch("/api/body", headers=admin, json={"retention_years": 101})
+    assert r.status_code == 400
+    r = await http.patch("/api/body", headers=admin, json={"retention_years": 2})
+    assert r.status_code == 200 and r.json()["body"]["retention_years"] == 2
+    await sql(other, "UPDATE bodies SET retention_years = 1 WHERE id = $1", other.body_id)
+    for world, title in ((body, "Họp năm 2020"), (other, "Họp của sở khác")):
+        await sql(world, "UPDATE meetings SET status = 'archived', title = $2 WHERE id = $1",
+                  world.meeting_id, title)
+        await sql(world, "INSERT INTO meeting_transitions (meeting_id, from_status, to_status,"
+                  " at) VALUES ($1, 'ended', 'archived', now() - interval '3 years')",
+                  world.meeting_id)
+    r = await http.get("/api/retention", headers=admin)
+    assert r.status_code == 200, r.text
+    assert [(m["id"], m["title"], m["retention_years"]) for m in r.json()["meetings"]] == \
+        [(body.meeting_id, "Họp năm 2020", 2)]
+    assert (await http.get("/api/retention", headers=bearer(body, "chair"))).status_code == 403
+    r = await http.patch("/api/body", headers=admin, json={"retention_years": None})
+    assert r.json()["body"]["retention_years"] is None
+    assert (await http.get("/api/retention", headers=admin)).json()["meetings"] == []
+    entries = await audit(body, "body.update", f"body:{body.body_id}")
+    assert [e["retention_years"] for e in entries][-2:] == [2, None]
