@@ -82,9 +82,10 @@ async def hall(server: Server) -> AsyncIterator[Room]:
                                       " RETURNING id", world.body_id, HALL)
         other = await conn.fetchval("INSERT INTO rooms (body_id, name) VALUES ($1, $2)"
                                     " RETURNING id", world.body_id, "Phòng họp số 2")
-        await conn.execute("UPDATE meetings SET room_id = $2 WHERE id = $1",
-                           world.meeting_id, hall_id)
         now = datetime.now(UTC)
+        # In ten minutes: inside the check-in window, the session opens unasked.
+        await conn.execute("UPDATE meetings SET room_id = $2, starts_at = $3 WHERE id = $1",
+                           world.meeting_id, hall_id, now + timedelta(minutes=10))
         await conn.execute(
             "INSERT INTO meetings (body_id, room_id, title, starts_at, status)"
             " VALUES ($1, $2, $3, $4, 'in_session')",
@@ -398,7 +399,7 @@ async def test_after_the_close_nothing_internal_stays_on_the_wall(
 
     # The next session of the room opens: the projector switches by itself.
     nxt = await socket(server, hall, "chair", hall.next_meeting)
-    await ok(nxt, "session.open")
+    await ok(nxt, "session.open", {"early": True})
     await expect(display.locator(".stage-head .title")).to_have_text(NEXT_TITLE)
     await expect(display.locator('[data-screen="closed"]')).to_be_hidden()
     await ok(nxt, "session.close")

@@ -161,8 +161,15 @@ async def test_a_room_display_watches_its_room_only_and_only_as_the_display(
         await chair.close()
 
 
+async def starts_now(world: World) -> None:
+    """Inside the check-in window: people check in, the session opens unasked."""
+    await sql(world.url, "UPDATE meetings SET starts_at = now() + interval '5 minutes'"
+              " WHERE id = $1", world.meeting_id)
+
+
 async def test_closing_the_session_clears_the_floor_queue_and_page(server: Server) -> None:
     world = await build_world(server.database_url, delegates=3)
+    await starts_now(world)
     path = f"meeting/{world.meeting_id}/room"
     c = {who: await YClient(server.ws, path, world.token(who)).connect()
          for who in ("chair", "delegate01", "delegate02", "display")}
@@ -201,6 +208,7 @@ async def test_closing_the_session_clears_the_floor_queue_and_page(server: Serve
 
 async def test_a_closed_poll_names_the_base_its_rule_counts(server: Server) -> None:
     world = await build_world(server.database_url, delegates=4)
+    await starts_now(world)
     path = f"meeting/{world.meeting_id}/room"
     voters = ("chair", "delegate01", "delegate02", "delegate03")
     c = {who: await YClient(server.ws, path, world.token(who)).connect() for who in voters}
