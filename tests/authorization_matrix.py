@@ -334,6 +334,8 @@ HTTP: tuple[Rule, ...] = (
     Rule("PATCH /api/body", users(("admin", "other_admin")), note="the caller's own body"),
     Rule("GET /api/rooms", users(USERS)),
     Rule("POST /api/rooms", users(("admin", "other_admin"))),
+    Rule("GET /api/display/now", users(()),
+         note="a display account of a room only (`users.room_id`); people get 403"),
     Rule("PATCH /api/rooms/{room_id}", users(("admin",), other_admin=404), note=OWN_BODY),
     Rule("POST /api/rooms/{room_id}/displays", users(("admin",), other_admin=404), note=OWN_BODY),
     Rule("GET /api/units", users(USERS), note="the caller's own body"),

@@ -833,7 +833,9 @@ def plausible_args(kind: str, ids: list[int]) -> st.SearchStrategy[dict[str, Any
         "presenter.set": st.fixed_dictionaries({"user": some_id | st.none()}),
         "present.page": st.fixed_dictionaries(
             {"document": some_id, "page": st.integers(1, 12)},
-            optional={"zoom": st.floats(0.1, 10)}),
+            optional={"zoom": st.floats(0.1, 10),
+                      "fit": st.sampled_from(["height", "width"]) | words,
+                      "x": st.floats(-0.5, 1.5), "y": st.floats(-0.5, 1.5)}),
         "attendance.mark": st.fixed_dictionaries(
             {"user": some_id, "present": st.booleans()}, optional={"reason": text}),
         "speaker.request": st.fixed_dictionaries({}, optional={"kind": words}),

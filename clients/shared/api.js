@@ -53,6 +53,7 @@ export const login = (username, password) => call('POST', '/api/login', { userna
 export const logout = () => call('POST', '/api/logout')
 export const me = () => call('GET', '/api/me')
 export const listMeetings = () => call('GET', '/api/meetings')
+export const displayNow = () => call('GET', '/api/display/now')
 export const getMeeting = (id) => call('GET', `/api/meetings/${seg(id)}`)
 
 const query = (params) => {

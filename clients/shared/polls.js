@@ -1,5 +1,6 @@
-// Reading a poll of the room: {id, question, options, kind, status, cast,
-// and after close counts, passed, quorum_met}. Option and count shapes are
+// Reading a poll of the room: {id, question, options, kind, rule, status,
+// cast, and after close counts, passed, quorum_met, members, eligible,
+// needed, base_kind, base}. Option and count shapes are
 // read generously (strings or {label}; a list or a map of counts).
 
 import { t } from './i18n/index.js'
@@ -29,12 +30,66 @@ export function countFor(poll, index) {
   return Number.isFinite(n) ? n : null
 }
 
-/** [{label, count, share}] with share in 0..1 of the ballots counted. */
+/** The ballots the first option needs under a rule (as domain/voting.py `outcome`). */
+export function neededFor(rule, { members = 0, eligible = 0 } = {}) {
+  if (rule === 'present_majority') return Math.floor(eligible / 2) + 1
+  if (rule === 'members_majority') return Math.floor(members / 2) + 1
+  if (rule === 'two_thirds_members') return Math.ceil((2 * members) / 3)
+  return null
+}
+
+const positive = (v) => (Number(v) > 0 ? Number(v) : 0)
+
+/**
+ * What the rule counts the first option against: {kind, count}. kind is
+ * 'members' (all members), 'present' (members present or represented) or,
+ * for a poll that does not say, 'cast' (the ballots). The server names it
+ * at the close (base_kind, base); older polls are read from their rule.
+ */
+export function pollBase(poll) {
+  if (positive(poll?.base)) return { kind: poll.base_kind === 'present' ? 'present' : 'members', count: positive(poll.base) }
+  if (poll?.rule === 'present_majority' && positive(poll.eligible)) return { kind: 'present', count: positive(poll.eligible) }
+  if (poll?.rule && poll.rule !== 'present_majority' && positive(poll.members)) return { kind: 'members', count: positive(poll.members) }
+  const counts = optionLabels(poll).map((_, i) => countFor(poll, i) ?? 0)
+  return { kind: 'cast', count: counts.reduce((a, b) => a + b, 0) }
+}
+
+/**
+ * [{label, count, share}] with share in 0..1 of the base the rule counts, so
+ * bars and percentages agree with the verdict. When the base is the members,
+ * a last row {absent: true} counts those who cast no ballot.
+ */
 export function results(poll) {
   const labels = optionLabels(poll)
   const counts = labels.map((_, i) => countFor(poll, i) ?? 0)
-  const total = counts.reduce((a, b) => a + b, 0)
-  return labels.map((label, i) => ({ label, count: counts[i], share: total ? counts[i] / total : 0 }))
+  const base = pollBase(poll)
+  const share = (n) => (base.count ? n / base.count : 0)
+  const rows = labels.map((label, i) => ({ label, count: counts[i], share: share(counts[i]) }))
+  const missing = base.count - counts.reduce((a, b) => a + b, 0)
+  if (base.kind !== 'cast' && missing > 0) rows.push({ label: t('poll.basis.noBallot'), count: missing, share: share(missing), absent: true })
+  return rows
+}
+
+/**
+ * The basis of a closed poll in words and numbers:
+ * {rule: "Thông qua khi quá 1/2 tổng số thành viên (5/9).",
+ *  first: "Đồng ý 4/9 thành viên = 44,4%"}, or null before the close.
+ */
+export function resultBasis(poll, lang = 'vi') {
+  if (poll?.status !== 'closed') return null
+  const base = pollBase(poll)
+  const needed = Number.isFinite(Number(poll.needed)) && poll.needed !== null ? Number(poll.needed) : neededFor(poll.rule, poll)
+  const rule = POLL_RULES.includes(poll.rule) && base.kind !== 'cast' && needed !== null
+    ? t(`poll.basis.${poll.rule}`, { needed, base: base.count })
+    : ''
+  const yes = countFor(poll, 0) ?? 0
+  const first = t(`poll.basis.first.${base.kind}`, {
+    option: optionLabels(poll)[0] ?? '',
+    count: yes,
+    base: base.count,
+    share: formatShare(base.count ? yes / base.count : 0, lang),
+  })
+  return { rule, first, base }
 }
 
 /** "passed", "rejected" or "" when the server has not said. */

@@ -7,10 +7,28 @@ from typing import Any
 import pycrdt
 
 from collab_server.domain import room
-from collab_server.domain.intents import Change, Context, int_arg, intent, require_session
+from collab_server.domain.intents import (
+    Change,
+    Context,
+    choice_arg,
+    int_arg,
+    intent,
+    require_session,
+)
 from collab_server.domain.roles import Role
 from collab_server.errors import BadIntent, Forbidden, NotFound
 from collab_server.live.ports import YDoc
+
+# How the page meets the projector at zoom 1: its whole height, or its width.
+FITS = ("height", "width")
+
+
+def _fraction(args: dict[str, Any], name: str, default: float) -> float:
+    """A point of the page as a share of its width or height (0 to 1)."""
+    value = args.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise BadIntent(f"Tham số '{name}' phải từ 0 đến 1.", f"'{name}' must be 0..1.")
+    return float(value)
 
 
 @intent("presenter.set")
@@ -41,6 +59,10 @@ async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
     zoom = args.get("zoom", 1.0)
     if isinstance(zoom, bool) or not isinstance(zoom, int | float) or not 0.25 <= zoom <= 8:
         raise BadIntent("Tham số 'zoom' phải từ 0.25 đến 8.", "'zoom' must be 0.25..8.")
+    fit = choice_arg(args, "fit", FITS, "height")
+    # The middle of what the presenter sees: the projector shows the same
+    # part of the page, whatever its own shape.
+    x, y = _fraction(args, "x", 0.5), _fraction(args, "y", 0.0)
     info = await ctx.meetings.meeting(ctx.meeting_id)
     document = next((d for d in info.documents if d.id == document_id), None) if info else None
     if document is None:
@@ -54,7 +76,9 @@ async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
 
     def apply(doc: YDoc) -> None:
         doc.get(room.PRESENTING, type=pycrdt.Map).update(
-            {"document": document_id, "page": page, "zoom": float(zoom), "since": since}
+            {"document": document_id, "page": page, "zoom": float(zoom), "fit": fit,
+             "x": x, "y": y, "since": since}
         )
 
-    return Change(apply, "present.page", {"document": document_id, "page": page, "zoom": zoom})
+    return Change(apply, "present.page", {"document": document_id, "page": page, "zoom": zoom,
+                                          "fit": fit, "x": x, "y": y})

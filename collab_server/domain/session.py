@@ -93,18 +93,28 @@ async def session_close(ctx: Context, args: dict[str, Any]) -> Change:
                        "A poll is still open; close it before closing the session.")
     ended = end_floor(ctx)
     current = room.cursor_item(ctx.doc)
+    # Nobody speaks after the close: the waiting requests lapse, and the
+    # projector stops showing a page of an internal document to the room.
+    waiting = [rid for rid, _ in room.queue(ctx.doc)]
 
     def apply(doc: YDoc) -> None:
         ended.apply(doc)
         if current is not None:
             _item_time(doc, current, "ended", ctx.now)
+        speakers = doc.get(room.SPEAKERS, type=pycrdt.Map)
+        for rid in waiting:
+            del speakers[str(rid)]
+        if doc.get(room.PRESENTING, type=pycrdt.Map).get("document") is not None:
+            room.put_all(doc, room.PRESENTING,
+                         {"document": None, "page": None, "since": ctx.now})
         room.put_all(doc, room.SESSION, {"state": "closed", "closed_at": ctx.now})
         room.put(doc, room.MEETING, "status", "ended")
 
-    writes = [*ended.writes, ctx.store.close_session(ctx.meeting_id, ctx.user_id)]
+    writes = [*ended.writes, *(ctx.store.request_status(rid, "withdrawn") for rid in waiting),
+              ctx.store.close_session(ctx.meeting_id, ctx.user_id)]
     if current is not None:
         writes.append(ctx.store.item_times(ctx.meeting_id, None, current, ctx.now))
-    return Change(apply, "session.close", {}, writes=writes)
+    return Change(apply, "session.close", {"lapsed": waiting}, writes=writes)
 
 
 def _item_time(doc: YDoc, item: int, which: str, at: int) -> None:

@@ -109,6 +109,16 @@ def outcome(rule: str, yes: int, *, members: int, eligible: int,
     return quorum_met and members > 0 and yes >= needed, needed
 
 
+def base_of(rule: str, *, members: int, eligible: int) -> tuple[str, int]:
+    """What the rule counts the first option against: ("members", all members)
+    or ("present", members present or represented). Shares and bars on the
+    screens use the same base as the verdict, so a percentage never seems to
+    contradict it."""
+    if rule == "present_majority":
+        return "present", eligible
+    return "members", members
+
+
 def new_receipt() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
 
@@ -242,6 +252,8 @@ async def poll_close(ctx: Context, args: dict[str, Any]) -> Change:
         "quorum_met": bool(quorum["met"]), "members": members, "present": present,
         "eligible": eligible, "needed": needed,
     }
+    result["base_kind"], result["base"] = base_of(str(poll["rule"]), members=members,
+                                                  eligible=eligible)
     shown = {**result, "status": "closed", "closed_at": ctx.now}
     if not secret:
         shown["named"] = _named(ctx, tally)

@@ -137,7 +137,12 @@ class Access:
                 continue
             for conn in tuple(live.connections):
                 if conn.roles_seen < version:
-                    self._apply(conn, live.key, roles.get(conn.identity.user_id), version)
+                    role = roles.get(conn.identity.user_id)
+                    if conn.identity.role == Role.DISPLAY:
+                        # A room's display watches unlisted (and only as the
+                        # display): the list alone cannot say.
+                        role = await self._meetings.role_of(meeting_id, conn.identity.user_id)
+                    self._apply(conn, live.key, role, version)
 
     async def check(self, conn: Connection, live: LiveDoc) -> None:
         """Before an intent or a write: the role as it is now. Raises

@@ -14,6 +14,12 @@ from collab_server.domain.lifecycle import Status
 from collab_server.domain.roles import Role
 from collab_server.live.ports import AgendaItem, DocumentInfo, MeetingInfo, Participant
 
+# The role a user has in a meeting. A display account belongs to a room
+# (users.room_id): it watches every meeting of that room as the display,
+# listed or not, and no meeting elsewhere, whatever a list says.
+ROLE_SQL = ("CASE WHEN u.room_id IS NULL THEN p.role"
+            " WHEN u.room_id = m.room_id THEN 'display' END")
+
 MEETING_FIELDS = ("title", "room_id", "starts_at", "ends_at", "kind", "confidentiality",
                   "quorum_rule", "speech_limit_s", "allow_proxy")
 
@@ -78,7 +84,9 @@ class PgMeetings:
     async def role_of(self, meeting_id: int, user_id: int) -> str | None:
         async with self.pool.acquire() as conn:
             role: str | None = await conn.fetchval(
-                "SELECT role FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2",
+                f"SELECT {ROLE_SQL} FROM meetings m JOIN users u ON u.id = $2"
+                " LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2"
+                " WHERE m.id = $1",
                 meeting_id,
                 user_id,
             )
@@ -89,7 +97,7 @@ class PgMeetings:
     async def access(self, meeting_id: int, user_id: int) -> MeetingAccess | None:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT m.id, m.body_id, m.status, m.kind, m.confidentiality, p.role,"
+                f"SELECT m.id, m.body_id, m.status, m.kind, m.confidentiality, {ROLE_SQL} AS role,"
                 " (u.is_admin AND u.body_id = m.body_id) AS body_admin"
                 " FROM meetings m JOIN users u ON u.id = $2"
                 " LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $2"
@@ -116,17 +124,17 @@ class PgMeetings:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT m.id, m.title, m.starts_at, m.ends_at, m.status, m.kind,"
-                " m.confidentiality, p.role, b.name AS body, coalesce(r.name, '') AS room,"
+                f" m.confidentiality, {ROLE_SQL} AS role, b.name AS body,"
+                " coalesce(r.name, '') AS room,"
                 " p.response, p.response_reason, p.deputy_user_id, p.deputy_status,"
                 " d.full_name AS deputy_name, p.stands_in_for,"
                 " EXISTS (SELECT 1 FROM meeting_invitations i WHERE i.meeting_id = m.id)"
                 "   AS has_invitation"
-                " FROM meetings m JOIN bodies b ON b.id = m.body_id"
+                " FROM meetings m JOIN bodies b ON b.id = m.body_id JOIN users u ON u.id = $1"
                 " LEFT JOIN rooms r ON r.id = m.room_id"
                 " LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.user_id = $1"
                 " LEFT JOIN users d ON d.id = p.deputy_user_id"
-                " WHERE p.user_id IS NOT NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = $1"
-                "   AND u.is_admin AND u.body_id = m.body_id)"
+                f" WHERE ({ROLE_SQL}) IS NOT NULL OR (u.is_admin AND u.body_id = m.body_id)"
                 " ORDER BY m.starts_at DESC, m.id DESC",
                 user_id,
             )

@@ -20,16 +20,19 @@ import asyncpg
 
 _WORD = re.compile(r"[0-9a-z]+")
 
+# A room's display account takes part by its room, not by a list
+# (storage/meetings.py): it searches nothing, even where a list names it.
+_LISTED = ("EXISTS (SELECT 1 FROM meeting_participants p JOIN users l ON l.id = p.user_id"
+           " WHERE p.meeting_id = m.id AND p.user_id = $1 AND l.room_id IS NULL")
+
 _VISIBLE = (
-    "SELECT m.id FROM meetings m WHERE EXISTS (SELECT 1 FROM meeting_participants p"
-    " WHERE p.meeting_id = m.id AND p.user_id = $1) OR EXISTS (SELECT 1 FROM users u"
+    f"SELECT m.id FROM meetings m WHERE {_LISTED}) OR EXISTS (SELECT 1 FROM users u"
     " WHERE u.id = $1 AND u.is_admin AND u.body_id = m.body_id)"
 )
 
 # Minutes and conclusion notices are read by people, not by the projector.
 _READERS = (
-    "SELECT m.id FROM meetings m WHERE EXISTS (SELECT 1 FROM meeting_participants p"
-    " WHERE p.meeting_id = m.id AND p.user_id = $1 AND p.role <> 'display') OR EXISTS"
+    f"SELECT m.id FROM meetings m WHERE {_LISTED} AND p.role <> 'display') OR EXISTS"
     " (SELECT 1 FROM users u WHERE u.id = $1 AND u.is_admin AND u.body_id = m.body_id)"
 )
 

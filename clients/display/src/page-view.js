@@ -1,5 +1,9 @@
 // The presented page on the projector, with the presenter's ink and pointer
 // (meeting/{id}/ink: strokes in the document, the pointer in awareness).
+// The page fills its box as the presenter chose (fit: its whole height, or
+// its width), times the presenter's zoom, and the point of the page the
+// presenter looks at (x, y: shares of width and height) sits in the middle
+// of the box, as far as the page's edges allow.
 
 import { h } from '../../shared/dom.js'
 import { LiveConnection, websocketUrl } from '../../shared/live.js'
@@ -9,6 +13,25 @@ import { makeLayer, drawStrokes } from '../../shared/ink-svg.js'
 import { sameId } from '../../shared/room.js'
 
 const A4 = Math.SQRT2
+
+const within = (value, low, high, otherwise) => {
+  const n = Number(value)
+  return Number.isFinite(n) && value !== null && value !== '' ? Math.min(high, Math.max(low, n)) : otherwise
+}
+
+/**
+ * Where the page goes in a box: {width, height, left, top} in px.
+ * @param {{fit?: string, zoom?: number, x?: number, y?: number}} p the presented state
+ */
+export function placePage(p, aspect, boxW, boxH) {
+  const zoom = within(p.zoom, 0.25, 8, 1)
+  const width = (p.fit === 'width' ? boxW : boxH / aspect) * zoom
+  const height = width * aspect
+  // Smaller than the box: centred. Larger: the presenter's point in the
+  // middle, but no empty band beyond an edge of the page.
+  const place = (size, box, at) => (size <= box ? (box - size) / 2 : Math.min(0, Math.max(box - size, box / 2 - at * size)))
+  return { width, height, left: place(width, boxW, within(p.x, 0, 1, 0.5)), top: place(height, boxH, within(p.y, 0, 1, 0)) }
+}
 
 export function createPageView(meetingId) {
   const ink = new LiveConnection(websocketUrl(inkPath(meetingId)), { readOnly: true, awareness: null })
@@ -30,15 +53,14 @@ export function createPageView(meetingId) {
   function layout() {
     const p = current()
     if (!p) return
-    const aspect = aspectOf(p)
-    const boxW = el.clientWidth || 1200
-    const boxH = el.clientHeight || 860
-    const zoom = Math.min(4, Math.max(0.5, Number(p.zoom) || 1))
-    // Fit the whole page at zoom 1; beyond that, grow from the top centre.
-    const fit = Math.min(boxW, boxH / aspect)
-    const width = fit * zoom
-    frame.style.width = `${width}px`
-    frame.style.height = `${width * aspect}px`
+    const box = { w: el.clientWidth, h: el.clientHeight }
+    if (!box.w || !box.h) return // not laid out yet: the resize observer comes back
+    const at = placePage(p, aspectOf(p), box.w, box.h)
+    frame.style.width = `${at.width}px`
+    frame.style.height = `${at.height}px`
+    frame.style.left = `${at.left}px`
+    frame.style.top = `${at.top}px`
+    el.dataset.fit = p.fit === 'width' ? 'width' : 'height'
   }
 
   async function load(p) {
@@ -106,6 +128,8 @@ export function createPageView(meetingId) {
 
   ink.doc.on('update', queueDraw)
   ink.awareness.on('change', queueDraw)
+  const resized = globalThis.ResizeObserver ? new ResizeObserver(() => layout()) : null
+  resized?.observe(el)
 
   return {
     el,
@@ -123,6 +147,7 @@ export function createPageView(meetingId) {
       return true
     },
     destroy() {
+      resized?.disconnect()
       ink.destroy()
     },
   }

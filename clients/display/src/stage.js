@@ -2,7 +2,10 @@
 // the item under discussion, the presented page with the presenter's ink
 // and pointer, who speaks and for how long, who is next, quorum, votes and
 // their results, the chair's message and countdown, a clock, and a clear
-// sign when the screen is not live.
+// sign when the screen is not live. A presented page takes the whole height
+// beside a narrow bar that holds everything else, so nothing lies on the
+// page. Once the session is closed, only "Phiên họp đã kết thúc" and the
+// title remain: nothing internal stays on the wall.
 
 import { h, replaceContent } from '../../shared/dom.js'
 import { getMeeting } from '../../shared/api.js'
@@ -11,7 +14,7 @@ import { readRoom, observeRoom, currentIndex, sessionState, openPoll, lastClosed
 import { describePresenting } from '../../shared/presenting.js'
 import { statusLabel, stopReason, badgeClass } from '../../shared/status.js'
 import { countdown, formatSeconds } from '../../shared/timer.js'
-import { results, outcome, formatShare } from '../../shared/polls.js'
+import { results, outcome, formatShare, resultBasis } from '../../shared/polls.js'
 import { t, getLang, onLangChange } from '../../shared/i18n/index.js'
 import { formatTime, formatDate } from '../../shared/time.js'
 import { createPageView } from './page-view.js'
@@ -27,10 +30,13 @@ const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 /**
  * @param {HTMLElement} root
  * @param {string} id meeting id
- * @param {{onStopped: (detail: object) => void}} hooks called once the
- *   server refused the socket for good (44xx other than 4429)
+ * @param {object} hooks
+ * @param {(detail: object) => void} hooks.onStopped called once the server
+ *   refused the socket for good (44xx other than 4429)
+ * @param {(state: string) => void} [hooks.onSession] the session's state
+ *   (not_started, open, suspended, closed) after each change
  */
-export function mountStage(root, id, { onStopped }) {
+export function mountStage(root, id, { onStopped, onSession = () => {} }) {
   const conn = new LiveConnection(websocketUrl(`meeting/${encodeURIComponent(id)}/room`, location, { device: 'display' }), {
     readOnly: true,
     awareness: { client: 'display' },
@@ -50,7 +56,8 @@ export function mountStage(root, id, { onStopped }) {
   const banner = h('div', { class: 'message-banner', role: 'status', hidden: true })
   const offline = h('div', { class: 'offline-banner', role: 'alert', hidden: true })
   const result = h('div', { class: 'result-overlay', hidden: true })
-  main.append(page.el, agendaView, result)
+  const closedView = h('div', { class: 'closed-screen', 'data-screen': 'closed', hidden: true })
+  main.append(page.el, agendaView, result, closedView)
   root.replaceChildren(header, h('div', { class: 'stage-side' }, clock, badge), main, panel, banner, offline)
 
   const field = (key) => state.room.meeting[key] ?? state.info?.[key]
@@ -111,7 +118,8 @@ export function mountStage(root, id, { onStopped }) {
     if (!poll) return
     const rows = results(poll)
     const verdict = outcome(poll)
-    const max = Math.max(1, ...rows.map((r) => r.count))
+    const basis = resultBasis(poll, getLang())
+    // Bars are shares of the base the rule counts, never of the largest option.
     replaceContent(
       result,
       h('p', { class: 'label' }, t('display.results')),
@@ -122,13 +130,21 @@ export function mountStage(root, id, { onStopped }) {
         rows.map((r) =>
           h(
             'div',
-            { class: 'chart-row' },
+            { class: r.absent ? 'chart-row absent' : 'chart-row' },
             h('span', { class: 'chart-label' }, r.label),
-            h('span', { class: 'chart-track' }, h('span', { class: 'chart-bar', style: `width:${(r.count / max) * 100}%` })),
+            h('span', { class: 'chart-track' }, h('span', { class: 'chart-bar', style: `width:${Math.min(1, r.share) * 100}%` })),
             h('span', { class: 'chart-value' }, `${r.count}`, h('small', {}, ` (${formatShare(r.share, getLang())})`)),
           ),
         ),
       ),
+      basis
+        ? h(
+            'p',
+            { class: 'result-basis' },
+            basis.rule ? h('span', { class: 'basis-rule' }, basis.rule) : null,
+            h('span', { class: 'basis-first' }, basis.first),
+          )
+        : null,
       verdict ? h('p', { class: `verdict ${verdict}`, 'data-outcome': verdict }, t(`poll.${verdict}`)) : null,
     )
   }
@@ -167,6 +183,7 @@ export function mountStage(root, id, { onStopped }) {
 
   function renderPanel(showingPage) {
     const room = state.room
+    const shown = showingPage ? describePresenting(room.presenting, documents()) : null
     const items = agenda()
     const index = currentIndex({ agenda: items, cursor: room.cursor })
     const poll = openPoll(room)
@@ -175,7 +192,8 @@ export function mountStage(root, id, { onStopped }) {
     const s = sessionState(room)
     replaceContent(
       panel,
-      s === 'suspended' || s === 'closed' ? h('p', { class: `session-note ${s}` }, t(s === 'suspended' ? 'display.suspended' : 'display.closed')) : null,
+      s === 'suspended' ? h('p', { class: `session-note ${s}` }, t('display.suspended')) : null,
+      shown ? h('p', { class: 'page-caption' }, t('display.presentedPage', shown)) : null,
       showingPage && items[index] ? h('div', { class: 'panel-item' }, h('p', { class: 'label' }, t('display.current')), itemLine(items[index], index, 'side-item')) : null,
       timers,
       next
@@ -214,13 +232,25 @@ export function mountStage(root, id, { onStopped }) {
       h('h1', { class: 'title' }, title),
     )
 
-    const showingPage = page.update({ presenting: room.presenting, documents: documents() })
+    const session = sessionState(room)
+    const closed = session === 'closed' || ['ended', 'archived'].includes(room.meeting.status)
+    root.classList.toggle('closed-mode', closed)
+    closedView.hidden = !closed
+    if (closed) {
+      replaceContent(closedView, h('p', { class: 'closed-label' }, t('display.sessionEnded')), h('h2', { class: 'closed-title' }, title))
+    }
+    const presented = !closed && room.presenting?.document !== null && room.presenting?.document !== undefined
+    // The layout first: the page is measured in the box it will live in.
+    root.classList.toggle('presenting', presented)
+    const showingPage = page.update({ presenting: closed ? null : room.presenting, documents: documents() })
     const items = agenda()
     const index = currentIndex({ agenda: items, cursor: room.cursor })
     const current = items[index]
     const next = index < 0 ? items[0] : items[index + 1]
-    agendaView.hidden = showingPage
-    if (!showingPage) {
+    agendaView.hidden = showingPage || closed
+    if (closed) {
+      agendaView.replaceChildren()
+    } else if (!showingPage) {
       replaceContent(
         agendaView,
         current
@@ -232,14 +262,12 @@ export function mountStage(root, id, { onStopped }) {
             ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.lastItem')))
             : null,
       )
-    } else {
-      const shown = describePresenting(room.presenting, documents())
-      page.el.dataset.caption = shown ? `${shown.title} · ${shown.page}` : ''
     }
-    renderResult(shownResult())
-    renderPanel(showingPage)
+    renderResult(closed ? null : shownResult())
+    if (closed) panel.replaceChildren()
+    else renderPanel(showingPage)
 
-    const message = room.display?.message
+    const message = closed ? null : room.display?.message
     banner.hidden = !message
     root.classList.toggle('has-message', Boolean(message))
     if (message && banner.textContent !== message) banner.textContent = message
@@ -272,12 +300,13 @@ export function mountStage(root, id, { onStopped }) {
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room
     render()
+    onSession(sessionState(room))
   })
   const offLang = onLangChange(render)
   const ticker = setInterval(() => {
     renderClock()
     renderTimers()
-    const poll = shownResult()
+    const poll = root.classList.contains('closed-mode') ? null : shownResult()
     if ((poll?.id ?? null) !== resultShown) renderResult(poll)
   }, 1000)
   const onResize = () => render()

@@ -606,6 +606,27 @@ export default {
   'attach.buttonFor': 'Attach {title}',
   'attach.done': 'Attached: {title}.',
 
+  // Vote results: the rule, its threshold and its base (issue 15, point 6)
+  'poll.basis.members_majority': 'Passes with more than 1/2 of all members ({needed}/{base}).',
+  'poll.basis.present_majority': 'Passes with more than 1/2 of the members present ({needed}/{base}).',
+  'poll.basis.two_thirds_members': 'Passes with at least 2/3 of all members ({needed}/{base}).',
+  'poll.basis.first.members': '{option} {count}/{base} members = {share}',
+  'poll.basis.first.present': '{option} {count}/{base} members present = {share}',
+  'poll.basis.first.cast': '{option} {count}/{base} ballots = {share}',
+  'poll.basis.members': '{count} members ({share})',
+  'poll.basis.noBallot': 'Did not vote',
+
+  // The projector: its room, waiting and closed screens, the page (issue 15, points 2, 5, 7)
+  'display.waitingTitle': 'No session is under way',
+  'display.nextMeeting': 'Next meeting',
+  'display.nextAt': 'Starts at {time}',
+  'display.noNext': 'No meeting is scheduled in this room.',
+  'display.sessionEnded': 'The session has ended',
+  'display.presentedPage': 'On screen: {title} · {page}',
+  'present.fit': 'Fit',
+  'present.fit.height': 'Whole page (fit height)',
+  'present.fit.width': 'Fit width',
+
   // Administration of a body (admin screens, saved groups in the people picker).
   'header.admin': 'Administration',
   'admin.title': 'Body administration',

@@ -606,6 +606,27 @@ export default {
   'attach.buttonFor': 'Đính kèm {title}',
   'attach.done': 'Đã đính kèm: {title}.',
 
+  // Vote results: the rule, its threshold and its base (issue 15, point 6)
+  'poll.basis.members_majority': 'Thông qua khi quá 1/2 tổng số thành viên ({needed}/{base}).',
+  'poll.basis.present_majority': 'Thông qua khi quá 1/2 số thành viên có mặt ({needed}/{base}).',
+  'poll.basis.two_thirds_members': 'Thông qua khi đạt ít nhất 2/3 tổng số thành viên ({needed}/{base}).',
+  'poll.basis.first.members': '{option} {count}/{base} thành viên = {share}',
+  'poll.basis.first.present': '{option} {count}/{base} thành viên có mặt = {share}',
+  'poll.basis.first.cast': '{option} {count}/{base} phiếu = {share}',
+  'poll.basis.members': '{count} thành viên ({share})',
+  'poll.basis.noBallot': 'Không tham gia biểu quyết',
+
+  // The projector: its room, waiting and closed screens, the page (issue 15, points 2, 5, 7)
+  'display.waitingTitle': 'Chưa có phiên họp nào đang diễn ra',
+  'display.nextMeeting': 'Cuộc họp tiếp theo',
+  'display.nextAt': 'Bắt đầu lúc {time}',
+  'display.noNext': 'Chưa có cuộc họp nào được lên lịch tại phòng này.',
+  'display.sessionEnded': 'Phiên họp đã kết thúc',
+  'display.presentedPage': 'Đang trình chiếu: {title} · {page}',
+  'present.fit': 'Vừa khung',
+  'present.fit.height': 'Cả trang (vừa chiều cao)',
+  'present.fit.width': 'Vừa chiều rộng',
+
   // Administration of a body (admin screens, saved groups in the people picker).
   'header.admin': 'Quản trị',
   'admin.title': 'Quản trị cơ quan',

@@ -10,6 +10,7 @@
 import { h, replaceContent } from '../../../shared/dom.js'
 import { openPoll, lastEndedPoll, ownProxy, proxyBallots, personName } from '../../../shared/room.js'
 import { optionLabels, results, outcome, formatShare } from '../../../shared/polls.js'
+import { basisView } from './poll-basis.js'
 import { t, getLang, errorMessage } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
 import { openReceiptCheck } from './receipts.js'
@@ -36,16 +37,17 @@ export function resultView(poll) {
       ? h('p', { class: `verdict ${verdict}`, 'data-outcome': verdict }, t(`poll.${verdict}`))
       : null,
     poll.quorum_met === false ? h('p', { class: 'warn-text' }, t('poll.noQuorum')) : null,
+    basisView(poll),
     h(
       'ul',
       { class: 'bars' },
       rows.map((r) =>
         h(
           'li',
-          {},
+          { class: r.absent ? 'absent' : '' },
           h('span', { class: 'bar-label' }, r.label),
           h('span', { class: 'bar', style: `--share:${r.share}` }),
-          h('span', { class: 'bar-count' }, t('poll.votes', { count: r.count, share: formatShare(r.share, getLang()) })),
+          h('span', { class: 'bar-count' }, t(r.absent ? 'poll.basis.members' : 'poll.votes', { count: r.count, share: formatShare(r.share, getLang()) })),
         ),
       ),
     ),

@@ -29,7 +29,7 @@ export function createConsole({ role, act, documents, meetingId }) {
     room: null,
     confirmClose: false,
     confirmCancel: null, // id of the open poll the chair asked to cancel
-    selection: { document: null, page: 1, zoom: 1, edited: false },
+    selection: { document: null, page: 1, zoom: 1, fit: 'height', edited: false },
     pollKind: 'named',
     pollRule: 'present_majority',
     pollChange: false,
@@ -161,15 +161,15 @@ export function createConsole({ role, act, documents, meetingId }) {
     const p = state.room.presenting
     if (state.selection.edited) return
     if (p.document !== null && p.document !== undefined) {
-      state.selection = { document: p.document, page: p.page ?? 1, zoom: p.zoom ?? 1, edited: false }
+      state.selection = { document: p.document, page: p.page ?? 1, zoom: p.zoom ?? 1, fit: p.fit ?? 'height', edited: false }
     } else if (state.selection.document === null && documents().length) {
-      state.selection = { document: documents()[0].id, page: 1, zoom: 1, edited: false }
+      state.selection = { document: documents()[0].id, page: 1, zoom: 1, fit: 'height', edited: false }
     }
   }
 
-  async function present(document, page, zoom) {
-    state.selection = { document, page, zoom, edited: true }
-    if (await act('present.page', { document: Number(document), page, zoom })) state.selection.edited = false
+  async function present(document, page, zoom, fit = state.selection.fit) {
+    state.selection = { document, page, zoom, fit, edited: true }
+    if (await act('present.page', { document: Number(document), page, zoom, fit })) state.selection.edited = false
     renderPresent()
   }
 

@@ -1,19 +1,21 @@
-// The chair's "present" control: a document, a page, a zoom, prev/next page,
-// and who presents (presenter.set).
+// The chair's "present" control: a document, a page, a zoom, how the page
+// fits the projector (its whole height, or its width), prev/next page, and
+// who presents (presenter.set).
 
 import { h } from '../../../shared/dom.js'
 import { sameId } from '../../../shared/room.js'
 import { t } from '../../../shared/i18n/index.js'
 
 export const PRESENT_ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3]
+export const PRESENT_FITS = ['height', 'width']
 
 /**
  * @param {object} props
  * @param {object[]} props.documents [{id, title, page_count}]
- * @param {{document: any, page: number, zoom: number}} props.selection what the form shows
+ * @param {{document: any, page: number, zoom: number, fit?: string}} props.selection what the form shows
  * @param {boolean} props.busy an intent is on its way
  * @param {(selection: object) => void} props.onEdit the user changed the form
- * @param {(document: any, page: number, zoom: number) => void} props.onPresent
+ * @param {(document: any, page: number, zoom: number, fit: string) => void} props.onPresent
  * @param {(step: number) => void} props.onStep previous (-1) or next (+1) page
  */
 export function presentControl({ documents, selection, busy, onEdit, onPresent, onStep }) {
@@ -21,6 +23,7 @@ export function presentControl({ documents, selection, busy, onEdit, onPresent, 
   const doc = documents.find((d) => sameId(d.id, selection.document)) ?? documents[0]
   const max = doc.page_count || undefined
   const zoom = Number(selection.zoom) || 1
+  const fit = PRESENT_FITS.includes(selection.fit) ? selection.fit : 'height'
   const aria = busy ? 'true' : false
 
   return h(
@@ -34,7 +37,8 @@ export function presentControl({ documents, selection, busy, onEdit, onPresent, 
         // The form's own values: they may have been typed after this render.
         const typed = e.target.elements['present-page'].value
         const z = Number(e.target.elements['present-zoom'].value) || 1
-        if (!busy) onPresent(doc.id, clampPage(typed, max), z)
+        const f = e.target.elements['present-fit'].value
+        if (!busy) onPresent(doc.id, clampPage(typed, max), z, f)
       },
     },
     h('h3', { id: 'present-title' }, t('present.title')),
@@ -49,7 +53,7 @@ export function presentControl({ documents, selection, busy, onEdit, onPresent, 
           'data-key': 'present-doc',
           onchange: (e) => {
             const chosen = documents[Number(e.target.value)]
-            onEdit({ document: chosen.id, page: 1, zoom })
+            onEdit({ document: chosen.id, page: 1, zoom, fit })
           },
         },
         documents.map((d, i) => h('option', { value: String(i), selected: sameId(d.id, doc.id) }, d.title)),
@@ -70,7 +74,7 @@ export function presentControl({ documents, selection, busy, onEdit, onPresent, 
           min: 1,
           max,
           value: String(selection.page),
-          oninput: (e) => onEdit({ document: doc.id, page: Number(e.target.value) || 1, zoom }),
+          oninput: (e) => onEdit({ document: doc.id, page: Number(e.target.value) || 1, zoom, fit }),
         }),
       ),
       h(
@@ -82,9 +86,24 @@ export function presentControl({ documents, selection, busy, onEdit, onPresent, 
           {
             id: 'present-zoom',
             'data-key': 'present-zoom',
-            onchange: (e) => onEdit({ document: doc.id, page: selection.page, zoom: Number(e.target.value) }),
+            onchange: (e) => onEdit({ document: doc.id, page: selection.page, zoom: Number(e.target.value), fit }),
           },
           PRESENT_ZOOMS.map((z) => h('option', { value: String(z), selected: Math.abs(z - zoom) < 0.01 }, `${Math.round(z * 100)}%`)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: 'present-fit' }, t('present.fit')),
+        h(
+          'select',
+          {
+            id: 'present-fit',
+            name: 'present-fit',
+            'data-key': 'present-fit',
+            onchange: (e) => onEdit({ document: doc.id, page: selection.page, zoom, fit: e.target.value }),
+          },
+          PRESENT_FITS.map((f) => h('option', { value: f, selected: f === fit }, t(`present.fit.${f}`))),
         ),
       ),
     ),

@@ -8,12 +8,13 @@
 // left below that row, fitted whole.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { sameId, mayPresentPage } from '../../../shared/room.js'
+import { sameId, mayPresentPage, mayPresent } from '../../../shared/room.js'
 import { pageUrl, fetchImage } from '../../../shared/images.js'
 import { search } from '../../../shared/api.js'
 import { snippetNodes } from '../../../shared/snippet.js'
 import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { createAnnotator } from './annotate.js'
+import { followScroll, pagePoint } from './present-follow.js'
 
 const ZOOMS = [0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 2.5, 3]
 const A4 = Math.SQRT2
@@ -473,7 +474,7 @@ export function createReader(ctx) {
               class: onPresentedPage() ? '' : 'primary',
               'data-key': 'present-this',
               disabled: onPresentedPage(),
-              onclick: () => ctx.act('present.page', { document: Number(d.id), page: state.view.page, zoom: zoom() }),
+              onclick: () => ctx.act('present.page', { document: Number(d.id), page: state.view.page, zoom: zoom(), fit: presenting().fit ?? 'height', ...pagePoint(scroller, frame) }),
             }, t('reader.presentThis'))
           : null,
       ),
@@ -575,6 +576,15 @@ export function createReader(ctx) {
     thumbsFor = null
     render()
   })
+  const offScroll = followScroll({
+    scroller,
+    frame,
+    active: () => Boolean(state.room) && state.follow && onPresentedPage() && mayPresent(state.room, ctx.user, ctx.role()),
+    send: (point) => {
+      const p = presenting()
+      ctx.act('present.page', { document: Number(p.document), page: Number(p.page), zoom: Number(p.zoom) || 1, fit: p.fit ?? 'height', ...point })
+    },
+  })
   const onResize = () => {
     lastKey = ''
     measure()
@@ -628,6 +638,7 @@ export function createReader(ctx) {
     destroy() {
       alive = false
       offLang()
+      offScroll()
       globalThis.removeEventListener('resize', onResize)
       document.removeEventListener('fullscreenchange', onFullscreen)
       sizes?.disconnect()
