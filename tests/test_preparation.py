@@ -170,7 +170,7 @@ async def test_lifecycle_invitations_and_deputies(api: dict[str, Api], prep: Wor
     assert all("response" not in p for p in seen)
 
     await api["delegate01"].call("POST", f"{base}/status", 403, json={"to": "in_session"})
-    await api["chair"].call("POST", f"{base}/status", json={"to": "in_session"})
+    await api["chair"].call("POST", f"{base}/status", json={"to": "in_session", "early": True})
     await sec.call("POST", f"{base}/agenda", 409, json={"title": "muộn"})
     await sec.call("POST", f"{base}/status", 403, json={"to": "ended"})
     await api["chair"].call("POST", f"{base}/status", json={"to": "ended"})

@@ -321,3 +321,24 @@ def test_the_window_reads_the_start_as_the_room_does() -> None:
     assert checkin.early("2026-12-15T08:00:00+07:00", aware - checkin.WINDOW_MS - 1)
     assert not checkin.early("2026-12-15T08:00:00+07:00", aware - checkin.WINDOW_MS)
     assert not checkin.early(None, 0)  # no start: nothing to be early for
+
+
+async def test_the_status_route_asks_for_the_same_confirmation(server: Server) -> None:
+    """Moving the meeting to "in session" over HTTP is the same act as opening
+    it in the room: a day early, it needs `early: true` too."""
+    world = await build_world(server.database_url, delegates=1, starts_in=timedelta(days=1))
+    route = f"/api/meetings/{world.meeting_id}/status"
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        headers = {"authorization": f"Bearer {world.token('chair')}"}
+        refused = await http.post(route, json={"to": "in_session"}, headers=headers)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "too_early"
+        assert "khai mạc sớm" in refused.json()["error"]["message"]
+        bad = await http.post(route, json={"to": "in_session", "early": "yes"}, headers=headers)
+        assert bad.status_code == 400, bad.text
+        opened = await http.post(route, json={"to": "in_session", "early": True},
+                                 headers=headers)
+        assert opened.status_code == 200, opened.text
+    rows = await db(world, "SELECT details FROM audit_log WHERE action = 'meeting.status'"
+                           " AND target = $1", f"meeting:{world.meeting_id}")
+    assert any('"early": true' in str(r["details"]).replace("True", "true") for r in rows)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.domain import role_grants, room
+from collab_server.domain import checkin, role_grants, room
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.agenda import time_plan
 from collab_server.domain.lifecycle import PREPARABLE, Status, allowed
 from collab_server.domain.roles import Role
-from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound, TooEarly
 from collab_server.live.hub import Hub
 from collab_server.live.names import DocKey, DocKind
 from collab_server.transport import invitations
@@ -142,6 +143,9 @@ async def transition(request: Request) -> Response:
         if room.session_state(live.doc) in ("open", "suspended"):
             raise Conflict("Phiên họp đang diễn ra; chủ tọa cần bế mạc trong phòng họp trước.",
                            "The session is still open; the chair closes it in the room first.")
+    details: dict[str, Any] = {"from": access.status.value, "to": target.value}
+    if target is Status.IN_SESSION:
+        details["early"] = await _opening_early(request, access, fields)
     warnings: list[dict[str, Any]] = []
     if target is Status.INVITED:
         warnings = await invitations.notice_warnings(request, access)
@@ -151,14 +155,28 @@ async def transition(request: Request) -> Response:
                                                        user.id):
         raise Conflict("Trạng thái cuộc họp vừa được người khác thay đổi.",
                        "Someone changed the meeting's status first.")
-    await record(request, user, "meeting.status", f"meeting:{access.meeting_id}",
-                 **{"from": access.status.value, "to": target.value})
+    await record(request, user, "meeting.status", f"meeting:{access.meeting_id}", **details)
     body: dict[str, Any] = {"status": target.value, "warnings": warnings}
     if target is Status.INVITED:
         issued = await invitations.issue(request, user, access, letter)
         body["invitation"] = issued.to_json(access.meeting_id)
     await _refresh(request, access.meeting_id)
     return JSONResponse(body)
+
+
+async def _opening_early(request: Request, access: MeetingAccess, fields: Fields) -> bool:
+    """The same rule as `session.open` in the room: before the session window
+    the caller confirms with `early: true` (domain/checkin.py)."""
+    confirmed = fields.boolean("early")
+    info = await request.app.state.meetings.meeting(access.meeting_id)
+    early = info is not None and checkin.early(info.starts_at, int(time.time() * 1000))
+    if early and not confirmed:
+        raise TooEarly(
+            f"Chưa đến giờ họp (còn hơn {checkin.WINDOW_MIN} phút). "
+            "Muốn khai mạc sớm, cần xác nhận (early: true).",
+            f"The meeting starts more than {checkin.WINDOW_MIN} minutes from now; "
+            "opening early needs a confirmation (early: true).")
+    return early
 
 
 # -- agenda ---------------------------------------------------------------------------
