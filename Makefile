@@ -80,11 +80,18 @@ lint: test-deps
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 
+# Two pytest workers by default (TEST_WORKERS=1 for one process): most of a
+# test's time is spent waiting on its servers, PostgreSQL and Chromium, so a
+# second worker fills the idle core. Each worker runs whole files
+# (--dist loadfile), so a module's server and browser are started once, and
+# has its own PostgreSQL, temp folder and ports.
+TEST_WORKERS ?= 2
+
 test: test-deps clients interop-deps office chromium
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-browser: test-deps clients chromium
 	$(PY) -m pytest -q tests/test_browser.py

@@ -170,7 +170,7 @@ class Server:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, timeout: float = 120.0) -> None:
         self.port = self.port or free_port()
         env = {
             **os.environ,
