@@ -80,11 +80,12 @@ lint: test-deps
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 
-# Two pytest workers by default (TEST_WORKERS=1 for one process): most of a
-# test's time is spent waiting on its servers, PostgreSQL and Chromium, so a
-# second worker fills the idle core. Each worker runs whole files
-# (--dist loadfile), so a module's server and browser are started once, and
-# has its own PostgreSQL, temp folder and ports.
+# Two pytest workers by default (TEST_WORKERS=0: none, as before). One test at
+# a time keeps about one of the two cores busy (a test waits on its server,
+# PostgreSQL or Chromium, and they on it); a second worker fills the other.
+# Each worker runs whole files (--dist loadfile: a module's server and browser
+# start once) with its own PostgreSQL, temp folder, Valkey and ports; the
+# slowest modules go first (tests/conftest.py, --no-loadscope-reorder).
 TEST_WORKERS ?= 2
 
 test: test-deps clients interop-deps office chromium
