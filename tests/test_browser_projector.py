@@ -359,6 +359,9 @@ async def test_vote_results_show_their_basis(browser: Browser, server: Server,
     await expect(on_laptop).to_contain_text(first)
     await expect(on_laptop).to_contain_text("KHÔNG ĐƯỢC THÔNG QUA")
     await expect(ended).not_to_contain_text("50%")
+    # The list may draw once before the closed result arrives: poll, don't read once.
+    await expect(ended.locator(".bar").first).to_have_attribute(
+        "style", re.compile(r"--share:\s*0\.333"))
     shares = await ended.locator(".bar").evaluate_all(
         "(bars) => bars.map((b) => Number(getComputedStyle(b).getPropertyValue('--share')))")
     assert shares[0] == pytest.approx(2 / 6, abs=0.001), shares

@@ -103,9 +103,9 @@ async def test_the_day_before_nobody_is_present_and_opening_needs_confirmation(
     assert c["display"].map("session").get("state") in (None, "not_started")
     await ok(c["chair"], "session.open", {"early": True})
     await wait_until(lambda: c["delegate01"].map("session").get("state") == "open")
-    # Once the chair opened the session, people check in.
+    # Once the chair opened the session (present by opening it), people check in.
     await ok(c["delegate01"], "attendance.check_in")
-    await wait_until(lambda: c["display"].map("quorum").get("present") == 1)
+    await wait_until(lambda: c["display"].map("quorum").get("present") == 2)
     events = await db(world, "SELECT kind, data FROM meeting_events WHERE meeting_id = $1"
                              " AND kind = 'session.open'", world.meeting_id)
     assert len(events) == 1 and '"early": true' in str(events[0]["data"]).replace("True", "true")
@@ -342,3 +342,16 @@ async def test_the_status_route_asks_for_the_same_confirmation(server: Server) -
     rows = await db(world, "SELECT details FROM audit_log WHERE action = 'meeting.status'"
                            " AND target = $1", f"meeting:{world.meeting_id}")
     assert any('"early": true' in str(r["details"]).replace("True", "true") for r in rows)
+
+
+async def test_the_chair_who_opens_the_session_is_present(
+        soon: tuple[World, dict[str, YClient]]) -> None:
+    """Whoever opens the session is in the room: the minutes must never call
+    the chair absent because they did not also press "Điểm danh"."""
+    world, c = soon
+    await ok(c["chair"], "session.open")
+    await wait_until(lambda: c["display"].map("quorum").get("present") == 1)
+    assert c["display"].map("attendance")[str(world.users["chair"])]["present"] is True
+    rows = await db(world, "SELECT present FROM attendance WHERE meeting_id = $1"
+                           " AND user_id = $2", world.meeting_id, world.users["chair"])
+    assert [r["present"] for r in rows] == [True]

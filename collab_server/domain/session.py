@@ -45,14 +45,27 @@ async def session_open(ctx: Context, args: dict[str, Any]) -> Change:
     # The item the cursor already rests on starts with the session.
     current = room.cursor_item(ctx.doc)
 
+    # The chair who opens the session is in the room: the minutes must not
+    # call them absent for not also pressing "Điểm danh".
+    seated = room.attendance(ctx.doc).get(ctx.user_id, {}).get("present") is True
+    presence = {"present": True, "at": ctx.now, "device": ctx.identity.device,
+                "by": ctx.user_id, "reason": ""}
+
     def apply(doc: YDoc) -> None:
         room.put_all(doc, room.SESSION, {"state": "open", "opened_at": ctx.now,
                                          "chair": ctx.user_id, "chair_name": name})
         room.put(doc, room.MEETING, "status", "in_session")
+        if not seated:
+            room.put(doc, room.ATTENDANCE, str(ctx.user_id), presence)
+            room.refresh_quorum(doc)
         if current is not None:
             _item_time(doc, current, "started", ctx.now)
 
     writes = [ctx.store.open_session(ctx.meeting_id, ctx.user_id)]
+    if not seated:
+        writes.append(ctx.store.attendance(ctx.meeting_id, ctx.user_id, True,
+                                           device=str(ctx.identity.device), reason="",
+                                           by=ctx.user_id, at_ms=ctx.now))
     if current is not None:
         writes.append(ctx.store.item_times(ctx.meeting_id, current, None, ctx.now))
     return Change(apply, "session.open", {"chair": ctx.user_id, "early": early},

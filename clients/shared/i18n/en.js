@@ -613,7 +613,7 @@ export default {
   'poll.basis.first.members': '{option} {count}/{base} members = {share}',
   'poll.basis.first.present': '{option} {count}/{base} members present = {share}',
   'poll.basis.first.cast': '{option} {count}/{base} ballots = {share}',
-  'poll.basis.members': '{count} members ({share})',
+  'poll.basis.members': { one: '{count} member ({share})', other: '{count} members ({share})' },
   'poll.basis.noBallot': 'Did not vote',
 
   // The projector: its room, waiting and closed screens, the page (issue 15, points 2, 5, 7)

@@ -11,6 +11,8 @@ test('English picks the singular for one and the plural otherwise', () => {
     assert.equal(t('poll.votes', { count: 2, share: '50 %' }), '2 votes (50 %)')
     assert.equal(t('poll.votes', { count: 0, share: '0 %' }), '0 votes (0 %)')
     assert.equal(t('docs.pages', { count: 1 }), '1 page')
+    assert.equal(t('poll.basis.members', { count: 1, share: '25 %' }), '1 member (25 %)')
+    assert.equal(t('poll.basis.members', { count: 3, share: '75 %' }), '3 members (75 %)')
     assert.equal(t('search.count', { count: 1 }), '1 result.')
     assert.equal(t('search.count', { count: 3 }), '3 results.')
     // A count that is not a number takes the general form.
