@@ -93,7 +93,8 @@ async def test_one_room_across_two_nodes(nodes: tuple[Server, Server]) -> None:
         await wait_until(lambda: len(chair.map("speakers")) == 1)
         assert (await on_b[1].intent("attendance.check_in"))["ok"]
         assert (await on_a.intent("attendance.check_in"))["ok"]
-        await wait_until(lambda: chair.map("quorum").get("present") == 2)
+        # The two delegates, and the chair, present by opening the session.
+        await wait_until(lambda: chair.map("quorum").get("present") == 3)
         # One person's notes, two laptops on two nodes.
         path = f"meeting/{world.meeting_id}/notes/{world.documents[0]}"
         laptop = await YClient(a.ws, path, world.token("delegate04")).connect()
