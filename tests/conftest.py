@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -417,3 +418,14 @@ def _rank(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: each module's own order stays
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium for one browser test module (tests/browser_support.py).
+    Imported here, not at the top: browser_support imports this module."""
+    from tests.browser_support import chromium, require_built
+
+    require_built()
+    async with chromium() as b:
+        yield b

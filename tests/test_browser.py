@@ -28,7 +28,6 @@ from tests.browser_support import (
     DEVICE_KEYS,
     PROJECTOR,
     Person,
-    chromium,
     make_pdf,
     require_built,
     shot,
@@ -59,13 +58,6 @@ class Stage:
     @property
     def doc(self) -> int:
         return int(self.document["id"])
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_built()
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

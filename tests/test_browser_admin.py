@@ -14,18 +14,11 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from tests.browser_support import Person, chromium, require_built, shot
+from tests.browser_support import Person, shot
 from tests.conftest import PASSWORD, Server, World, build_world
 
 expect.set_options(timeout=15_000)
 LAPTOP: ViewportSize = {"width": 1366, "height": 768}
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_built()
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

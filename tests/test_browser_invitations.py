@@ -22,7 +22,7 @@ from playwright.async_api import Browser, expect
 
 from collab_server.domain import calendar
 from collab_server.domain import minutes as m
-from tests.browser_support import SCREENSHOTS, Person, chromium, require_built, shot
+from tests.browser_support import SCREENSHOTS, Person, shot
 from tests.conftest import PASSWORD, Server, World, build_world
 
 expect.set_options(timeout=15_000)
@@ -42,13 +42,6 @@ class Stage:
     @property
     def meeting(self) -> int:
         return self.world.meeting_id
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_built()
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

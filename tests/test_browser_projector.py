@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
-from tests.browser_support import PROJECTOR, Person, chromium, make_pdf, require_built, shot, upload
+from tests.browser_support import PROJECTOR, Person, make_pdf, require_built, shot, upload
 from tests.conftest import _PASSWORD_HASH, PASSWORD, Server, World, build_world
 from tests.yclient import YClient, wait_until
 
@@ -55,13 +55,6 @@ class Room:
     @property
     def doc(self) -> int:
         return int(self.document["id"])
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_built()
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from tests.browser_support import Person, chromium, make_pdf, require_built, shot, upload
+from tests.browser_support import Person, make_pdf, require_built, shot, upload
 from tests.conftest import PASSWORD, ROOT, Server, World, build_world
 from tests.yclient import YClient
 
@@ -59,13 +59,6 @@ async def server(module_db: str,
     await srv.start(timeout=120)
     yield srv
     await srv.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_built()
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from tests.browser_support import PROJECTOR, Person, chromium, require_built, shot
+from tests.browser_support import PROJECTOR, Person, shot
 from tests.conftest import PASSWORD, Server, World, build_world
 
 expect.set_options(timeout=15_000)
@@ -57,13 +57,6 @@ async def make_stage(server: Server, *, starts_in: timedelta = timedelta(minutes
     finally:
         await conn.close()
     return Stage(world, code)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_built()
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
