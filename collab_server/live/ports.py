@@ -85,6 +85,11 @@ class DocumentInfo:
     id: int
     title: str
     page_count: int
+    # What decides who reads it and where it is listed: a change here is a
+    # change the laptops must see.
+    agenda_item_id: int | None = None
+    confidentiality: str = ""
+    secrecy: str = ""
 
 
 @dataclass(frozen=True, slots=True)

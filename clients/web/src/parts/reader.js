@@ -515,7 +515,8 @@ export function createReader(ctx) {
 
   function renderStatus() {
     const d = doc()
-    pageStatus.className = state.imageError ? 'page-status error' : 'page-status'
+    // With nothing to read, the message stays visible in every layout.
+    pageStatus.className = state.imageError ? 'page-status error' : d || state.documents.length ? 'page-status' : 'page-status empty'
     pageStatus.textContent = state.imageError
       ? state.imageError
       : d

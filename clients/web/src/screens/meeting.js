@@ -366,14 +366,28 @@ export function mountMeeting(root, id, ctx) {
     renderAlert()
     renderLayout()
   })
+  // The room carries a digest of the document list: when the secretary adds,
+  // changes or removes a document, every open laptop reloads the list.
+  let documentsRev
+  function followDocuments() {
+    const rev = state.room.meeting.documents ?? ''
+    // Spread over a second: the whole room reloads at once otherwise.
+    if (documentsRev !== undefined && rev !== documentsRev && state.info) {
+      setTimeout(() => alive && loadInfo(), Math.random() * 1000)
+    }
+    documentsRev = rev
+  }
+
   const offSynced = conn.on('synced', () => {
     state.everSynced = true
     state.room = readRoom(conn.doc) // the observer's copy comes a frame later
+    followDocuments()
     render()
     useCode()
   })
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room
+    followDocuments()
     announceCurrent()
     render()
     useCode()
