@@ -296,7 +296,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if failed:
                 raise RuntimeError(f"clients failed: {dict(list(failed.items())[:5])}")
             if chair.session.get("state") in (None, "not_started"):
-                await chair.ask("session.open", {})
+                await chair.ask("session.open", {"early": True})
             if chair.session.get("state") != "open":
                 raise RuntimeError(f"the session is {chair.session.get('state')}, not open")
             await asyncio.gather(*(lap.ask("attendance.check_in", {}) for lap in members))
