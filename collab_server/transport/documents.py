@@ -18,6 +18,7 @@ from collab_server.documents.render import ImageFormat
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import LOCAL_TZ
 from collab_server.domain.lifecycle import DOCUMENTS_OPEN, PREPARABLE, Status
+from collab_server.domain.roles import Role
 from collab_server.errors import (
     AppError,
     BadRequest,
@@ -305,9 +306,14 @@ async def _seen(request: Request, user: User, document: DocumentRow, page: int,
 
 
 async def page_image(request: Request) -> Response:
-    user, _, document = await document_for(request)
+    user, access, document = await document_for(request)
     page = _page_no(request, document)
     size = _choice(request, "w", tuple(WIDTHS), "laptop")
+    projector = access.role == Role.DISPLAY
+    if size == "zoomed" and not projector:
+        # A 3840-px render costs four times a projector page: only the wall needs it.
+        raise Forbidden("Ảnh trang độ phân giải cao chỉ dành cho màn hình trình chiếu.",
+                        "Zoomed page images are for the room's display only.")
     fmt = FORMATS[_choice(request, "fmt", tuple(FORMATS), "webp")]
     digest = document.pdf_sha256
     if digest is None:
@@ -328,8 +334,13 @@ async def page_image(request: Request) -> Response:
     if marked:
         # In the worker processes: the drawing holds the GIL, and a room's worth of
         # readers should use both cores.
+        # The projector shows an internal page to the whole room: a light mark
+        # in its corners keeps it readable and traceable. A confidential page
+        # keeps the full mark, on the wall as on a laptop.
+        mark = (render.corner_mark if projector and document.confidentiality == "internal"
+                else render.watermark)
         image = await request.app.state.workers.run(
-            render.watermark, image, watermark_lines(user), fmt, timeout=30)
+            mark, image, watermark_lines(user), fmt, timeout=30)
         headers = {"cache-control": "no-store"}
     else:
         headers = {"cache-control": "private, max-age=3600"}

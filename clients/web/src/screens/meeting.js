@@ -308,6 +308,7 @@ export function mountMeeting(root, id, ctx) {
       agendaList({
         agenda: items,
         cursorItem: state.room.cursor.item,
+        session: sessionState(state.room),
         chair,
         busy: conn.status !== Status.LIVE,
         onGoto: (item) => act('agenda.goto', { item }),
@@ -317,7 +318,8 @@ export function mountMeeting(root, id, ctx) {
 
   function announceCurrent() {
     const items = agenda()
-    const item = items[currentIndex({ agenda: items, cursor: state.room.cursor })]
+    const live = ['open', 'suspended'].includes(sessionState(state.room))
+    const item = live ? items[currentIndex({ agenda: items, cursor: state.room.cursor })] : undefined
     const itemId = item?.id ?? null
     if (announcedItem !== undefined && !sameId(itemId, announcedItem) && item) {
       announcer.textContent = `${t('meeting.current')}: ${item.title}`
