@@ -106,6 +106,8 @@ bench: test-deps clients
 	$(PY) load/bench_documents.py --json var/bench-documents.json
 	$(PY) load/bench_pages.py --json var/bench-pages.json
 	$(PY) load/bench_scale.py --json var/bench-scale.json
+	$(PY) load/bench_votes.py --json var/bench-votes.json
+	$(PY) load/goals.py
 
 # A whole session under locust (92 laptops, its own demo server; see load/README.md).
 load: test-deps clients
