@@ -117,7 +117,7 @@ async def test_opening_the_page_the_day_before_checks_nobody_in_and_the_chair_co
     dialog = chair.locator('dialog[data-key="confirm-dialog"]')
     await expect(dialog).to_be_visible()
     await expect(dialog).to_contain_text("Khai mạc sớm?")
-    await expect(dialog).to_contain_text("còn hơn 60 phút")
+    await expect(dialog).to_contain_text(re.compile(r"còn (1 ngày|23 giờ \d+ phút) nữa"))
     await expect(dialog.locator('[data-key="confirm-no"]')).to_be_focused()
     await dialog.locator('[data-key="confirm-no"]').click()
     await expect(dialog).to_have_count(0)
@@ -131,6 +131,20 @@ async def test_opening_the_page_the_day_before_checks_nobody_in_and_the_chair_co
     await expect(delegate.locator('[data-key="checked-in"]')).to_be_visible()
     # The chair, present by opening the session, and the delegate.
     await expect(chair.locator(".status-row .quorum")).to_contain_text("2/4")
+
+
+async def test_the_early_opening_says_how_long_until_the_start(
+        browser: Browser, server: Server, opened: list[Person]) -> None:
+    # 10 h 5 min and a half away: "còn 10 giờ 5 phút", whatever this machine's
+    # load makes the test take up to five minutes.
+    later = await make_stage(server, starts_in=timedelta(hours=10, minutes=5, seconds=30))
+    chair = await console(browser, server, later, opened, "chair")
+    await chair.click('[data-key="session.open"]')
+    dialog = chair.locator('dialog[data-key="confirm-dialog"]')
+    await expect(dialog).to_contain_text(re.compile(r"còn 10 giờ [1-5] phút nữa"))
+    await expect(dialog).not_to_contain_text("hơn 60 phút")
+    await dialog.locator('[data-key="confirm-no"]').click()
+    await expect(chair.locator('[data-session="not_started"]')).to_be_visible()
 
 
 async def test_in_the_window_the_chair_opens_unasked(

@@ -801,7 +801,7 @@ export default {
   'confirm.issueBody': 'The notice is issued now with the text as written, recording who issued it and when. This version cannot be changed afterwards; a change needs a new version.',
   'confirm.issueYes': 'Issue',
   'console.openEarlyTitle': 'Open the session early?',
-  'console.openEarlyBody': 'The meeting starts at {time}, more than {minutes} minutes from now.',
+  'console.openEarlyBody': 'The meeting starts at {time}, {left} from now.',
   'console.openEarlyWhat': 'Opening now opens check-in and voting and records now as the opening time.',
   'console.openEarlyYes': 'Open now',
   'attendance.opensAt': 'Check-in opens at {time}',
@@ -846,4 +846,9 @@ export default {
   'docs.pick': 'Choose a file…',
   'docs.noFile': 'No file chosen',
   'docs.closed': 'The meeting has ended; no more documents can be added.',
+
+  // Room check-in (issue 15, point 3): how long until the start, in words.
+  'checkin.left.days': { one: '{count} day', other: '{count} days' },
+  'checkin.left.hours': { one: '{count} hour', other: '{count} hours' },
+  'checkin.left.minutes': { one: '{count} minute', other: '{count} minutes' },
 }

@@ -801,7 +801,7 @@ export default {
   'confirm.issueBody': 'Thông báo được ban hành ngay với nội dung đang soạn và ghi nhận người ban hành, ngày giờ. Sau khi ban hành không sửa được phiên bản này; muốn đổi phải ban hành phiên bản mới.',
   'confirm.issueYes': 'Ban hành',
   'console.openEarlyTitle': 'Khai mạc sớm?',
-  'console.openEarlyBody': 'Cuộc họp bắt đầu lúc {time}, còn hơn {minutes} phút nữa.',
+  'console.openEarlyBody': 'Cuộc họp bắt đầu lúc {time}, còn {left} nữa.',
   'console.openEarlyWhat': 'Khai mạc bây giờ sẽ mở điểm danh và biểu quyết, và ghi giờ khai mạc là bây giờ.',
   'console.openEarlyYes': 'Khai mạc ngay',
   'attendance.opensAt': 'Điểm danh mở lúc {time}',
@@ -846,4 +846,9 @@ export default {
   'docs.pick': 'Chọn tệp…',
   'docs.noFile': 'Chưa chọn tệp nào',
   'docs.closed': 'Cuộc họp đã kết thúc; không thêm tài liệu được nữa.',
+
+  // Room check-in (issue 15, point 3): how long until the start, in words.
+  'checkin.left.days': '{count} ngày',
+  'checkin.left.hours': '{count} giờ',
+  'checkin.left.minutes': '{count} phút',
 }
