@@ -808,7 +808,7 @@ export default {
   'attendance.byCode': 'Checking in with the QR code…',
   'attendance.codeDone': 'Checked in with the QR code.',
   'checkin.title': 'Check-in QR code',
-  'checkin.hint': 'Delegates scan the code with a phone or open the link on the laptop at their seat, once logged in. The code checks in only whoever is logged in and changes every minute.',
+  'checkin.hint': 'Delegates scan the code with a phone or open the link on the laptop at their seat, once logged in. The code checks in only whoever is logged in and changes every 10 seconds.',
   'checkin.show': 'Show the check-in QR code',
   'checkin.hide': 'Hide the QR code',
   'checkin.expires': 'The code works until {time}.',
@@ -851,4 +851,13 @@ export default {
   'checkin.left.days': { one: '{count} day', other: '{count} days' },
   'checkin.left.hours': { one: '{count} hour', other: '{count} hours' },
   'checkin.left.minutes': { one: '{count} minute', other: '{count} minutes' },
+  // Room check-in (issue 15, point 3): the QR code on the projector.
+  'display.checkinTitle': 'Scan the QR code to check in',
+  'display.checkinHint': 'Log in on your phone or the laptop at your seat, then scan; the code changes every 10 seconds.',
+  'checkin.onProjector': 'The check-in QR code is shown on the projector.',
+  'checkin.offProjector': 'The check-in QR code is hidden on the projector.',
+  'checkin.projectorHide': 'Hide the QR code on the projector',
+  'checkin.projectorShow': 'Show the QR code on the projector',
+  'admin.rooms.networks': 'Room networks',
+  'admin.rooms.networksHint': 'One address range per line (e.g. 10.20.30.0/24) of the room\'s wifi and laptops. When set, people check in only from these networks. Empty: no check.',
 }

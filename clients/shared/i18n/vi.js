@@ -808,7 +808,7 @@ export default {
   'attendance.byCode': 'Đang điểm danh bằng mã QR…',
   'attendance.codeDone': 'Đã điểm danh bằng mã QR.',
   'checkin.title': 'Mã QR điểm danh',
-  'checkin.hint': 'Đại biểu quét mã bằng điện thoại hoặc mở liên kết trên máy tính tại chỗ ngồi, sau khi đăng nhập. Mã chỉ điểm danh người đang đăng nhập và tự đổi sau mỗi phút.',
+  'checkin.hint': 'Đại biểu quét mã bằng điện thoại hoặc mở liên kết trên máy tính tại chỗ ngồi, sau khi đăng nhập. Mã chỉ điểm danh người đang đăng nhập và tự đổi sau mỗi 10 giây.',
   'checkin.show': 'Hiện mã QR điểm danh',
   'checkin.hide': 'Ẩn mã QR',
   'checkin.expires': 'Mã dùng được đến {time}.',
@@ -851,4 +851,13 @@ export default {
   'checkin.left.days': '{count} ngày',
   'checkin.left.hours': '{count} giờ',
   'checkin.left.minutes': '{count} phút',
+  // Room check-in (issue 15, point 3): the QR code on the projector.
+  'display.checkinTitle': 'Quét mã QR để điểm danh',
+  'display.checkinHint': 'Đăng nhập trên điện thoại hoặc máy tính tại chỗ ngồi rồi quét mã; mã đổi sau mỗi 10 giây.',
+  'checkin.onProjector': 'Mã QR điểm danh đang hiện trên màn chiếu.',
+  'checkin.offProjector': 'Mã QR điểm danh đang ẩn trên màn chiếu.',
+  'checkin.projectorHide': 'Ẩn mã QR trên màn chiếu',
+  'checkin.projectorShow': 'Hiện mã QR trên màn chiếu',
+  'admin.rooms.networks': 'Mạng của phòng',
+  'admin.rooms.networksHint': 'Mỗi dòng một dải địa chỉ (ví dụ 10.20.30.0/24) của wifi và máy tính trong phòng. Khi có, chỉ điểm danh được từ các mạng này. Để trống: không kiểm tra.',
 }

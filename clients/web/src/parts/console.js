@@ -11,7 +11,7 @@ import { t, label } from '../../../shared/i18n/index.js'
 import { formatTime, formatDateTime } from '../../../shared/time.js'
 import { confirmDialog } from '../../../shared/confirm.js'
 import { isEarly, timeUntilStart } from '../../../shared/checkin.js'
-import { createCheckinQr, showPersonalCode } from './checkin-qr.js'
+import { createCheckinQr, showPersonalCode, projectorToggle } from './checkin-qr.js'
 import { createSpeakingTime } from './speaking-time.js'
 import { presentControl, presenterControl, clampPage } from './present.js'
 import { floorLine } from './speak.js'
@@ -453,6 +453,7 @@ export function createConsole({ role, act, documents, meetingId }) {
         d.message ? h('button', { type: 'button', 'data-key': 'display-clear', onclick: () => act('display.message', { text: null }) }, t('console.clear')) : null,
       ),
       d.message ? h('p', { class: 'meta' }, t('console.showing', { text: d.message })) : null,
+      projectorToggle(state.room, act),
       h(
         'form',
         {
