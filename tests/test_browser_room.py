@@ -3,7 +3,11 @@ is checked in by opening a page, the chair confirms an early opening, people
 check in by the QR code or the secretary, the people picker finds "Hương"
 from "huong" and by unit, destructive actions ask first, unread messages show
 a badge that clears when read, and the chair sets and extends speaking time
-with the laptops and the projector following.
+with the laptops and the projector following. The early opening says how
+long until the start; the projector (1920×1080) shows the room's check-in QR
+code, whose link checks a delegate in, beside the page and never on it, until
+the chair hides it; a room bound to its network refuses a code opened
+elsewhere.
 
 Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
 
