@@ -392,7 +392,7 @@ class Chair(Laptop):
                error=None if room.awareness_count() >= o.room_size
                else f"{room.awareness_count()} of {o.room_size} laptops")
         if room.seen.session in (None, "not_started"):
-            room.intent("session.open", {})
+            room.intent("session.open", {"early": True})
         opened = time.time()
         if not room.present(self.user_id):
             room.intent("attendance.check_in", {})

@@ -26,6 +26,9 @@ const RESULT_MS = 5 * 60 * 1000
 const ENDED_COUNTDOWN_MS = 60 * 1000
 
 const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1)
+// "Nội dung đang thảo luận" only while the session runs: before the opening
+// the item the cursor rests on is what comes first, after the close nothing is.
+const IN_SESSION = new Set(['open', 'suspended'])
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 
 /**
@@ -147,6 +150,8 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
             h('span', { class: 'basis-first' }, basis.first),
           )
         : null,
+      // Why nothing passed, as the laptops say it (ballot.js).
+      poll.quorum_met === false ? h('p', { class: 'result-quorum' }, t('poll.noQuorum')) : null,
       verdict ? h('p', { class: `verdict ${verdict}`, 'data-outcome': verdict }, t(`poll.${verdict}`)) : null,
     )
   }
@@ -187,7 +192,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
     const room = state.room
     const shown = showingPage ? describePresenting(room.presenting, documents()) : null
     const items = agenda()
-    const index = currentIndex({ agenda: items, cursor: room.cursor })
+    const index = IN_SESSION.has(sessionState(room)) ? currentIndex({ agenda: items, cursor: room.cursor }) : -1
     const poll = openPoll(room)
     const q = room.quorum ?? {}
     const next = room.queue[0]
@@ -247,9 +252,12 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
     root.classList.toggle('presenting', presented)
     const showingPage = page.update({ presenting: closed ? null : room.presenting, documents: documents() })
     const items = agenda()
-    const index = currentIndex({ agenda: items, cursor: room.cursor })
+    const cursor = currentIndex({ agenda: items, cursor: room.cursor })
+    const index = IN_SESSION.has(session) ? cursor : -1
     const current = items[index]
-    const next = index < 0 ? items[0] : items[index + 1]
+    // Before the opening, the item the chair has set first comes next.
+    const first = Math.max(0, cursor)
+    const next = index < 0 ? items[first] : items[index + 1]
     agendaView.hidden = showingPage || closed
     if (closed) {
       agendaView.replaceChildren()
@@ -260,7 +268,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
           ? [h('p', { class: 'label' }, t('display.current')), itemLine(current, index, 'current')]
           : h('p', { class: 'current waiting' }, t('display.notStarted')),
         next
-          ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.next')), itemLine(next, index < 0 ? 0 : index + 1, 'next-item'))
+          ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.next')), itemLine(next, index < 0 ? first : index + 1, 'next-item'))
           : current
             ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.lastItem')))
             : null,

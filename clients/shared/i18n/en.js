@@ -846,6 +846,14 @@ export default {
   'docs.pick': 'Choose a file…',
   'docs.noFile': 'No file chosen',
   'docs.closed': 'The meeting has ended; no more documents can be added.',
+  // The projector and the presenter (issue 15, points 5-7): the item the
+  // session starts with, and moving the zoomed page on the wall.
+  'meeting.startsHere': 'The session starts here',
+  'present.pan': 'Part of the page on the projector',
+  'present.panLeft': 'Left',
+  'present.panRight': 'Right',
+  'present.panUp': 'Up',
+  'present.panDown': 'Down',
 
   // Room check-in (issue 15, point 3): how long until the start, in words.
   'checkin.left.days': { one: '{count} day', other: '{count} days' },

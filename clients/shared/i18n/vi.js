@@ -846,6 +846,14 @@ export default {
   'docs.pick': 'Chọn tệp…',
   'docs.noFile': 'Chưa chọn tệp nào',
   'docs.closed': 'Cuộc họp đã kết thúc; không thêm tài liệu được nữa.',
+  // The projector and the presenter (issue 15, points 5-7): the item the
+  // session starts with, and moving the zoomed page on the wall.
+  'meeting.startsHere': 'Bắt đầu từ nội dung này',
+  'present.pan': 'Vùng trang trên màn chiếu',
+  'present.panLeft': 'Sang trái',
+  'present.panRight': 'Sang phải',
+  'present.panUp': 'Lên trên',
+  'present.panDown': 'Xuống dưới',
 
   // Room check-in (issue 15, point 3): how long until the start, in words.
   'checkin.left.days': '{count} ngày',

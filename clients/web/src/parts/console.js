@@ -13,7 +13,7 @@ import { confirmDialog } from '../../../shared/confirm.js'
 import { isEarly, timeUntilStart } from '../../../shared/checkin.js'
 import { createCheckinQr, showPersonalCode, projectorToggle } from './checkin-qr.js'
 import { createSpeakingTime } from './speaking-time.js'
-import { presentControl, presenterControl, clampPage } from './present.js'
+import { presentControl, presenterControl, clampPage, panControl } from './present.js'
 import { floorLine } from './speak.js'
 import { resultView } from './ballot.js'
 
@@ -198,6 +198,15 @@ export function createConsole({ role, act, documents, meetingId }) {
           const base = sameId(p.document, sel.document) ? p.page : sel.page
           const d = docs.find((x) => sameId(x.id, sel.document)) ?? docs[0]
           if (d) present(d.id, clampPage((Number(base) || 1) + delta, d.page_count), sel.zoom)
+        },
+      }),
+      // The zoomed page on the wall: the same page, zoom and fit, another part.
+      panControl({
+        presenting: room.presenting,
+        busy: false,
+        onPan: (point) => {
+          const p = room.presenting
+          act('present.page', { document: Number(p.document), page: Number(p.page), zoom: Number(p.zoom) || 1, fit: p.fit ?? 'height', ...point })
         },
       }),
     )
