@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from collab_server.storage import db
+from collab_server.storage import db, migration_audit
 from tests.conftest import PASSWORD, Server, audit_verify, new_database
 
 
@@ -118,3 +118,27 @@ async def test_two_chairs_upgrade_keeps_the_earliest_named_and_audits_the_other(
         await conn.close()
     code, out = await audit_verify(url, server.workdir)
     assert code == 0, out
+
+
+async def test_a_database_that_applied_the_earlier_one_chair_rule_still_starts(
+        pg_uri: str, tmp_path: Path) -> None:
+    """Upgraded through schema/015 as it first was (a bare unique index, no
+    `migration_audit`): the later migrations give it what the server reads at
+    start."""
+    url = await new_database(pg_uri)
+    (tmp_path / "schema").mkdir()
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn, _schema_up_to(14, tmp_path / "schema"))
+        await conn.execute("CREATE UNIQUE INDEX meeting_participants_one_chair"
+                           " ON meeting_participants (meeting_id) WHERE role = 'chair'")
+        await conn.execute("INSERT INTO schema_migrations (name) VALUES ('015_one_chair.sql')")
+        applied = await db.migrate(conn)
+        assert "015_one_chair.sql" not in applied and "021_room_networks.sql" in applied
+    finally:
+        await conn.close()
+    pool = await db.create_pool(url, min_size=1, max_size=2)
+    try:
+        assert await migration_audit.write_pending(pool) == 0
+    finally:
+        await pool.close()
