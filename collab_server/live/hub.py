@@ -24,6 +24,7 @@ from collab_server.errors import (
     NotFound,
     ProtocolError,
     RateLimited,
+    RecordedRefusal,
     TooLarge,
     Unavailable,
     UnknownIntent,
@@ -470,6 +471,8 @@ class Hub:
                     "user_id": conn.identity.user_id,
                 },
             )
+            if isinstance(exc, RecordedRefusal):
+                await self._record_refusal(live, conn, intent.type, exc)
             conn.send(encode_intent_result(result_error(intent.id, exc)))
             return
         except Exception:
@@ -486,6 +489,18 @@ class Hub:
     def _context(self, live: LiveDoc, conn: Connection, doc: YDoc) -> Context:
         return Context(live.key.meeting_id, conn.identity, doc, self.meetings, self.session,
                        self.votes, int(time.time() * 1000), self._read_doc)
+
+    async def _record_refusal(self, live: LiveDoc, conn: Connection, intent: str,
+                              exc: RecordedRefusal) -> None:
+        """A refusal that matters (a check-in from outside the room's
+        networks) goes on the meeting's record and the audit log."""
+        try:
+            await self.store.commit_intent(live.name, EMPTY_UPDATE, (Record(
+                live.key.meeting_id, conn.identity.user_id, f"{intent[:40]}.refused",
+                {**exc.record, "code": exc.code}),))
+        except Exception:  # the refusal still reaches the caller
+            self.metrics.db_errors += 1
+            log.exception("recording a refusal failed", extra={"intent": intent[:40]})
 
     @contextlib.asynccontextmanager
     async def _exclusive(self, live: LiveDoc) -> AsyncIterator[None]:

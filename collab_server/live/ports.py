@@ -118,3 +118,6 @@ class MeetingData(Protocol):
     async def meeting(self, meeting_id: int) -> MeetingInfo | None: ...
 
     async def role_of(self, meeting_id: int, user_id: int) -> str | None: ...
+
+    async def room_networks(self, meeting_id: int) -> tuple[str, ...]:
+        """The networks of the meeting's room (CIDR), empty if none or no room."""

@@ -95,6 +95,12 @@ class PgMeetings:
             )
         return role
 
+    async def room_networks(self, meeting_id: int) -> tuple[str, ...]:
+        networks = await self.pool.fetchval(
+            "SELECT r.networks::text[] FROM meetings m JOIN rooms r ON r.id = m.room_id"
+            " WHERE m.id = $1", meeting_id)
+        return tuple(networks or ())
+
     # -- access -----------------------------------------------------------------------
 
     async def access(self, meeting_id: int, user_id: int) -> MeetingAccess | None:

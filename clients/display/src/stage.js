@@ -18,6 +18,7 @@ import { results, outcome, formatShare, resultBasis } from '../../shared/polls.j
 import { t, getLang, onLangChange } from '../../shared/i18n/index.js'
 import { formatTime, formatDate } from '../../shared/time.js'
 import { createPageView } from './page-view.js'
+import { createCheckinQr, wantedOnStage } from './checkin-qr.js'
 
 // A result stays on the projector this long after the close, unless the
 // chair presents or moves on sooner; an ended countdown shows 00:00 a minute.
@@ -45,6 +46,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
     awareness: { client: 'display' },
   })
   const page = createPageView(id)
+  const qr = createCheckinQr(id, 'corner')
   const state = { room: readRoom(conn.doc), info: null, offlineSince: null, everLive: false, seenClosed: new Map(), loadedAt: Date.now() }
   let alive = true
   let resultShown = null // id of the poll whose result is on screen
@@ -222,6 +224,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
       q.members !== undefined
         ? h('p', { class: `quorum ${q.met ? 'met' : 'not-met'}`, 'data-met': String(Boolean(q.met)) }, t(q.met ? 'quorum.met' : 'quorum.notMet', { present: q.present ?? 0, members: q.members ?? 0, required: q.required ?? 0 }))
         : null,
+      qr.show(wantedOnStage(room)),
     )
     renderTimers()
   }
@@ -272,8 +275,10 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
       )
     }
     renderResult(closed ? null : shownResult())
-    if (closed) panel.replaceChildren()
-    else renderPanel(showingPage)
+    if (closed) {
+      qr.show(false)
+      panel.replaceChildren()
+    } else renderPanel(showingPage)
 
     const message = closed ? null : room.display?.message
     banner.hidden = !message
@@ -314,6 +319,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
   const ticker = setInterval(() => {
     renderClock()
     renderTimers()
+    if (wantedOnStage(state.room) !== qr.on) render() // the check-in window opened
     const poll = root.classList.contains('closed-mode') ? null : shownResult()
     if ((poll?.id ?? null) !== resultShown) renderResult(poll)
   }, 1000)
@@ -332,6 +338,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
       offRoom()
       offLang()
       page.destroy()
+      qr.destroy()
       conn.destroy()
     },
   }
