@@ -66,7 +66,7 @@ const query = (params) => {
 // Preparing a meeting (docs/api.md).
 export const createMeeting = (fields) => call('POST', '/api/meetings', fields)
 export const updateMeeting = (id, fields) => call('PATCH', `/api/meetings/${seg(id)}`, fields)
-export const setStatus = (id, to) => call('POST', `/api/meetings/${seg(id)}/status`, { to })
+export const setStatus = (id, to, extra = {}) => call('POST', `/api/meetings/${seg(id)}/status`, { to, ...extra })
 export const addItem = (id, fields) => call('POST', `/api/meetings/${seg(id)}/agenda`, fields)
 export const updateItem = (id, item, fields) =>
   call('PATCH', `/api/meetings/${seg(id)}/agenda/${seg(item)}`, fields)

@@ -567,10 +567,10 @@ export default {
 
   'conclusion.title': 'Conclusion notice',
   'conclusion.deadline': 'Due by {date} (5 working days after the meeting).',
-  'conclusion.left': '{days} working day(s) left until the deadline ({date}).',
-  'conclusion.soon': 'Due soon: only {days} working day(s) left to issue the conclusion notice (due {date}).',
+  'conclusion.left': { one: '{days} working day left until the deadline ({date}).', other: '{days} working days left until the deadline ({date}).' },
+  'conclusion.soon': { one: 'Due soon: only {days} working day left to issue the conclusion notice (due {date}).', other: 'Due soon: only {days} working days left to issue the conclusion notice (due {date}).' },
   'conclusion.today': 'Today ({date}) is the last day to issue the conclusion notice.',
-  'conclusion.overdue': 'Overdue by {days} working day(s): the conclusion notice was due by {date}.',
+  'conclusion.overdue': { one: 'Overdue by {days} working day: the conclusion notice was due by {date}.', other: 'Overdue by {days} working days: the conclusion notice was due by {date}.' },
   'conclusion.notEnded': 'The conclusion notice is issued once the meeting has ended.',
   'conclusion.issued': 'Version {version} issued at {when} ({by}).',
   'conclusion.pending': 'Not issued yet.',
@@ -828,7 +828,7 @@ export default {
   'speaking.itemIs': 'Current item: {time} per turn.',
   'speaking.grant': 'Next turn (minutes, empty: the item’s)',
   'speaking.add': '+{n} min',
-  'speaking.addFor': 'Give {name} {n} more minutes',
+  'speaking.addFor': { one: 'Give {name} {n} more minute', other: 'Give {name} {n} more minutes' },
   'agendaEdit.speech': 'Speaking time per turn (minutes)',
   'meeting.speechLimit': 'speaking {time}/turn',
   // Reading on a laptop: the reading layout, full screen, fit the page.

@@ -77,10 +77,14 @@ export function t(key, params = {}) {
 
 /** A readable message for an ApiError or IntentError, by its code. */
 export function errorMessage(err) {
+  // The server says what exactly was wrong ("mỗi chuỗi 1-200 ký tự"), in both
+  // languages; the catalogue speaks for errors the server never saw (offline,
+  // timeout) or sent without words.
+  const fromServer = lang === 'vi' ? err?.serverMessage : err?.serverMessageEn || err?.serverMessage
+  if (fromServer) return fromServer
   const code = err?.code
   if (code && has(`error.${code}`)) return t(`error.${code}`)
-  const fromServer = lang === 'vi' ? err?.serverMessage : err?.serverMessageEn
-  return fromServer || err?.serverMessage || t('error.unknown')
+  return t('error.unknown')
 }
 
 /** A label for an enum-like value (role, status), or the value itself. */

@@ -25,9 +25,10 @@ test('Vietnamese is the default, with Vietnamese dates', () => {
   assert.equal(formatDateTime(null), '')
 })
 
-test('errors read from the catalogue by code, then from the server', () => {
+test('errors say what the server said, else the catalogue by code', () => {
   assert.equal(errorMessage({ code: 'forbidden' }), 'Bạn không có quyền thực hiện thao tác này.')
   assert.equal(errorMessage({ code: 'new_code', serverMessage: 'Mới', serverMessageEn: 'New' }), 'Mới')
+  assert.equal(errorMessage({ code: 'bad_intent', serverMessage: 'Mỗi phương án 1-200 ký tự.', serverMessageEn: 'Options: 1-200 characters.' }), 'Mỗi phương án 1-200 ký tự.')
   assert.equal(errorMessage({}), 'Đã có lỗi xảy ra.')
   assert.equal(label('role', 'chair'), 'Chủ tọa')
   assert.equal(label('status', 'odd'), 'odd')

@@ -70,10 +70,10 @@ export function createConclusion({ meetingId, canIssue, warn = canIssue, unautho
     if (!warn && level !== 'issued') return [h('p', {}, t('conclusion.deadline', { date: due })), h('p', { class: 'meta' }, t('conclusion.pending'))]
     const days = Math.abs(Number(data.days_left ?? 0))
     const line = {
-      ok: () => h('p', { class: 'callout ok deadline', 'data-level': level }, t('conclusion.left', { days, date: due })),
-      soon: () => h('p', { class: 'callout warn deadline', role: 'alert', 'data-level': level }, h('strong', {}, t('conclusion.soon', { days, date: due }))),
+      ok: () => h('p', { class: 'callout ok deadline', 'data-level': level }, t('conclusion.left', { days, count: days, date: due })),
+      soon: () => h('p', { class: 'callout warn deadline', role: 'alert', 'data-level': level }, h('strong', {}, t('conclusion.soon', { days, count: days, date: due }))),
       today: () => h('p', { class: 'callout warn deadline', role: 'alert', 'data-level': level }, h('strong', {}, t('conclusion.today', { date: due }))),
-      overdue: () => h('p', { class: 'callout bad deadline', role: 'alert', 'data-level': level }, h('strong', {}, t('conclusion.overdue', { days, date: due }))),
+      overdue: () => h('p', { class: 'callout bad deadline', role: 'alert', 'data-level': level }, h('strong', {}, t('conclusion.overdue', { days, count: days, date: due }))),
       issued: () => null,
     }[level]
     return [h('p', {}, t('conclusion.deadline', { date: due })), line()]

@@ -569,6 +569,9 @@ export function createConsole({ role, act, documents, meetingId }) {
   }
 
   function render() {
+    // Placeholders are read once per render: a language switch reaches them too.
+    filterInput.placeholder = t('console.filter')
+    pollOptions.placeholder = defaultOptions().join('\n')
     if (!state.room) return
     renderSession()
     renderPresent()

@@ -89,7 +89,9 @@ export function createMinutesEditor({ meetingId, writable, canApprove, unauthori
       lines.push(h('p', { class: 'error', role: 'alert' }, stopReason(conn.detail)))
       lines.push(h('button', { type: 'button', 'data-key': 'minutes-reconnect', onclick: () => conn.reconnect() }, t('live.retry')))
     }
-    if (state.notice) lines.push(h('p', { class: state.notice.kind === 'error' ? 'error' : 'ok-text', role: state.notice.kind === 'error' ? 'alert' : 'status', 'data-notice': state.notice.code ?? '' }, state.notice.text))
+    // A notice known by its key is worded again in the language of the moment.
+    const noticeText = state.notice?.key ? t(state.notice.key) : state.notice?.text
+    if (state.notice) lines.push(h('p', { class: state.notice.kind === 'error' ? 'error' : 'ok-text', role: state.notice.kind === 'error' ? 'alert' : 'status', 'data-notice': state.notice.code ?? '' }, noticeText))
     replaceContent(alert, lines)
   }
 
@@ -166,13 +168,13 @@ export function createMinutesEditor({ meetingId, writable, canApprove, unauthori
   async function seed() {
     if (!writable || state.seeding || state.seeded || ytext.length > 0) return
     state.seeding = true
-    state.notice = { kind: 'ok', text: t('minutes.seeding') }
+    state.notice = { kind: 'ok', key: 'minutes.seeding' }
     renderAlert()
     try {
       const { text } = await minutesDraft(meetingId)
       if (!alive) return
       if (seedText(conn.doc, TEXT_ROOT, String(text ?? '').replace(/\r\n?/g, '\n'), SEED)) {
-        state.notice = { kind: 'ok', code: 'seeded', text: t('minutes.seeded') }
+        state.notice = { kind: 'ok', code: 'seeded', key: 'minutes.seeded' }
       } else {
         state.notice = null
       }

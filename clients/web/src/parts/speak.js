@@ -25,7 +25,20 @@ export function floorLine(floor, now = Date.now()) {
 }
 
 export function createSpeak({ user, role, act }) {
-  const state = { kind: 'speech', room: null }
+  const state = { kind: 'speech', room: null, pending: false }
+  // One request at a time: a double click sends once, not a second request
+  // that the room refuses with an error for something that worked.
+  async function send(type, args) {
+    if (state.pending) return
+    state.pending = true
+    render()
+    try {
+      await act(type, args)
+    } finally {
+      state.pending = false
+      render()
+    }
+  }
   const el = h('section', { class: 'panel speak', 'aria-labelledby': 'speak-title' })
   const timerSlot = h('div', { class: 'floor-slot' })
   const body = h('div', {})
@@ -51,7 +64,7 @@ export function createSpeak({ user, role, act }) {
     else if (speaking) {
       content = [
         h('p', { class: 'callout ok', role: 'status' }, t('speak.youHaveFloor')),
-        h('button', { type: 'button', 'data-key': 'speak-end', onclick: () => act('speaker.end', {}) }, t('speak.finish')),
+        h('button', { type: 'button', 'data-key': 'speak-end', disabled: state.pending, onclick: () => send('speaker.end', {}) }, t('speak.finish')),
       ]
     } else if (mine) {
       content = [
@@ -60,7 +73,7 @@ export function createSpeak({ user, role, act }) {
           { class: 'callout', role: 'status', 'data-place': String(mine.place) },
           t('speak.queued', { kind: t(`speak.kind.${mine.kind}`), place: mine.place, count: room.queue.length }),
         ),
-        h('button', { type: 'button', 'data-key': 'speak-withdraw', onclick: () => act('speaker.withdraw', {}) }, t('speak.withdraw')),
+        h('button', { type: 'button', 'data-key': 'speak-withdraw', disabled: state.pending, onclick: () => send('speaker.withdraw', {}) }, t('speak.withdraw')),
       ]
     } else if (!open) {
       content = h('p', { class: 'meta' }, t('speak.closed'))
@@ -71,7 +84,7 @@ export function createSpeak({ user, role, act }) {
           class: 'speak-form',
           onsubmit: (e) => {
             e.preventDefault()
-            act('speaker.request', { kind: state.kind })
+            send('speaker.request', { kind: state.kind })
           },
         },
         h(
@@ -96,7 +109,7 @@ export function createSpeak({ user, role, act }) {
             ),
           ),
         ),
-        h('button', { type: 'submit', class: 'primary', 'data-key': 'speak-request' }, t('speak.request')),
+        h('button', { type: 'submit', class: 'primary', 'data-key': 'speak-request', disabled: state.pending }, t('speak.request')),
       )
     }
     replaceContent(

@@ -62,7 +62,7 @@ export function createSpeakingTime({ act }) {
 
   function extendButtons(floor) {
     return EXTRA_MINUTES.map((n) =>
-      h('button', { type: 'button', 'data-key': `floor-add-${n}`, 'aria-label': t('speaking.addFor', { n, name: floor.name ?? '' }), onclick: () => act('speaker.extend', { seconds: n * 60 }) }, t('speaking.add', { n })),
+      h('button', { type: 'button', 'data-key': `floor-add-${n}`, 'aria-label': t('speaking.addFor', { n, count: n, name: floor.name ?? '' }), onclick: () => act('speaker.extend', { seconds: n * 60 }) }, t('speaking.add', { n })),
     )
   }
 

@@ -14,6 +14,8 @@ import { createCopyForm, exportLink, mayCopy, mayExport } from '../parts/reuse.j
 import { isPast } from '../../../shared/records.js'
 import { noticeBox } from '../parts/notice.js'
 import { invitationPdfUrl } from '../../../shared/api.js'
+import { confirmDialog } from '../../../shared/confirm.js'
+import { isEarly, timeUntilStart } from '../../../shared/checkin.js'
 
 export const KINDS = ['regular', 'thematic', 'extraordinary', 'briefing', 'review', 'consultation', 'other']
 export const CONFIDENTIALITY = ['public', 'internal', 'confidential']
@@ -100,8 +102,9 @@ export function mountPrepare(root, id, ctx) {
         return
       }
       body.quorum_rule = fields.quorum_rule.value
-      const { meeting } = await updateMeeting(id, body)
-      state.meeting = { ...state.meeting, ...meeting }
+      await updateMeeting(id, body)
+      // Read back whole: the notice period follows the new date.
+      await reload()
       state.formNotice = { kind: 'ok', text: t('prepare.saved') }
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
@@ -109,6 +112,7 @@ export function mountPrepare(root, id, ctx) {
     }
     renderHead()
     renderForm()
+    renderStatus()
   }
 
   function renderForm() {
@@ -149,8 +153,20 @@ export function mountPrepare(root, id, ctx) {
   async function move(to) {
     state.statusNotice = null
     state.warnings = []
+    // Opening before the session window asks first, as the chair's console does.
+    let extra = {}
+    if (to === 'in_session' && isEarly(state.meeting.starts_at)) {
+      const yes = await confirmDialog({
+        title: t('console.openEarlyTitle'),
+        body: [t('console.openEarlyBody', { time: formatDateTime(state.meeting.starts_at), left: timeUntilStart(state.meeting.starts_at) }), t('console.openEarlyWhat')],
+        confirm: t('console.openEarlyYes'),
+        danger: false,
+      })
+      if (!yes) return
+      extra = { early: true }
+    }
     try {
-      const result = await setStatus(id, to)
+      const result = await setStatus(id, to, extra)
       state.meeting.status = result.status
       state.warnings = result.warnings ?? []
       state.statusNotice = { kind: 'ok', text: t(`prepare.moved.${to}`) }
