@@ -72,6 +72,7 @@ export function createDeputyPicker({ meetingId, unauthorized, onChange = () => {
   }
 
   function render() {
+    const typing = document.activeElement === box // a redraw keeps the typing going
     replaceContent(
       el,
       h('label', { for: key('deputy-q') }, t('invitation.deputySearch')),
@@ -81,6 +82,7 @@ export function createDeputyPicker({ meetingId, unauthorized, onChange = () => {
       list,
     )
     renderList()
+    if (typing) box.focus()
   }
 
   return {
