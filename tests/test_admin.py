@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,9 @@ import httpx
 import pytest
 
 from collab_server.status import Close
-from tests.conftest import Server, World, build_world
+from collab_server.storage.invitations import PgInvitations
+from tests.conftest import Server, World, build_world, new_database
+from tests.test_cli import phonghop
 from tests.yclient import YClient
 
 
@@ -436,3 +439,44 @@ async def test_a_site_admin_creates_a_body_and_names_its_first_admin(
     assert entry["actor"] == site.users["outsider"] and entry["admin"] == user["id"]
     assert (await audit(site, "user.create", f"user:{user['id']}"))[0]["password_made"]
     await no_password_in_audit(site, admin["password"])
+
+
+async def test_the_operator_names_a_site_admin_and_the_demo_has_real_deputies(
+        pg_uri: str, tmp_path: Path) -> None:
+    url = await new_database(pg_uri)
+    common = ("--database-url", url, "--data-dir", str(tmp_path))
+    env = {"PHONGHOP_PASSWORD": "mot-mat-khau-dai"}
+    code, out = await phonghop(*common, "demo")  # into an empty database only
+    assert code == 0, out
+    assert "phothu01 … phothu08" in out
+    code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
+                               "Sở Tư pháp", "--username", "a b/../", "--full-name", "Lạ",
+                               env=env)
+    assert code == 2 and "Tên đăng nhập chỉ gồm" in out, out
+    code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
+                               "Sở Tư pháp", "--username", "qt.he.thong", "--full-name",
+                               "Quản trị hệ thống", "--site-admin", env=env)
+    assert code == 0, out
+    conn = await asyncpg.connect(url)
+    try:
+        site = await conn.fetch("SELECT username, is_admin FROM users WHERE is_site_admin"
+                                " ORDER BY username")
+        body = await conn.fetchval("SELECT id FROM bodies WHERE code = 'ubnd-demo'")
+        meeting = await conn.fetchval("SELECT id FROM meetings WHERE body_id = $1", body)
+        delegate = await conn.fetchval("SELECT id FROM users WHERE username = 'delegate01'")
+        units = await conn.fetchval("SELECT count(*) FROM body_units WHERE body_id = $1", body)
+    finally:
+        await conn.close()
+    assert sorted((r["username"], r["is_admin"]) for r in site) == [("qt.he.thong", True),
+                                                                    ("quantri", True)]
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        people = await PgInvitations(pool).deputy_candidates(meeting, body, delegate)
+        found = await PgInvitations(pool).deputy_candidates(meeting, body, delegate,
+                                                            "pho giam doc tai chinh")
+    finally:
+        await pool.close()
+    # Whom a demo delegate may send: the deputy heads, never the admin or the projector.
+    assert len(people) == 8 and all(p["title"].startswith("Phó ") for p in people)
+    assert [p["unit"] for p in found] == ["Sở Tài chính"]
+    assert units >= 9, "the demo's units are listed for its admin"
