@@ -236,6 +236,18 @@ async def test_delegates_answer_and_the_secretary_sees_it_live(
     await expect(part.locator(".invitation-answer")).to_contain_text(
         "Vắng · Đi kiểm tra đê điều tại Lệ Thủy")
     await expect(row("delegate02")).to_contain_text("Đi kiểm tra đê điều tại Lệ Thủy")
+    # The delegate's own letter, addressed to them; nobody else's.
+    own = part.locator(f'[data-key="inv-letter-{mid}"]')
+    await expect(own).to_have_text("Giấy mời gửi riêng bạn (PDF)")
+    href = await own.get_attribute("href")
+    assert href == f"/api/meetings/{mid}/invitation.pdf?user={w.users['delegate02']}"
+    letter = await people["delegate02"].context.request.get(server.http + href)
+    assert letter.ok
+    with pymupdf.open(stream=await letter.body(), filetype="pdf") as doc:
+        assert "Kính gửi: Ông/Bà Lê Văn Đức" in " ".join(doc[0].get_text().split())
+    other = await people["delegate02"].context.request.get(
+        f"{server.http}/api/meetings/{mid}/invitation.pdf?user={w.users['delegate01']}")
+    assert other.status == 403
     await shot(d2, "invitation-answer")
 
     # From the list: send a deputy, found by searching the people of the body

@@ -430,7 +430,12 @@ async def test_each_invitee_has_a_personal_letter_and_reads_only_their_own(
         assert found >= 0, (part, flat[at:at + 300])
         at = found + len(part)
     assert "Người delegate02" not in flat, "a personal letter names its addressee only"
+    async with client(server, world, "secretary") as sec:
+        assert (await sec.get(f"/api/meetings/{world.meeting_id}")).json()["meeting"][
+            "invitation"]["mine"] is None
     async with client(server, world, "delegate01") as own:
+        offered = (await own.get(f"/api/meetings/{world.meeting_id}")).json()["meeting"]
+        assert offered["invitation"]["mine"] == f"{url}?user={world.users['delegate01']}"
         assert (await own.get(url, params=mine)).status_code == 200
         r = await own.get(url, params={"user": str(world.users["delegate02"])})
         assert r.status_code == 403 and "chính mình" in r.json()["error"]["message"]

@@ -89,6 +89,11 @@ async def meeting_extras(request: Request, user: User, access: MeetingAccess,
         meeting["notice"] = None
     meeting["invitation"] = (issued.to_json(access.meeting_id)
                              if issued is not None and may_read(access) else None)
+    if meeting["invitation"] is not None:
+        # The invitee's own letter ("Kính gửi: Ông/Bà ..."); the chair invites.
+        mine = access.role in (Role.DELEGATE, Role.GUEST) and access.status is not Status.DRAFT
+        meeting["invitation"]["mine"] = (
+            f"/api/meetings/{access.meeting_id}/invitation.pdf?user={user.id}" if mine else None)
     meeting["my_answer"] = None
     if access.role is not None and access.role != Role.DISPLAY:
         me = await request.app.state.participants.get(access.meeting_id, user.id)

@@ -19,7 +19,7 @@ export function answerText(answer) {
 
 export function createInvitation({ meetingId, unauthorized, onAnswered = () => {} }) {
   const key = (name) => `inv-${name}-${meetingId}`
-  const state = { answer: null, status: '', pdf: null, mode: 'idle', notice: null, busy: false }
+  const state = { answer: null, status: '', pdf: null, letter: null, mode: 'idle', notice: null, busy: false }
   const el = h('div', { class: 'invitation', 'data-invitation': meetingId })
   const reason = h('textarea', { id: key('reason'), 'data-key': key('reason'), rows: 2, maxlength: 1000 })
   const picker = createDeputyPicker({ meetingId, unauthorized })
@@ -112,7 +112,14 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
           )
         : null,
       open ? form() : null,
-      state.pdf ? h('p', {}, h('a', { href: state.pdf, target: '_blank', rel: 'noopener', 'data-key': key('pdf') }, t('invitation.pdf'))) : null,
+      state.pdf || state.letter
+        ? h(
+            'p',
+            { class: 'row tight' },
+            state.pdf ? h('a', { href: state.pdf, target: '_blank', rel: 'noopener', 'data-key': key('pdf') }, t('invitation.pdf')) : null,
+            state.letter ? h('a', { href: state.letter, target: '_blank', rel: 'noopener', 'data-key': key('letter') }, t('invitation.myLetter')) : null,
+          )
+        : null,
       h('div', { 'aria-live': 'polite' }, state.notice ? h('p', { class: state.notice.kind === 'error' ? 'error' : 'ok-text', 'data-notice': state.notice.kind }, state.notice.text) : null),
     )
   }
@@ -120,8 +127,10 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
   return {
     el,
     render,
-    /** answer: the caller's own (my_answer); status: the meeting's; pdf: the letter's URL. */
-    set({ answer, status, role, pdf }) {
+    /** answer: the caller's own (my_answer); status: the meeting's; pdf: the letter's URL;
+     *  letter: the caller's personal letter, where the screen knows it. */
+    set({ answer, status, role, pdf, letter }) {
+      state.letter = letter ?? null
       state.answer = answer ?? null
       state.status = status ?? ''
       state.role = role ?? ''
