@@ -106,10 +106,14 @@ bench: test-deps clients
 	$(PY) load/bench_documents.py --json var/bench-documents.json
 	$(PY) load/bench_pages.py --json var/bench-pages.json
 	$(PY) load/bench_scale.py --json var/bench-scale.json
+	$(PY) load/bench_votes.py --json var/bench-votes.json
+	$(PY) load/goals.py
 
-# A whole session under locust (92 laptops, its own demo server; see load/README.md).
+# A whole session under locust (92 laptops; see load/README.md). Without URL it
+# starts its own demo server; against a deployment, give the rehearsal's
+# accounts: make load URL=https://phonghop.example ACCOUNTS=var/rehearsal-accounts.txt PREFIX=dt1a2b3c-
 load: test-deps clients
-	$(PY) load/run_locust.py
+	$(PY) load/run_locust.py $(if $(URL),--url $(URL) --accounts $(or $(ACCOUNTS),var/rehearsal-accounts.txt) --prefix "$(PREFIX)")
 
 clean:
 	rm -rf $(VENV) clients/*/node_modules clients/*/dist tests/interop/node_modules

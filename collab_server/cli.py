@@ -1,4 +1,4 @@
-"""The `phonghop` command: serve, migrate, demo, create-user."""
+"""The `phonghop` command: serve, migrate, demo, create-user, rehearsal, backup..."""
 
 from __future__ import annotations
 
@@ -335,6 +335,49 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_audit_verify(url, settings, args.heads or []))
 
 
+def cmd_rehearsal(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        return asyncio.run(_rehearsal(url, args))
+
+
+async def _rehearsal(url: str, args: argparse.Namespace) -> int:
+    """A throwaway body, accounts and a copy of a meeting for a load test on
+    the real servers, and their removal afterwards (collab_server/rehearsal.py)."""
+    from collab_server import rehearsal
+    from collab_server.storage import db
+
+    pool = await db.create_pool(url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await db.migrate(conn)
+        if args.action == "create":
+            if args.meeting is None:
+                print("Cần --meeting (cuộc họp để sao chép). / --meeting is required.",
+                      file=sys.stderr)
+                return 2
+            made = await rehearsal.create(pool, args.meeting, people=args.people)
+            await asyncio.to_thread(rehearsal.save, args.accounts, made)
+            print(f"Đã tạo buổi diễn tập {made.code}: cuộc họp #{made.meeting_id},"
+                  f" {len(made.accounts)} tài khoản trong {args.accounts}.")
+            print(f"Chạy tải: make load URL=<địa chỉ> ACCOUNTS={args.accounts}"
+                  f" PREFIX={made.prefix}")
+            print(f"Gỡ sau khi xong: phonghop rehearsal remove {made.code}")
+            return 0
+        if not args.code:
+            print("Cần mã buổi diễn tập. / The rehearsal's code is required.", file=sys.stderr)
+            return 2
+        removed = await rehearsal.remove(pool, args.code)
+        print(f"Đã gỡ buổi diễn tập {args.code}: {removed['meetings']} cuộc họp,"
+              f" {removed['deleted']} tài khoản xóa hẳn, {removed['closed']} tài khoản đóng"
+              " (nhật ký kiểm toán còn nhắc đến).")
+        return 0
+    except rehearsal.RehearsalError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        await pool.close()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="phonghop", description="Phòng họp không giấy")
     p.add_argument("--database-url", help="PostgreSQL URL (default: embedded, env DATABASE_URL)")
@@ -379,6 +422,17 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument("dump", type=Path, help="the .dump file of `phonghop backup`")
     back.add_argument("keys", type=Path, help="the .keys.tar file of the same backup")
     back.set_defaults(func=cmd_restore)
+
+    drill = sub.add_parser("rehearsal", help="a throwaway copy of a meeting and test accounts "
+                                             "for a load test, and its removal")
+    drill.add_argument("action", choices=["create", "remove"])
+    drill.add_argument("code", nargs="?", help="remove: the rehearsal's code (dt...)")
+    drill.add_argument("--meeting", type=int, help="create: the meeting to copy")
+    drill.add_argument("--people", type=int, default=91,
+                       help="create: members in the room, chair included (91)")
+    drill.add_argument("--accounts", type=Path, default=Path("var/rehearsal-accounts.txt"),
+                       help="create: where to write the accounts (var/rehearsal-accounts.txt)")
+    drill.set_defaults(func=cmd_rehearsal)
 
     user = sub.add_parser("create-user", help="add a user (password from PHONGHOP_PASSWORD or "
                                               "a prompt)")

@@ -95,6 +95,23 @@ class BadCheckinCode(Forbidden):
     code = "bad_checkin_code"
 
 
+class RecordedRefusal(Forbidden):
+    """A refusal that goes on the meeting's record and the audit log though
+    nothing changed (the live core writes it): `record` is what the entry says."""
+
+    def __init__(self, message: str | None = None, message_en: str | None = None,
+                 record: dict[str, Any] | None = None) -> None:
+        super().__init__(message, message_en)
+        self.record: dict[str, Any] = record or {}
+
+
+class OutsideRoom(RecordedRefusal):
+    """Checking oneself in from an address outside the networks of the
+    meeting's room (domain/room_networks.py)."""
+
+    code = "outside_room"
+
+
 class NotFound(AppError):
     status = 404
     close_code = Close.NOT_FOUND

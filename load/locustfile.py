@@ -58,6 +58,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--accounts", default=str(ROOT / "var" / "demo-accounts.txt"),
                        help="demo-accounts.txt of the server under test")
     group.add_argument("--meeting", type=int, default=0, help="meeting id (0: the chair's)")
+    group.add_argument("--prefix", default="",
+                       help="before every username, e.g. dt1a2b3c- for the accounts of"
+                            " `phonghop rehearsal create` (none for the demo)")
     group.add_argument("--document", type=int, default=0,
                        help="document to page through (0: the meeting's first public one)")
     group.add_argument("--room-size", type=int, default=92,
@@ -173,7 +176,7 @@ class Laptop(FastHttpUser):
         self.started = time.time()
         o = self.environment.parsed_options
         self.options = o
-        self.username = self.pick_username()
+        self.username = o.prefix + self.pick_username()
         password = parse_accounts(Path(o.accounts).read_text(encoding="utf-8"))[self.username]
         with self.client.post("/api/login", json={"username": self.username,
                                                   "password": password},
@@ -392,7 +395,7 @@ class Chair(Laptop):
                error=None if room.awareness_count() >= o.room_size
                else f"{room.awareness_count()} of {o.room_size} laptops")
         if room.seen.session in (None, "not_started"):
-            room.intent("session.open", {})
+            room.intent("session.open", {"early": True})
         opened = time.time()
         if not room.present(self.user_id):
             room.intent("attendance.check_in", {})

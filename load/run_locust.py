@@ -58,6 +58,30 @@ def failures(prefix: Path) -> list[dict[str, Any]]:
                 for r in csv.DictReader(f)]
 
 
+# The room's goals (docs/benchmarks.md), read from locust's own steps: the
+# worst sample of each, since "the last laptop" is what the room waits for.
+ROOM_GOALS = (
+    ("login", "max", 3000, "a room logs in at once: the last signed in"),
+    ("page turn → image on laptop", "max", 300, "page turn: the last laptop has the page"),
+    ("vote commit", "max", 150, "vote: every ballot committed and answered"),
+    ("wifi drop → whole room back", "max", 1000, "wifi drop: the whole room resynced"),
+)
+
+
+def goals(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_name = {r["name"]: r for r in steps}
+    out = []
+    for step, stat, limit, what in ROOM_GOALS:
+        row = by_name.get(step)
+        value = row.get(stat) if row else None
+        failed = bool(row and row["failures"])
+        met = value is not None and value <= limit and not failed
+        out.append({"goal": what, "step": step, "limit_ms": limit, "measured_ms": value,
+                    "failures": row["failures"] if row else None,
+                    "verdict": "not measured" if value is None else "met" if met else "missed"})
+    return out
+
+
 def print_report(summary: dict[str, Any]) -> None:
     print()
     print(f"Phòng họp không giấy, locust session: {summary['users']} laptops, "
@@ -80,6 +104,11 @@ def print_report(summary: dict[str, Any]) -> None:
             print(f"  {e['count']:>5} × {e['name']}: {e['error'][:110]}")
     else:
         print("errors: none")
+    print("goals of the room:")
+    for g in summary.get("goals") or goals(summary["steps"]):
+        measured = "-" if g["measured_ms"] is None else f"{g['measured_ms']:.0f} ms"
+        print(f"  {g['verdict']:<12} {g['goal']} (limit {g['limit_ms']} ms; measured {measured}"
+              + (f", {g['failures']} failed" if g["failures"] else "") + ")")
     cpu = summary.get("cpu_pct") or {}
     if cpu:
         print("CPU during the run, % of one core: " +
@@ -103,6 +132,7 @@ async def run(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
             "--headless", "-u", str(args.users), "-r", str(args.users),
             "-t", f"{args.run_time:g}s", "--stop-timeout", "5", "--host", base,
             "--accounts", accounts, "--room-size", str(args.users),
+            "--prefix", args.prefix, "--meeting", str(args.meeting),
             "--csv", str(out), "--json-file", str(out), "--only-summary",
             "--loglevel", "WARNING", *extra,
         ]
@@ -141,6 +171,7 @@ async def run(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
             "locust_exit_code": process.returncode,
             "cpu_pct": cpu,
             "steps": table(out),
+            "goals": goals(table(out)),
             "errors": failures(out),
         }
     finally:
@@ -157,7 +188,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="a running server (default: start one with the demo data)")
     p.add_argument("--accounts", default=str(ROOT / "var" / "demo-accounts.txt"),
-                   help="its demo-accounts.txt (only with --url)")
+                   help="its accounts file (only with --url): demo-accounts.txt, or the file"
+                        " of `phonghop rehearsal create`")
+    p.add_argument("--prefix", default="",
+                   help="before every username (the rehearsal's, e.g. dt1a2b3c-)")
+    p.add_argument("--meeting", type=int, default=0,
+                   help="the meeting to run (0: the chair's)")
     p.add_argument("--users", type=int, default=92,
                    help="laptops: chair + delegates + projector (92)")
     p.add_argument("--run-time", type=float, default=150.0, help="seconds of locust (150)")
@@ -165,8 +201,8 @@ def main() -> int:
                    help="prefix of the CSV and JSON files")
     args = p.parse_args(argv)
     args.accounts = str(Path(args.accounts).resolve())
-    if not 3 <= args.users <= 92:
-        raise SystemExit("--users must be 3..92 (the demo has 90 delegates)")
+    if not 3 <= args.users <= 1002:
+        raise SystemExit("--users must be 3..1002 (chair, delegates, projector)")
     if not 10 <= args.run_time <= 900:
         raise SystemExit("--run-time must be 10..900 s")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

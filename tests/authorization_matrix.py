@@ -402,6 +402,7 @@ INTENTS: tuple[Rule, ...] = (
     Rule("agenda.goto", live(("chair",))),
     Rule("display.message", live(SIGNERS)),
     Rule("display.countdown", live(SIGNERS)),
+    Rule("display.checkin_qr", live(SIGNERS)),
     Rule("presenter.set", live(("chair",))),
     Rule("present.page", live(("chair",)), case="nobody named"),
     Rule("present.page", live(("chair", "delegate")), case="the delegate presents"),

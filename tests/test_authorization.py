@@ -974,6 +974,7 @@ acts("session.close", setup=opened, args={})
 acts("agenda.goto", args=lambda room: {"item": room.meeting.agenda[1]})
 acts("display.message", args={"text": "Nghỉ giải lao 10 phút"})
 acts("display.countdown", args={"seconds": 600, "label": "Nghỉ giải lao"})
+acts("display.checkin_qr", args={"shown": False})
 acts("presenter.set", args=lambda room: {"user": room.user("delegate02")})
 acts("present.page", "nobody named",
      args=lambda room: {"document": room.meeting.documents[0], "page": 1})

@@ -1,9 +1,12 @@
 """The projector of a room in Chromium, at 1920×1080 (and 1366×768): it finds
 the meeting in session in its own room, shows a real presented page that
 fills the screen beside a bar that holds everything else, follows the
-presenter's fit, zoom and position, shows a vote's result with its basis,
-and once the session is closed shows only its title, then moves on by itself
-to the next session of the room.
+presenter's fit, zoom and position (the console's arrows move a zoomed page,
+the presenter's own zoom reaches the wall, its left edge is never cut, and a
+zoomed page is sharp), shows a vote's result with its basis and the quorum
+reason, marks an item "under discussion" only while the session runs (on the
+wall and on the laptops), and once the session is closed shows only its
+title, then moves on by itself to the next session of the room.
 
 One room is run from start to finish across the tests of this module, in
 order. Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
@@ -198,6 +201,35 @@ async def test_with_nothing_in_session_the_room_waits(browser: Browser, server: 
     await shot(display, "projector-waiting")
 
 
+async def meeting_wall(browser: Browser, server: Server, room: Room) -> Page:
+    """The room's display pointed at the meeting by its URL: it shows the
+    meeting whatever its session's state."""
+    if "wall" not in room.people:
+        person = await Person.open(browser, server.http, viewport=PROJECTOR)
+        await person.login_api(room.username("screen"), PASSWORD)
+        await person.goto(f"/display/#/meeting/{room.meeting}")
+        room.people["wall"] = person
+    return room.people["wall"].page
+
+
+async def test_no_item_is_under_discussion_before_the_opening(browser: Browser, server: Server,
+                                                              hall: Room) -> None:
+    wall = await meeting_wall(browser, server, hall)
+    chair = await chair_laptop(browser, server, hall)
+    # The chair sets the first item before the session opens.
+    await ok(await socket(server, hall, "chair"), "agenda.goto", {"item": hall.world.agenda[0]})
+    first = chair.locator(f'[data-key="item-{hall.world.agenda[0]}"]')
+    await expect(first.locator(".first-up")).to_have_text("Bắt đầu từ nội dung này")
+    await expect(chair.locator(".agenda .now")).to_have_count(0)
+    await expect(chair.locator(".agenda [aria-current]")).to_contain_text("Bắt đầu từ nội dung này")
+    await expect(wall.locator(".agenda-view .current.waiting")).to_have_text("Cuộc họp sắp bắt đầu")
+    await expect(wall.locator(".agenda-view .next-item")).to_contain_text("Nội dung 1")
+    await expect(wall.locator(".agenda-view")).not_to_contain_text("Nội dung đang thảo luận")
+    await shot(wall, "projector-before-opening")
+    await first.scroll_into_view_if_needed()
+    await shot(chair, "laptop-agenda-before-opening")
+
+
 async def test_the_projector_picks_the_session_of_its_room(browser: Browser, server: Server,
                                                            hall: Room) -> None:
     display = await projector(browser, server, hall)
@@ -208,6 +240,40 @@ async def test_the_projector_picks_the_session_of_its_room(browser: Browser, ser
     await expect(display.locator(".stage-head .title")).to_have_text("Họp giao ban tuần")
     await expect(display.locator(".stage .badge.live")).to_be_visible()
     await expect(display.locator("body")).not_to_contain_text(ELSEWHERE_TITLE)
+    # In session: the item under discussion, on the wall and on the laptop.
+    await expect(display.locator(".agenda-view .label").first).to_have_text(
+        re.compile("Nội dung đang thảo luận", re.I))
+    await expect(display.locator(".agenda-view .current")).to_contain_text("Nội dung 1")
+    first = chair.locator(f'[data-key="item-{hall.world.agenda[0]}"]')
+    await expect(first.locator(".now")).to_have_text("Đang thảo luận")
+    await expect(chair.locator(".agenda .first-up")).to_have_count(0)
+
+
+async def test_a_vote_without_quorum_says_why_on_the_wall(browser: Browser, server: Server,
+                                                          hall: Room) -> None:
+    display = await projector(browser, server, hall)
+    chair = await chair_laptop(browser, server, hall)
+    # Only the chair is present (1 of 6 members): nothing can pass.
+    boss = await socket(server, hall, "chair")
+    poll = (await ok(boss, "poll.open", {"question": "Thông qua chương trình họp",
+                                         "kind": "named", "rule": "present_majority"})
+            )["result"]["poll"]
+    await ok(boss, "vote.cast", {"poll": poll, "choice": 0})
+    await ok(boss, "poll.close", {"poll": poll})
+    result = display.locator(".result-overlay")
+    await expect(result.locator(".result-question")).to_have_text("Thông qua chương trình họp")
+    await expect(result.locator(".result-quorum")).to_have_text("Không đủ túc số khi biểu quyết.")
+    await expect(result.locator(".verdict")).to_have_attribute("data-outcome", "rejected")
+    # The same reason as the laptop's result.
+    ended = chair.locator(f'.results-panel [data-poll="{poll}"]')
+    await ended.locator("summary").click()
+    await expect(ended.locator(".warn-text")).to_have_text("Không đủ túc số khi biểu quyết.")
+    # Everything inside the result's box: nothing cut off at its bottom.
+    frame = await box(result)
+    for part in (".result-basis", ".result-quorum", ".verdict"):
+        found = await box(result.locator(part))
+        assert found["y"] + found["height"] <= frame["y"] + frame["height"], (part, found, frame)
+    await shot(display, "projector-result-no-quorum")
 
 
 async def test_the_presented_page_fills_the_projector(browser: Browser, server: Server,
@@ -304,6 +370,84 @@ async def test_the_projector_follows_zoom_and_position(browser: Browser, server:
     await eventually(lambda: _height(display), lambda v: v < 1.1 * area["height"], "zoom 1")
 
 
+async def test_the_presenter_pans_a_zoomed_page_and_the_wall_keeps_its_left_edge(
+        browser: Browser, server: Server, hall: Room) -> None:
+    display = await projector(browser, server, hall)
+    chair = await chair_laptop(browser, server, hall)
+    await chair.click('[data-key="tab-console"]')
+    await chair.select_option("#present-fit", "width")
+    await chair.select_option("#present-zoom", "2")
+    await chair.click('[data-key="page-show"]')
+    await expect(display.locator(".page-box")).to_have_attribute("data-zoom", "2")
+    area = await box(display.locator(".page-box"))
+    width = await eventually(lambda: _width(display), lambda v: v > 1.9 * area["width"], "200 %")
+    # From the console, no point chosen: the top-left corner, never the middle.
+    assert await _left(display) == pytest.approx(area["x"], abs=1), "the left edge is on the wall"
+    assert await _top(display) == pytest.approx(area["y"], abs=1)
+    # Sharp: asked again at 3840 px, as many pixels as the wall gives the page.
+    await expect(display.locator(".page-box")).to_have_attribute("data-width", "3840")
+    natural = await display.locator(".page-image").evaluate("(img) => img.naturalWidth")
+    assert natural >= 0.95 * width, (natural, width)
+
+    # The presenter's arrows: each press moves by half of what the wall shows.
+    pan = chair.locator('[data-key="pan"]')
+    await expect(pan).to_be_visible()
+    await expect(pan.locator('[data-key="pan-left"]')).to_have_attribute("aria-disabled", "true")
+    await pan.locator('[data-key="pan-right"]').click()
+    await eventually(lambda: _left(display), lambda v: v < area["x"] - 0.2 * width, "pan right")
+    assert await _left(display) == pytest.approx(area["x"] - width / 4, abs=3)
+    await pan.locator('[data-key="pan-down"]').click()
+    await eventually(lambda: _top(display), lambda v: v < area["y"] - 100, "pan down")
+    assert await _left(display) == pytest.approx(area["x"] - width / 4, abs=3), "right stays"
+    await nothing_on_the_page(display, PROJECTOR)
+    await shot(display, "projector-pan")
+    await pan.scroll_into_view_if_needed()
+    await shot(chair, "laptop-console-pan")
+    # One more to the right: the page's right edge meets the wall's, no further.
+    await pan.locator('[data-key="pan-right"]').click()
+    await eventually(lambda: _right(display), lambda v: abs(v - (area["x"] + area["width"])) < 2,
+                     "the right edge")
+    await expect(pan.locator('[data-key="pan-right"]')).to_have_attribute("aria-disabled", "true")
+    # Back, one press at a time (each waits for the wall): to the left edge.
+    await pan.locator('[data-key="pan-left"]').click()
+    await eventually(lambda: _left(display), lambda v: abs(v - (area["x"] - width / 4)) < 3,
+                     "one step left")
+    left = pan.locator('[data-key="pan-left"]')
+    await expect(left).not_to_have_attribute("aria-disabled", "true")
+    await pan.locator('[data-key="pan-left"]').click()
+    await eventually(lambda: _left(display), lambda v: abs(v - area["x"]) < 1, "back left")
+
+    # The presenter zooms in their own reader: the wall follows the zoom.
+    await chair.click('[data-key="tab-reader"]')
+    await expect(chair.locator(".reader")).to_have_attribute("data-follow", "true")
+    await expect(chair.locator(".zoom-level")).to_have_text("200%")
+    await chair.click('[data-key="zoom-out"]')
+    await expect(display.locator(".page-box")).to_have_attribute("data-zoom", "1.5")
+    await eventually(lambda: _width(display), lambda v: abs(v - 1.5 * area["width"]) < 3,
+                     "the presenter's 150 %")
+    await chair.click('[data-key="zoom-in"]')
+    await expect(display.locator(".page-box")).to_have_attribute("data-zoom", "2")
+    await chair.click('[data-key="tab-console"]')
+    await chair.select_option("#present-fit", "height")
+    await chair.select_option("#present-zoom", "1")
+    await chair.click('[data-key="page-show"]')
+    await eventually(lambda: _height(display), lambda v: v < 1.1 * area["height"], "zoom 1")
+    await expect(chair.locator('[data-key="pan"]')).to_have_count(0)
+
+
+async def _width(display: Page) -> float:
+    return (await box(display.locator(".page-frame")))["width"]
+
+
+async def _left(display: Page) -> float:
+    return (await box(display.locator(".page-frame")))["x"]
+
+
+async def _right(display: Page) -> float:
+    found = await box(display.locator(".page-frame"))
+    return found["x"] + found["width"]
+
+
 async def _height(display: Page) -> float:
     return (await box(display.locator(".page-frame")))["height"]
 
@@ -392,6 +536,11 @@ async def test_after_the_close_nothing_internal_stays_on_the_wall(
     assert boss.map("floor").get("user") is None
     assert boss.map("presenting")["document"] is None
     await shot(display, "projector-closed")
+    # After the close no item is under discussion, on the laptop either.
+    chair = await chair_laptop(browser, server, hall)
+    await expect(chair.locator(".agenda .now")).to_have_count(0)
+    await expect(chair.locator(".agenda .first-up")).to_have_count(0)
+    await expect(chair.locator(".agenda [aria-current]")).to_have_count(0)
 
     # The next session of the room opens: the projector switches by itself.
     nxt = await socket(server, hall, "chair", hall.next_meeting)

@@ -459,3 +459,70 @@ async def test_logout_leaves_no_meeting_title_in_the_history(browser: Browser, s
         assert not person.errors, person.errors
     finally:
         await person.close()
+
+
+async def fresh_meeting(server: Server) -> tuple[World, str]:
+    """A meeting of its own with no readable document yet (the world's
+    placeholders removed), so adding one changes nothing for other tests."""
+    code = f"d{uuid.uuid4().hex[:6]}"
+    world = await build_world(server.database_url, delegates=1, code=code)
+    conn = await asyncpg.connect(server.database_url)
+    try:
+        await conn.execute("DELETE FROM documents WHERE meeting_id = $1", world.meeting_id)
+    finally:
+        await conn.close()
+    return world, code
+
+
+async def test_a_document_added_in_the_session_reaches_open_laptops(
+        browser: Browser, server: Server) -> None:
+    """The secretary uploads a document while delegates have the meeting open:
+    it appears on their laptops without a reload, and they can read it."""
+    world, code = await fresh_meeting(server)
+    person = await Person.open(browser, server.http, viewport=LAPTOP_1366)
+    try:
+        page = person.page
+        await person.login_api(f"{code}-delegate01", PASSWORD)
+        await person.goto(f"/#/meeting/{world.meeting_id}")
+        await expect(page.locator(".status-line .badge")).to_have_class("badge live")
+        await expect(page.locator(".page-status")).to_have_text("Cuộc họp chưa có tài liệu.")
+        marker = await page.evaluate("() => (window.__sameLoad = performance.timeOrigin)")
+        document = await upload(server.http, world.token("secretary"), world.meeting_id,
+                                make_pdf(["Tờ trình bổ sung, trang 1", "trang 2"]),
+                                "to-trinh-bo-sung.pdf", title="Tờ trình bổ sung",
+                                confidentiality="public")
+        await expect(page.locator('[data-key="reader-doc"] option')).to_have_text(
+            ["Tờ trình bổ sung"])
+        await expect(page.locator(".page-frame")).to_have_attribute(
+            "data-page", f"{document['id']}:1")
+        # Same page load: nothing was reloaded.
+        assert await page.evaluate("() => window.__sameLoad") == marker
+        # A second one, while the first is being read, is added to the list.
+        await upload(server.http, world.token("secretary"), world.meeting_id,
+                     make_pdf(["Báo cáo thẩm tra"]), "bao-cao-tham-tra.pdf",
+                     title="Báo cáo thẩm tra", confidentiality="public")
+        await expect(page.locator('[data-key="reader-doc"] option')).to_have_text(
+            ["Tờ trình bổ sung", "Báo cáo thẩm tra"])
+        await expect(page.locator(".page-frame")).to_have_attribute(
+            "data-page", f"{document['id']}:1")
+        assert not person.errors, person.errors
+    finally:
+        await person.close()
+
+
+async def test_reading_with_no_document_says_so(browser: Browser, server: Server) -> None:
+    world, code = await fresh_meeting(server)
+    person = await Person.open(browser, server.http, viewport=LAPTOP_1366)
+    try:
+        page = person.page
+        await person.login_api(f"{code}-delegate01", PASSWORD)
+        await person.goto(f"/#/meeting/{world.meeting_id}")
+        await page.click('[data-key="reading"]')
+        await expect(page.locator(".meeting")).to_have_attribute("data-layout", "reading")
+        message = page.locator(".page-status")
+        await expect(message).to_be_visible()
+        await expect(message).to_have_text("Cuộc họp chưa có tài liệu.")
+        await shot(page, "reading-no-documents")
+        assert not person.errors, person.errors
+    finally:
+        await person.close()

@@ -3,7 +3,11 @@ is checked in by opening a page, the chair confirms an early opening, people
 check in by the QR code or the secretary, the people picker finds "Hương"
 from "huong" and by unit, destructive actions ask first, unread messages show
 a badge that clears when read, and the chair sets and extends speaking time
-with the laptops and the projector following.
+with the laptops and the projector following. The early opening says how
+long until the start; the projector (1920×1080) shows the room's check-in QR
+code, whose link checks a delegate in, beside the page and never on it, until
+the chair hides it; a room bound to its network refuses a code opened
+elsewhere.
 
 Every wait polls with a deadline (Playwright's expect); nothing sleeps."""
 
@@ -16,10 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from tests.browser_support import PROJECTOR, Person, shot
+from collab_server.storage.accounts import hash_password
+from tests.browser_support import PROJECTOR, Person, make_pdf, shot, upload
 from tests.conftest import PASSWORD, Server, World, build_world
 
 expect.set_options(timeout=15_000)
@@ -45,9 +51,11 @@ class Stage:
         return self.world.users[who]
 
 
-async def make_stage(server: Server, *, starts_in: timedelta = timedelta(minutes=30)) -> Stage:
+async def make_stage(server: Server, *, starts_in: timedelta = timedelta(minutes=30),
+                     admin: str | None = None) -> Stage:
     code = f"r{uuid.uuid4().hex[:6]}"
-    world = await build_world(server.database_url, delegates=3, code=code, starts_in=starts_in)
+    world = await build_world(server.database_url, delegates=3, code=code, starts_in=starts_in,
+                              admin=admin)
     conn = await asyncpg.connect(server.database_url)
     try:
         await conn.execute("UPDATE users SET full_name = $2, unit = $3, title = 'Chuyên viên'"
@@ -117,7 +125,7 @@ async def test_opening_the_page_the_day_before_checks_nobody_in_and_the_chair_co
     dialog = chair.locator('dialog[data-key="confirm-dialog"]')
     await expect(dialog).to_be_visible()
     await expect(dialog).to_contain_text("Khai mạc sớm?")
-    await expect(dialog).to_contain_text("còn hơn 60 phút")
+    await expect(dialog).to_contain_text(re.compile(r"còn (1 ngày|23 giờ \d+ phút) nữa"))
     await expect(dialog.locator('[data-key="confirm-no"]')).to_be_focused()
     await dialog.locator('[data-key="confirm-no"]').click()
     await expect(dialog).to_have_count(0)
@@ -131,6 +139,20 @@ async def test_opening_the_page_the_day_before_checks_nobody_in_and_the_chair_co
     await expect(delegate.locator('[data-key="checked-in"]')).to_be_visible()
     # The chair, present by opening the session, and the delegate.
     await expect(chair.locator(".status-row .quorum")).to_contain_text("2/4")
+
+
+async def test_the_early_opening_says_how_long_until_the_start(
+        browser: Browser, server: Server, opened: list[Person]) -> None:
+    # 10 h 5 min and a half away: "còn 10 giờ 5 phút", whatever this machine's
+    # load makes the test take up to five minutes.
+    later = await make_stage(server, starts_in=timedelta(hours=10, minutes=5, seconds=30))
+    chair = await console(browser, server, later, opened, "chair")
+    await chair.click('[data-key="session.open"]')
+    dialog = chair.locator('dialog[data-key="confirm-dialog"]')
+    await expect(dialog).to_contain_text(re.compile(r"còn 10 giờ [1-5] phút nữa"))
+    await expect(dialog).not_to_contain_text("hơn 60 phút")
+    await dialog.locator('[data-key="confirm-no"]').click()
+    await expect(chair.locator('[data-session="not_started"]')).to_be_visible()
 
 
 async def test_in_the_window_the_chair_opens_unasked(
@@ -320,3 +342,161 @@ async def test_the_chair_sets_three_minutes_for_an_item_and_gives_one_more(
     await shot(chair, "speaking-time")
     await shot(projector, "speaking-time-projector")
 
+
+
+# -- the room's QR code on the projector ------------------------------------------------
+
+HALL = "Phòng họp số 1"
+
+
+async def box(page: Page, selector: str) -> dict[str, float]:
+    found = await page.locator(selector).bounding_box()
+    assert found is not None, selector
+    return found
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> float:
+    """The area two boxes share, in px²."""
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(0.0, w) * max(0.0, h)
+
+
+def on_screen(found: dict[str, float]) -> bool:
+    return (found["x"] >= 0 and found["y"] >= 0
+            and found["x"] + found["width"] <= PROJECTOR["width"] + 1
+            and found["y"] + found["height"] <= PROJECTOR["height"] + 1)
+
+
+@dataclass
+class Hall:
+    stage: Stage
+    document: int
+
+
+@pytest.fixture(scope="module")
+async def hall(server: Server) -> Hall:
+    """A meeting in half an hour in room 1, with a real PDF, and the display
+    account of room 1 (listed in no meeting)."""
+    stage = await make_stage(server)
+    document = await upload(server.http, stage.world.token("secretary"), stage.meeting,
+                            make_pdf([f"Trang {n}: ke hoach nam 2027. " * 8 for n in (1, 2)]),
+                            "ke-hoach.pdf", title="Kế hoạch năm 2027")
+    conn = await asyncpg.connect(server.database_url)
+    try:
+        room = await conn.fetchval("INSERT INTO rooms (body_id, name) VALUES ($1, $2)"
+                                   " RETURNING id", stage.world.body_id, HALL)
+        await conn.execute("UPDATE meetings SET room_id = $2 WHERE id = $1", stage.meeting, room)
+        await conn.execute(
+            "INSERT INTO users (body_id, username, full_name, password_hash, room_id)"
+            " VALUES ($1, $2, 'Màn hình phòng họp số 1', $3, $4)",
+            stage.world.body_id, stage.username("screen"), hash_password(PASSWORD), room)
+    finally:
+        await conn.close()
+    return Hall(stage, int(document["id"]))
+
+
+async def wall(browser: Browser, server: Server, hall: Hall, opened: list[Person]) -> Page:
+    person = await Person.open(browser, server.http, viewport=PROJECTOR)
+    opened.append(person)
+    await person.login_ui(hall.stage.username("screen"), PASSWORD, "/display/")
+    return person.page
+
+
+async def test_the_projector_shows_the_rooms_qr_code_and_its_link_checks_a_delegate_in(
+        browser: Browser, server: Server, hall: Hall, opened: list[Person]) -> None:
+    display = await wall(browser, server, hall, opened)
+    waiting = display.locator('[data-screen="waiting"]')
+    await expect(waiting.locator(".waiting-next-title")).to_have_text("Họp giao ban tuần")
+    qr = waiting.locator('[data-part="checkin-qr"]')
+    await expect(qr.locator("svg")).to_be_visible()
+    await expect(qr).to_contain_text("Quét mã QR để điểm danh")
+    code = await box(display, '[data-part="checkin-qr"] svg')
+    assert code["width"] >= 400 and abs(code["width"] - code["height"]) < 2, code
+    assert on_screen(await box(display, '[data-part="checkin-qr"]'))
+    assert overlap(await box(display, '[data-part="checkin-qr"]'),
+                   await box(display, ".waiting-body")) < 1
+    await shot(display, "projector-checkin-waiting")
+
+    link = await qr.get_attribute("data-link")
+    assert link and link.startswith(f"{server.http}/#/checkin/{hall.stage.meeting}/"), link
+    delegate = await laptop(browser, server, hall.stage, opened, "delegate02")
+    await expect(delegate.locator('[data-key="check-in"]')).to_be_visible()
+    await delegate.goto(link)
+    await expect(delegate.locator('[data-key="checked-in"]')).to_be_visible()
+    # A new code every few seconds: a photo of the wall is soon worth nothing.
+    await expect(qr).not_to_have_attribute("data-link", link, timeout=25_000)
+
+
+async def test_in_session_the_code_sits_in_the_bar_until_the_chair_hides_it(
+        browser: Browser, server: Server, hall: Hall, opened: list[Person]) -> None:
+    display = await wall(browser, server, hall, opened)
+    chair = await console(browser, server, hall.stage, opened, "chair")
+    await chair.click('[data-key="session.open"]')
+    await expect(display.locator(".stage .badge.live")).to_be_visible()
+    qr = display.locator('.stage-panel [data-part="checkin-qr"]')
+    await expect(qr.locator("svg")).to_be_visible()
+
+    await chair.select_option("#present-doc", label="Kế hoạch năm 2027")
+    await chair.fill("#present-page", "2")
+    await chair.click('[data-key="page-show"]')
+    await expect(display.locator(".page-box")).to_have_attribute("data-loaded",
+                                                                 f"{hall.document}:2")
+    await expect(qr.locator("svg")).to_be_visible()
+    code = await box(display, '.stage-panel [data-part="checkin-qr"] svg')
+    assert code["height"] >= 250, code  # readable from the back of the room
+    found = await box(display, '.stage-panel [data-part="checkin-qr"]')
+    assert on_screen(found), found
+    assert overlap(found, await box(display, ".page-box")) < 1
+    bar = await box(display, ".stage-panel")
+    assert found["x"] >= bar["x"] - 1 and found["x"] + found["width"] <= bar["x"] + bar["width"] + 1
+    for other in (".quorum", ".page-caption", ".stage-head", ".clock"):
+        item = await box(display, other)
+        assert on_screen(item), (other, item)
+        assert overlap(found, item) < 1, (other, item, found)
+    await shot(display, "projector-checkin-corner")
+
+    toggle = chair.locator('[data-key="checkin-projector"]')
+    await expect(toggle).to_have_text("Ẩn mã QR trên màn chiếu")
+    await toggle.click()
+    await expect(qr).to_have_count(0)
+    await expect(toggle).to_have_text("Hiện mã QR trên màn chiếu")
+    await toggle.click()
+    await expect(qr.locator("svg")).to_be_visible()
+
+
+async def test_the_admin_binds_a_room_to_its_network_and_a_code_from_elsewhere_is_refused(
+        browser: Browser, server: Server, opened: list[Person]) -> None:
+    stage = await make_stage(server, admin="outsider")
+    conn = await asyncpg.connect(server.database_url)
+    try:
+        room = await conn.fetchval("INSERT INTO rooms (body_id, name) VALUES ($1, $2)"
+                                   " RETURNING id", stage.world.body_id, HALL)
+        await conn.execute("UPDATE meetings SET room_id = $2 WHERE id = $1", stage.meeting, room)
+    finally:
+        await conn.close()
+    admin = await laptop(browser, server, stage, opened, "outsider", "/#/admin")
+    await admin.click(".admin-tabs [data-key=tab-rooms]")
+    networks = admin.locator(f"#a-room-networks-{room}")
+    await networks.fill("10.20.30.0/33")
+    await admin.click(f"[data-key=a-room-save-{room}]")
+    await expect(admin.locator(".admin-notice .error")).to_contain_text(
+        "không phải dải địa chỉ mạng hợp lệ")
+    await networks.fill("10.20.30.7/24\nfd00:1::/64")
+    await admin.click(f"[data-key=a-room-save-{room}]")
+    await expect(admin.locator(".admin-notice .ok-text")).to_contain_text(f"Đã lưu phòng {HALL}")
+    await expect(admin.locator(f"#a-room-networks-{room}")).to_have_value(
+        "10.20.30.0/24\nfd00:1::/64")
+    await admin.locator(f"li.room-block[data-room='{room}']").scroll_into_view_if_needed()
+    await shot(admin, "admin-room-networks")
+
+    # This laptop (127.0.0.1) is not on the room's network: its code is refused.
+    async with httpx.AsyncClient(base_url=server.http, headers={
+            "authorization": f"Bearer {stage.world.token('display')}"}) as api:
+        shown = (await api.get(f"/api/meetings/{stage.meeting}/checkin-code")).json()
+    delegate = await laptop(browser, server, stage, opened, "delegate01")
+    await expect(delegate.locator('[data-key="check-in"]')).to_be_visible()
+    await delegate.goto(f"{server.http}{shown['path']}")
+    await expect(delegate.locator(".status-row .error")).to_contain_text(
+        "không ở trong mạng của phòng họp")
+    await expect(delegate.locator('[data-key="checked-in"]')).to_have_count(0)

@@ -10,6 +10,8 @@ import io
 import os
 import pickle
 import re
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import AsyncIterator
@@ -619,3 +621,26 @@ def test_watermark_as_jpeg_for_speed() -> None:
         red_b, green_b, _ = ImageStat.Stat(b.convert("RGB")).sum
         # The mark is red: it takes more from green than from red.
         assert green_b - green_a > red_b - red_a > -1
+
+
+def test_the_document_engine_leaves_out_what_it_never_uses() -> None:
+    """PyMuPDF 2 would import its layout analysis and Markdown export (numpy,
+    onnxruntime) in the server and in each render worker: a second of CPU at
+    every start and memory held for nothing. A fresh process renders a
+    Vietnamese page without them."""
+    script = (
+        "import sys\n"
+        "from collab_server.documents.render import render_page\n"
+        "from collab_server.documents.fonts import font_buffer\n"
+        "import pymupdf\n"
+        "doc = pymupdf.open()\n"
+        "page = doc.new_page()\n"
+        "page.insert_font(fontname='vi', fontbuffer=font_buffer())\n"
+        "page.insert_text((72, 72), 'Quyết định số 45', fontname='vi')\n"
+        "image = render_page(doc.tobytes(), 1, 400, 'webp')\n"
+        "print(image[:4] == b'RIFF', sorted(m for m in ('numpy', 'onnxruntime', 'pymupdf4llm')"
+        " if sys.modules.get(m) is not None))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).parent.parent).stdout
+    assert out.strip() == "True []", out

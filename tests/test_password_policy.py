@@ -4,6 +4,7 @@ adding a user over HTTP, and the `create-user` command."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -114,3 +115,35 @@ async def test_create_user_command_applies_the_policy(pg_uri: str, tmp_path: Pat
         assert code == 2 and reason in out, out
     code, out = await phonghop(*common, env={"PHONGHOP_PASSWORD": "song-Nhat-Le-mua-lu"})
     assert code == 0, out
+
+
+async def test_a_hash_of_older_parameters_is_made_again_at_login(database_url: str) -> None:
+    """Hashes stored with the library's former default (64 MiB, 3 passes, 4
+    lanes) still log their owner in, and are then stored at the current
+    setting, OWASP's 19 MiB, 2 passes, 1 lane."""
+    from argon2 import PasswordHasher
+
+    from collab_server.storage import db
+    from collab_server.storage.accounts import Accounts
+
+    old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(PASSWORD)
+    conn = await asyncpg.connect(database_url)
+    try:
+        body = await conn.fetchval("INSERT INTO bodies (code, name) VALUES ('rehash', 'Sở')"
+                                   " RETURNING id")
+        await conn.execute("INSERT INTO users (body_id, username, full_name, password_hash)"
+                           " VALUES ($1, 'cu', 'Người cũ', $2)", body, old)
+        pool = await db.create_pool(database_url)
+        try:
+            accounts = Accounts(pool, session_ttl=timedelta(hours=1))
+            assert await accounts.authenticate("cu", "sai-mat-khau-123") is None
+            assert await conn.fetchval("SELECT password_hash FROM users WHERE username = 'cu'") \
+                == old  # a wrong password changes nothing
+            assert await accounts.authenticate("cu", PASSWORD) is not None
+        finally:
+            await pool.close()
+        stored = await conn.fetchval("SELECT password_hash FROM users WHERE username = 'cu'")
+    finally:
+        await conn.close()
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$"), stored
+    assert PasswordHasher().verify(stored, PASSWORD)

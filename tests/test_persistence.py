@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import asyncpg
@@ -116,9 +117,14 @@ async def test_restart_restores_every_document_exactly(restartable: Server) -> N
     assert ink2.doc.get("strokes", type=pycrdt.Array).to_py() == ["M 1 1 L 5 5"]
     for c in fresh:
         await c.close()
+    # Compaction runs beside the writes, not before the reply: wait for it.
     conn = await asyncpg.connect(srv.database_url)
     try:
-        snapshots = await conn.fetchval("SELECT count(*) FROM doc_snapshots")
+        deadline = time.monotonic() + 15
+        while (snapshots := await conn.fetchval("SELECT count(*) FROM doc_snapshots")) < 1:
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
     finally:
         await conn.close()
     assert snapshots >= 1, "the notes log should have been compacted"

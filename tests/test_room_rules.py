@@ -5,12 +5,15 @@ of speaking time."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
+import orjson
 import pycrdt
 import pytest
 
@@ -178,6 +181,139 @@ async def test_room_codes_check_in_only_whoever_opens_them_and_expire(
     by_code = await db(world, "SELECT data FROM meeting_events WHERE meeting_id = $1"
                               " AND kind = 'attendance.check_in'", world.meeting_id)
     assert len(by_code) == 3 and all("by_code" in str(r["data"]) for r in by_code)
+
+
+async def test_the_room_code_on_a_screen_lives_half_a_minute_and_is_renewed_often(
+        server: Server) -> None:
+    """A photo of the code sent by chat is stale within half a minute."""
+    world = await build_world(server.database_url, delegates=1)
+    async with http(server, world, "display") as api:
+        shown = (await api.get(f"/api/meetings/{world.meeting_id}/checkin-code")).json()
+    assert shown["expires_ms"] - time.time() * 1000 <= 31_000
+    assert shown["refresh_s"] <= 15
+    assert shown["expires_ms"] - time.time() * 1000 >= 2 * shown["refresh_s"] * 1000 - 1000
+
+
+async def room_with_networks(server: Server, world: World, networks: list[str]) -> int:
+    """The meeting is held in a room whose networks the body's admin sets."""
+    [row] = await db(world, "INSERT INTO rooms (body_id, name) VALUES ($1, 'Phòng họp số 1')"
+                            " RETURNING id", world.body_id)
+    await db(world, "UPDATE meetings SET room_id = $2 WHERE id = $1", world.meeting_id, row["id"])
+    async with http(server, world, "outsider") as api:
+        r = await api.patch(f"/api/rooms/{row['id']}", json={"networks": networks})
+        assert r.status_code == 200, r.text
+    return int(row["id"])
+
+
+async def test_a_room_code_checks_in_only_from_the_rooms_networks(
+        server: Server) -> None:
+    world = await build_world(server.database_url, delegates=3, admin="outsider")
+    room = await room_with_networks(server, world, ["10.99.0.0/24"])
+    c = await connect(server, world)
+    # Someone at home sends a forged X-Forwarded-For: this server trusts no
+    # proxy, so the header is ignored and the connection's address counts.
+    forged = await YClient(server.ws, f"meeting/{world.meeting_id}/room",
+                           world.token("delegate02"), device="nha-rieng",
+                           headers={"X-Forwarded-For": "10.99.0.7"}).connect()
+    try:
+        async with http(server, world, "display") as api:
+            shown = (await api.get(f"/api/meetings/{world.meeting_id}/checkin-code")).json()
+        async with http(server, world, "secretary") as api:
+            personal = (await api.get(f"/api/meetings/{world.meeting_id}/checkin-code",
+                                      params={"user": world.users["delegate03"]})).json()
+        error = await refused(c["delegate01"], "attendance.check_in", {"code": shown["code"]},
+                              "outside_room")
+        assert "mạng của phòng họp" in error["message"]
+        assert "room's network" in error["message_en"]
+        await refused(forged, "attendance.check_in", {"code": shown["code"]}, "outside_room")
+        # Pressing "Điểm danh" from elsewhere is the same claim: refused too.
+        await refused(c["delegate01"], "attendance.check_in", {}, "outside_room")
+        # The desk's acts are not bound: a personal code, the secretary's mark.
+        await ok(c["delegate03"], "attendance.check_in", {"code": personal["code"]})
+        await ok(c["secretary"], "attendance.mark",
+                 {"user": world.users["delegate02"], "present": True})
+        await wait_until(lambda: c["display"].map("quorum").get("present") == 2)
+        assert str(world.users["delegate01"]) not in c["display"].map("attendance")
+
+        refusals = await db(world, "SELECT actor_id, details, ip FROM audit_log"
+                                   " WHERE action = 'intent.attendance.check_in.refused'"
+                                   " AND target = $1 ORDER BY id", f"meeting:{world.meeting_id}")
+        assert [r["actor_id"] for r in refusals] == [
+            world.users["delegate01"], world.users["delegate02"], world.users["delegate01"]]
+        details = [orjson.loads(r["details"]) for r in refusals]
+        assert all(d["address"] == "127.0.0.1" and d["networks"] == ["10.99.0.0/24"]
+                   and d["code"] == "outside_room" for d in details)
+        assert [d["by_code"] for d in details] == [True, True, False]
+
+        # Once the room's networks include where the laptop is, it checks in.
+        async with http(server, world, "outsider") as api:
+            r = await api.patch(f"/api/rooms/{room}",
+                                json={"networks": ["10.99.0.0/24", "127.0.0.0/8"]})
+            assert r.status_code == 200
+        await ok(c["delegate01"], "attendance.check_in", {"code": shown["code"]})
+        await wait_until(lambda: c["display"].map("quorum").get("present") == 3)
+    finally:
+        await forged.close()
+        await close(c)
+
+
+async def test_a_trusted_proxy_gives_the_address_the_room_is_checked_against(
+        server: Server, tmp_path: Path) -> None:
+    """Behind nginx (PHONGHOP_TRUSTED_PROXIES), the address nginx forwarded
+    is the laptop's."""
+    # A second server of the same database holds the same keys (keys.ensure_known).
+    shutil.copytree(server.workdir / "keys", tmp_path / "keys")
+    proxied = Server(server.database_url, tmp_path, {"PHONGHOP_TRUSTED_PROXIES": "127.0.0.1"})
+    await proxied.start()
+    try:
+        world = await build_world(server.database_url, delegates=2, admin="outsider")
+        await room_with_networks(proxied, world, ["10.99.0.0/24"])
+        async with http(proxied, world, "display") as api:
+            shown = (await api.get(f"/api/meetings/{world.meeting_id}/checkin-code")).json()
+        path = f"meeting/{world.meeting_id}/room"
+        inside = await YClient(proxied.ws, path, world.token("delegate01"),
+                               headers={"X-Forwarded-For": "10.99.0.7"}).connect()
+        outside = await YClient(proxied.ws, path, world.token("delegate02"),
+                                headers={"X-Forwarded-For": "203.0.113.9"}).connect()
+        try:
+            await ok(inside, "attendance.check_in", {"code": shown["code"]})
+            await refused(outside, "attendance.check_in", {"code": shown["code"]},
+                          "outside_room")
+        finally:
+            await inside.close()
+            await outside.close()
+        [entry] = await db(world, "SELECT details FROM audit_log"
+                                  " WHERE action = 'intent.attendance.check_in.refused'"
+                                  " AND target = $1", f"meeting:{world.meeting_id}")
+        assert orjson.loads(entry["details"])["address"] == "203.0.113.9"
+    finally:
+        await proxied.stop()
+
+
+async def test_only_the_admin_sets_a_rooms_networks_and_bad_ones_are_refused(
+        server: Server) -> None:
+    world = await build_world(server.database_url, delegates=1, admin="outsider")
+    [row] = await db(world, "INSERT INTO rooms (body_id, name) VALUES ($1, 'Phòng 2')"
+                            " RETURNING id", world.body_id)
+    route = f"/api/rooms/{row['id']}"
+    async with http(server, world, "secretary") as api:
+        assert (await api.patch(route, json={"networks": ["10.0.0.0/8"]})).status_code == 403
+    async with http(server, world, "outsider") as api:
+        r = await api.patch(route, json={"networks": ["10.20.30.0/33"]})
+        assert r.status_code == 400
+        assert "không phải dải địa chỉ mạng" in r.json()["error"]["message"]
+        assert (await api.patch(route, json={"networks": "10.0.0.0/8"})).status_code == 400
+        r = await api.patch(route, json={"networks": [" 10.20.30.7/24 ", "fd00::/64",
+                                                      "10.20.30.0/24", ""]})
+        assert r.json()["networks"] == ["10.20.30.0/24", "fd00::/64"]
+        listed = {x["id"]: x for x in (await api.get("/api/rooms")).json()["rooms"]}
+        assert listed[row["id"]]["networks"] == ["10.20.30.0/24", "fd00::/64"]
+    async with http(server, world, "secretary") as api:
+        listed = {x["id"]: x for x in (await api.get("/api/rooms")).json()["rooms"]}
+        assert "networks" not in listed[row["id"]]
+    [entry] = await db(world, "SELECT details FROM audit_log WHERE action = 'room.update'"
+                              " AND target = $1", f"room:{row['id']}")
+    assert orjson.loads(entry["details"])["networks"] == ["10.20.30.0/24", "fd00::/64"]
 
 
 async def test_a_room_code_before_the_window_checks_in_nobody(

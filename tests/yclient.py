@@ -48,7 +48,8 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0,
 class YClient:
     def __init__(self, ws_base: str, path: str, token: str | None, *,
                  doc: pycrdt.Doc | None = None, device: str = "test", read: bool = True,
-                 max_queue: int | None = 16) -> None:
+                 max_queue: int | None = 16, headers: dict[str, str] | None = None) -> None:
+        self._headers = headers
         query = f"?token={token}&device={device}" if token else f"?device={device}"
         self.url = f"{ws_base}/ws/{path}{query}"
         self.doc = doc or pycrdt.Doc()
@@ -69,7 +70,8 @@ class YClient:
 
     async def connect(self, *, wait_sync: bool = True, timeout: float = 10.0) -> YClient:
         self.ws = await websockets.connect(self.url, max_size=None, max_queue=self._max_queue,
-                                           open_timeout=timeout)
+                                           open_timeout=timeout,
+                                           additional_headers=self._headers)
         await self._safe_send(encode_sync_step1(self.doc.get_state()))
         if self._read:
             self._reader = asyncio.create_task(self._run())

@@ -4,6 +4,7 @@
 // read generously (strings or {label}; a list or a map of counts).
 
 import { t } from './i18n/index.js'
+import vi from './i18n/vi.js'
 
 export const POLL_RULES = Object.freeze(['present_majority', 'members_majority', 'two_thirds_members'])
 export const POLL_KINDS = Object.freeze(['named', 'secret'])
@@ -11,9 +12,21 @@ export const POLL_KINDS = Object.freeze(['named', 'secret'])
 /** The usual three answers, in the current language. */
 export const defaultOptions = () => [t('poll.yes'), t('poll.no'), t('poll.abstain')]
 
-export function optionLabels(poll) {
+// The server stores the usual answers in Vietnamese (the record's language);
+// on screen they follow the reader's language. Ballots carry the index, never
+// the label, so translating a label changes nothing that is counted.
+const USUAL = new Map(['poll.yes', 'poll.no', 'poll.abstain'].map((key) => [vi[key], key]))
+
+function storedLabels(poll) {
   const options = Array.isArray(poll?.options) && poll.options.length ? poll.options : defaultOptions()
   return options.map((o) => (o && typeof o === 'object' ? (o.label ?? o.text ?? o.title ?? '') : String(o)))
+}
+
+export function optionLabels(poll) {
+  return storedLabels(poll).map((label) => {
+    const key = USUAL.get(label)
+    return key ? t(key) : label
+  })
 }
 
 /** Votes for option i, or null when the poll does not say (yet). */
@@ -23,7 +36,7 @@ export function countFor(poll, index) {
   let value
   if (Array.isArray(counts)) value = counts[index]
   else if (typeof counts === 'object') {
-    const label = optionLabels(poll)[index]
+    const label = storedLabels(poll)[index]
     value = counts[index] ?? counts[String(index)] ?? counts[label]
   }
   const n = Number(value)

@@ -9,3 +9,16 @@ pool       worker processes for PyMuPDF work
 ingest     an upload made ready to serve, in one call
 errors     what can go wrong, as AppError
 """
+
+from __future__ import annotations
+
+import sys
+
+# PyMuPDF 2 imports its optional page-layout analysis and Markdown export
+# (numpy and onnxruntime: about 0.7 s of CPU and tens of MB) in every process
+# that imports it, and they are installed with PyMuPDF. We never use them
+# (text comes from get_text, tables are not analysed), so the server and each
+# render worker skip them: an entry of None in sys.modules makes that import
+# fail, and PyMuPDF carries on without it (tests/test_documents.py checks).
+for _optional in ("pymupdf.layout", "pymupdf4llm"):
+    sys.modules.setdefault(_optional, None)  # type: ignore[arg-type]

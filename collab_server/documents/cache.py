@@ -38,7 +38,9 @@ from collab_server.documents.errors import BadImageFormat, BadWidth, PageNotFoun
 from collab_server.documents.pool import WorkerPool
 from collab_server.documents.render import FORMATS, ImageFormat, render_page
 
-WIDTHS = {"thumb": 240, "laptop": 1280, "projector": 1920}
+# `zoomed`: the projector showing a page at 200 % or more, where 1920 px
+# would be stretched and blurred. Only the display asks it (transport checks).
+WIDTHS = {"thumb": 240, "laptop": 1280, "projector": 1920, "zoomed": 3840}
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _K = TypeVar("_K")

@@ -120,6 +120,51 @@ def watermark(image: bytes, lines: list[str], fmt: ImageFormat) -> bytes:
     return encode(page, fmt, fast=True)
 
 
+# The projector's mark. The display account reads an internal page for the
+# whole room: tiled across the page, its name made the projected text hard
+# to read. Written once, small and light, in the top-left and bottom-right
+# margins (two corners, so cropping one keeps the other), the mark still
+# names the room's display on any photo of the wall.
+
+CORNER_COLOR = (80, 80, 80)
+CORNER_OPACITY = 0.5
+
+
+def corner_mark(image: bytes, lines: list[str], fmt: ImageFormat) -> bytes:
+    """`image` (WebP or PNG) with `lines` joined on one small light line in
+    two opposite corners; same size, encoded as `fmt`."""
+    if fmt not in FORMATS:
+        raise BadImageFormat()
+    # Not through `_decode`'s cache: a zoomed projector page is 3840 px wide
+    # (60 MB decoded) and has a single reader.
+    with Image.open(io.BytesIO(image)) as decoded:
+        page = decoded.convert("RGB")
+    text = " · ".join(line.strip() for line in lines if line.strip())
+    if text:
+        tile = _corner_tile(page.size, text)
+        margin = max(4, tile.height // 2)
+        for x, y in ((margin, margin),
+                     (page.width - tile.width - margin, page.height - tile.height - margin)):
+            page.paste(CORNER_COLOR, (x, y, x + tile.width, y + tile.height), tile)
+    return encode(page, fmt, fast=True)
+
+
+def _corner_tile(size: tuple[int, int], text: str) -> Image.Image:
+    """The text's opacity, one line, at most the page's width less margins."""
+    width, _ = size
+    font_size = max(8, round(width / 64))
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left, top, right, bottom = probe.textbbox((0, 0), text, font=_font(font_size))
+    room = width - 2 * font_size
+    if right - left > room > 0:
+        font_size = max(6, math.floor(font_size * room / (right - left)))
+        left, top, right, bottom = probe.textbbox((0, 0), text, font=_font(font_size))
+    tile = Image.new("L", (max(1, math.ceil(right - left)), max(1, math.ceil(bottom - top))), 0)
+    ImageDraw.Draw(tile).text((-left, -top), text, font=_font(font_size),
+                              fill=round(255 * CORNER_OPACITY))
+    return tile
+
+
 @lru_cache(maxsize=4)
 def _decode(image: bytes) -> Image.Image:
     with Image.open(io.BytesIO(image)) as decoded:

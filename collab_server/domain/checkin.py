@@ -11,7 +11,10 @@ the database. It names the meeting, an expiry, and optionally one person
 (a code made for one seat's laptop). Opening it checks in the person logged
 in on that browser, never anyone named in the link: a forwarded room code
 checks in only whoever opens it, and only until it expires; a personal code
-opened by someone else is refused. Pure: no I/O, the key is passed in.
+opened by someone else is refused. A room code lives about half a minute and
+the screen shows a new one every ten seconds; where the room has networks, it
+checks in only from inside them (domain/room_networks.py). Pure: no I/O, the
+key is passed in.
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ from collab_server.errors import BadCheckinCode
 # minutes before the meeting's start.
 WINDOW_MIN = 60
 WINDOW_MS = WINDOW_MIN * 60 * 1000
-# A room code shown on a screen is replaced before it expires.
-CODE_TTL_S = 120
-CODE_REFRESH_S = 60
+# A room code shown on a screen is replaced every few seconds and dies soon
+# after: a photo of it sent by chat is stale before most people read it. (Bound
+# to the room's networks, it checks in nobody elsewhere even while fresh:
+# domain/room_networks.py.) The life leaves room for a phone that scans a code
+# just before it changes, over a slow wifi, and for the clocks of two servers.
+CODE_TTL_S = 30
+CODE_REFRESH_S = 10
 # A code made by the secretary for one person's laptop lives a little longer.
 PERSONAL_TTL_S = 600
 KEY_NAME = "checkin"
@@ -71,9 +78,10 @@ def sign(key: bytes, meeting_id: int, user_id: int | None, expires_ms: int) -> s
     return f"{body}.{_mac(key, body)}"
 
 
-def verify(key: bytes, code: str, meeting_id: int, user_id: int, now_ms: int) -> None:
+def verify(key: bytes, code: str, meeting_id: int, user_id: int, now_ms: int) -> int | None:
     """Raises unless `code` is a valid, unexpired code of this meeting that
-    `user_id` may use."""
+    `user_id` may use. Returns the person a personal code was made for, None
+    for the room's code."""
     parts = code.split(".")
     if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
         raise BadCheckinCode("Mã điểm danh không hợp lệ.", "Not a check-in code.")
@@ -89,3 +97,4 @@ def verify(key: bytes, code: str, meeting_id: int, user_id: int, now_ms: int) ->
     if owner and owner != user_id:
         raise BadCheckinCode("Mã điểm danh này dành cho người khác; bạn không điểm danh hộ được.",
                              "This check-in code belongs to someone else.")
+    return owner or None

@@ -61,8 +61,10 @@ async def present_page(ctx: Context, args: dict[str, Any]) -> Change:
         raise BadIntent("Tham số 'zoom' phải từ 0.25 đến 8.", "'zoom' must be 0.25..8.")
     fit = choice_arg(args, "fit", FITS, "height")
     # The middle of what the presenter sees: the projector shows the same
-    # part of the page, whatever its own shape.
-    x, y = _fraction(args, "x", 0.5), _fraction(args, "y", 0.0)
+    # part of the page, whatever its own shape. Unsaid, the top-left corner:
+    # a page zoomed from the console starts where reading starts, its left
+    # edge on the wall.
+    x, y = _fraction(args, "x", 0.0), _fraction(args, "y", 0.0)
     info = await ctx.meetings.meeting(ctx.meeting_id)
     document = next((d for d in info.documents if d.id == document_id), None) if info else None
     if document is None:

@@ -6,6 +6,7 @@ tombstones): keys here change at human pace, from the server's one client id.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -31,7 +32,20 @@ def _meeting_fields(info: MeetingInfo) -> dict[str, Any]:
         "room": info.room,
         "starts_at": info.starts_at,
         "status": info.status,
+        "documents": documents_rev(info),
     }
+
+
+def documents_rev(info: MeetingInfo) -> str:
+    """A short digest of the meeting's document list. A document added during
+    the session changes it, and every open laptop then reloads the list. The
+    room is read by everyone in the meeting, so it carries the digest only,
+    never a title someone there may not be allowed to read."""
+    if not info.documents:
+        return ""
+    text = "\n".join(f"{d.id}|{d.title}|{d.page_count}|{d.agenda_item_id}|{d.confidentiality}"
+                     f"|{d.secrecy}" for d in info.documents)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _agenda_items(info: MeetingInfo) -> list[dict[str, Any]]:

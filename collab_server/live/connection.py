@@ -38,6 +38,9 @@ class Identity:
     # A tag of the session the socket was opened with (never the token), so
     # that ending the session closes its sockets (see `live.access`).
     session: str = ""
+    # The address the socket came from (through a trusted proxy, the one it
+    # forwarded): where a person checks themselves in from.
+    address: str = ""
 
     def presence(self) -> dict[str, Any]:
         return {"id": self.user_id, "name": self.name, "role": self.role, "device": self.device}

@@ -178,16 +178,7 @@ class LiveDoc:
         the replica (same client id, so the same item ids). Nothing changes
         here until `apply_committed`: a change that fails to commit leaves no
         trace, whatever storage is doing."""
-        fork: YDoc = pycrdt.Doc(client_id=self.doc.client_id)
-        fork.apply_update(self.doc.get_update())
-        made: list[bytes] = []
-        fork.observe(lambda event: made.append(event.update))
-        with fork.transaction(origin=SERVER):
-            change(fork)
-        made = [u for u in made if u != EMPTY_UPDATE]
-        if not made:
-            return EMPTY_UPDATE
-        return made[0] if len(made) == 1 else pycrdt.merge_updates(*made)
+        return Staging(self.doc).apply(change)
 
     def apply_committed(self, update: bytes) -> None:
         """A server-made update, now stored: to our sockets and the relay."""
@@ -455,6 +446,32 @@ class LiveDoc:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self.flush()
+
+
+class Staging:
+    """A fork of a replica (same client id, so the same item ids) on which
+    server-made changes are computed one after another, each seeing the ones
+    before it; the replica itself changes only when they are committed."""
+
+    def __init__(self, doc: YDoc) -> None:
+        self.doc: YDoc = pycrdt.Doc(client_id=doc.client_id)
+        self.doc.apply_update(doc.get_update())
+        self._made: list[bytes] = []
+        self.doc.observe(lambda event: self._made.append(event.update))
+        # A change that raised part-way may have left part of itself here.
+        self.dirty = False
+
+    def apply(self, change: Callable[[YDoc], None]) -> bytes:
+        """Make the change here; the update it produced (EMPTY_UPDATE if none)."""
+        self._made.clear()
+        self.dirty = True
+        with self.doc.transaction(origin=SERVER):
+            change(self.doc)
+        self.dirty = False
+        made = [u for u in self._made if u != EMPTY_UPDATE]
+        if not made:
+            return EMPTY_UPDATE
+        return made[0] if len(made) == 1 else pycrdt.merge_updates(*made)
 
 
 class PersonPresenceLimited(RateLimited):

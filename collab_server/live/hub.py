@@ -24,6 +24,7 @@ from collab_server.errors import (
     NotFound,
     ProtocolError,
     RateLimited,
+    RecordedRefusal,
     TooLarge,
     Unavailable,
     UnknownIntent,
@@ -35,6 +36,7 @@ from collab_server.live.names import DocKey, DocKind
 from collab_server.live.people import People, PersonLimits
 from collab_server.live.persister import Persister
 from collab_server.live.ports import DocStore, MeetingData, Record, SessionCheck, Socket, YDoc
+from collab_server.live.rounds import Rounds
 from collab_server.metrics import Metrics
 from collab_server.protocol import (
     PONG_FRAME,
@@ -106,6 +108,8 @@ class Hub:
         self.access = Access(self.docs, self.people, meetings)
         self.people.register_metrics(self.metrics)
         self.access.register_metrics(self.metrics)
+        self.rounds = Rounds(store, self.metrics, exclusive=self._exclusive,
+                             context=self._context, stored=self._stored, spawn=self._spawn)
         # Frames and bytes of sockets already closed (open ones count their own).
         self.sent_frames = 0
         self.sent_bytes = 0
@@ -454,14 +458,8 @@ class Hub:
                 raise UnknownIntent(
                     f"Thao tác '{intent.type[:40]}' không được hỗ trợ.", "Unknown intent."
                 )
-            async with live.lock, self._exclusive(live):
-                ctx = Context(live.key.meeting_id, conn.identity, live.doc, self.meetings,
-                              self.session, self.votes, int(time.time() * 1000),
-                              self._read_doc)
-                change = await handler(ctx, intent.args)
-                await self._commit(live, change.apply, Record(
-                    live.key.meeting_id, conn.identity.user_id, change.event, change.data
-                ), change.writes)
+            # Committed with the other intents of the room waiting now (rounds.py).
+            change = await self.rounds.submit(live, conn, handler, intent.args)
             for key, apply in change.docs:
                 await self.server_write(key, apply)
         except AppError as exc:
@@ -473,6 +471,8 @@ class Hub:
                     "user_id": conn.identity.user_id,
                 },
             )
+            if isinstance(exc, RecordedRefusal):
+                await self._record_refusal(live, conn, intent.type, exc)
             conn.send(encode_intent_result(result_error(intent.id, exc)))
             return
         except Exception:
@@ -485,6 +485,22 @@ class Hub:
             return
         self.intent_count += 1
         conn.send(encode_intent_result(result_ok(intent.id, change.result)))
+
+    def _context(self, live: LiveDoc, conn: Connection, doc: YDoc) -> Context:
+        return Context(live.key.meeting_id, conn.identity, doc, self.meetings, self.session,
+                       self.votes, int(time.time() * 1000), self._read_doc)
+
+    async def _record_refusal(self, live: LiveDoc, conn: Connection, intent: str,
+                              exc: RecordedRefusal) -> None:
+        """A refusal that matters (a check-in from outside the room's
+        networks) goes on the meeting's record and the audit log."""
+        try:
+            await self.store.commit_intent(live.name, EMPTY_UPDATE, (Record(
+                live.key.meeting_id, conn.identity.user_id, f"{intent[:40]}.refused",
+                {**exc.record, "code": exc.code}),))
+        except Exception:  # the refusal still reaches the caller
+            self.metrics.db_errors += 1
+            log.exception("recording a refusal failed", extra={"intent": intent[:40]})
 
     @contextlib.asynccontextmanager
     async def _exclusive(self, live: LiveDoc) -> AsyncIterator[None]:
@@ -533,7 +549,8 @@ class Hub:
         if update == EMPTY_UPDATE and not writes:
             return
         try:
-            row = await self.store.commit_intent(live.name, update, record, writes)
+            row = await self.store.commit_intent(live.name, update,
+                                                 () if record is None else (record,), writes)
         except AppError:
             raise  # a rule the database enforces (one ballot per voter): refused
         except Exception as exc:

@@ -50,11 +50,13 @@ class DocStore(Protocol):
 
     async def append(self, batch: Sequence[tuple[str, bytes]]) -> None: ...
 
-    async def commit_intent(self, name: str, update: bytes, record: Record | None,
+    async def commit_intent(self, name: str, update: bytes, records: Sequence[Record],
                             writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> int:
         """The update, the domain rows (`writes`, run with the transaction's
-        connection), the meeting event and the audit entry, in one transaction.
-        Without a record (a refresh from prepared data) no event is logged."""
+        connection, in order), and for each record the meeting event and the
+        audit entry, in one transaction: one intent, or a round of them
+        committed together. Without records (a refresh from prepared data) no
+        event is logged."""
 
     async def compact(self, name: str) -> int:
         """Squash the update log into the snapshot; return rows squashed."""
@@ -85,6 +87,11 @@ class DocumentInfo:
     id: int
     title: str
     page_count: int
+    # What decides who reads it and where it is listed: a change here is a
+    # change the laptops must see.
+    agenda_item_id: int | None = None
+    confidentiality: str = ""
+    secrecy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +118,6 @@ class MeetingData(Protocol):
     async def meeting(self, meeting_id: int) -> MeetingInfo | None: ...
 
     async def role_of(self, meeting_id: int, user_id: int) -> str | None: ...
+
+    async def room_networks(self, meeting_id: int) -> tuple[str, ...]:
+        """The networks of the meeting's room (CIDR), empty if none or no room."""

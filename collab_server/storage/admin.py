@@ -72,10 +72,12 @@ class PgAdmin:
     # -- rooms and display accounts --------------------------------------------------------
 
     async def update_room(self, body_id: int, room_id: int, name: str | None,
-                          seats: int | None) -> bool:
+                          seats: int | None, networks: list[str] | None = None) -> bool:
         done = await self.pool.fetchval(
-            "UPDATE rooms SET name = coalesce($3, name), seats = coalesce($4, seats)"
-            " WHERE id = $1 AND body_id = $2 RETURNING id", room_id, body_id, name, seats)
+            "UPDATE rooms SET name = coalesce($3, name), seats = coalesce($4, seats),"
+            " networks = coalesce($5::text[]::cidr[], networks)"
+            " WHERE id = $1 AND body_id = $2 RETURNING id", room_id, body_id, name, seats,
+            networks)
         return done is not None
 
     async def room_of_body(self, body_id: int, room_id: int) -> bool:

@@ -91,7 +91,8 @@ class PgDirectory:
     async def rooms(self, body_id: int) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT id, name, seats FROM rooms WHERE body_id = $1 ORDER BY name", body_id
+                "SELECT id, name, seats, networks::text[] AS networks FROM rooms"
+                " WHERE body_id = $1 ORDER BY name", body_id
             )
         return [dict(r) for r in rows]
 

@@ -141,22 +141,22 @@ class PgDocStore:
         async with self.pool.acquire() as conn:
             await conn.executemany("INSERT INTO doc_updates (name, data) VALUES ($1, $2)", batch)
 
-    async def commit_intent(self, name: str, update: bytes, record: Record | None,
+    async def commit_intent(self, name: str, update: bytes, records: Sequence[Record],
                             writes: Sequence[Callable[[Any], Awaitable[None]]] = ()) -> int:
         """Returns the id of the stored update row (0 if there was none)."""
         held = _held.get()
         if held is not None and held.name == name and not held.committed:
             # Inside the exclusive section: in the lease's own transaction.
-            row = await self._write_intent(held.conn, name, update, record, writes)
+            row = await self._write_intent(held.conn, name, update, records, writes)
             await held.transaction.commit()
             held.committed = True
             return row
         async with self.pool.acquire() as conn, conn.transaction():
-            return await self._write_intent(conn, name, update, record, writes)
+            return await self._write_intent(conn, name, update, records, writes)
 
     @staticmethod
     async def _write_intent(conn: asyncpg.Connection, name: str, update: bytes,
-                            record: Record | None,
+                            records: Sequence[Record],
                             writes: Sequence[Callable[[Any], Awaitable[None]]]) -> int:
         for write in writes:
             await write(conn)
@@ -165,22 +165,18 @@ class PgDocStore:
             row = await conn.fetchval(
                 "INSERT INTO doc_updates (name, data) VALUES ($1, $2) RETURNING id",
                 name, update)
-        if record is None:
+        if not records:
             return row
-        await conn.execute(
+        # One statement each for the round's events and audit entries, in order.
+        await conn.executemany(
             "INSERT INTO meeting_events (meeting_id, actor_id, kind, data)"
             " VALUES ($1, $2, $3, $4)",
-            record.meeting_id,
-            record.actor_id,
-            record.kind,
-            record.data,
+            [(r.meeting_id, r.actor_id, r.kind, r.data) for r in records],
         )
-        await conn.execute(
+        await conn.executemany(
             "INSERT INTO audit_log (actor_id, action, target, details) VALUES ($1, $2, $3, $4)",
-            record.actor_id,
-            f"intent.{record.kind}",
-            f"meeting:{record.meeting_id}",
-            record.data,
+            [(r.actor_id, f"intent.{r.kind}", f"meeting:{r.meeting_id}", r.data)
+             for r in records],
         )
         return row
 

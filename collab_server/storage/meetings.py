@@ -47,7 +47,8 @@ class PgMeetings:
                 meeting_id,
             )
             documents = await conn.fetch(
-                "SELECT id, title, page_count FROM documents WHERE meeting_id = $1 ORDER BY id",
+                "SELECT id, title, page_count, agenda_item_id, confidentiality, secrecy"
+                " FROM documents WHERE meeting_id = $1 ORDER BY id",
                 meeting_id,
             )
             people = await conn.fetch(
@@ -68,7 +69,9 @@ class PgMeetings:
                            r["speech_limit_s"])
                 for r in items
             ),
-            documents=tuple(DocumentInfo(r["id"], r["title"], r["page_count"]) for r in documents),
+            documents=tuple(DocumentInfo(r["id"], r["title"], r["page_count"], r["agenda_item_id"],
+                                         r["confidentiality"], r["secrecy"])
+                            for r in documents),
             participants=tuple(
                 Participant(r["user_id"], r["full_name"], r["title"], r["unit"], r["role"],
                             r["stands_in_for"])
@@ -91,6 +94,12 @@ class PgMeetings:
                 user_id,
             )
         return role
+
+    async def room_networks(self, meeting_id: int) -> tuple[str, ...]:
+        networks = await self.pool.fetchval(
+            "SELECT r.networks::text[] FROM meetings m JOIN rooms r ON r.id = m.room_id"
+            " WHERE m.id = $1", meeting_id)
+        return tuple(networks or ())
 
     # -- access -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
+from collab_server.domain import room_networks
 from collab_server.domain.password_maker import make_password
 from collab_server.domain.passwords import check_password
 from collab_server.domain.usernames import check_username
@@ -59,14 +60,18 @@ async def update_room(request: Request) -> Response:
     fields = Fields(await read_json(request))
     name = fields.text("name", limit=200) if fields.has("name") else None
     seats = fields.integer("seats", minimum=0, maximum=10000, required=False)
+    # Where people check themselves in from (domain/room_networks.py).
+    networks = room_networks.parse(fields.data["networks"]) if fields.has("networks") else None
     try:
-        done = await request.app.state.admin.update_room(user.body_id, room, name, seats)
+        done = await request.app.state.admin.update_room(user.body_id, room, name, seats,
+                                                         networks)
     except asyncpg.UniqueViolationError as exc:
         raise Conflict(*ROOM_TAKEN) from exc
     if not done:
         raise NotFound("Không có phòng họp này trong cơ quan.", "No such room in this body.")
-    await record(request, user, "room.update", f"room:{room}", name=name, seats=seats)
-    return JSONResponse({"ok": True})
+    await record(request, user, "room.update", f"room:{room}", name=name, seats=seats,
+                 **({} if networks is None else {"networks": networks}))
+    return JSONResponse({"ok": True, **({} if networks is None else {"networks": networks})})
 
 
 async def create_display(request: Request) -> Response:

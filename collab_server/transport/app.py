@@ -35,7 +35,7 @@ from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
 from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
-from collab_server.storage import audit, audit_heads, db
+from collab_server.storage import audit, audit_heads, db, migration_audit
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.admin import PgAdmin
 from collab_server.storage.agenda import PgAgenda
@@ -259,6 +259,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         pool = await db.create_pool(database_url)
         async with pool.acquire() as conn:
             await db.migrate(conn)
+        await migration_audit.write_pending(pool)  # what an upgrade changed, on the record
         app.state.settings = settings
         app.state.keys = ServerKeys(settings.keys_dir)
         audit_sealer = await _audit_sealer(pool, app.state.keys, settings)

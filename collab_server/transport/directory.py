@@ -152,7 +152,11 @@ ROOM_TAKEN = ("Cơ quan đã có phòng họp mang tên này.", "The body has a 
 
 async def list_rooms(request: Request) -> Response:
     user = await current_user(request)
-    return JSONResponse({"rooms": await request.app.state.directory.rooms(user.body_id)})
+    rooms = await request.app.state.directory.rooms(user.body_id)
+    if not user.is_admin:  # a room's networks are the admin's business
+        for room in rooms:
+            room.pop("networks", None)
+    return JSONResponse({"rooms": rooms})
 
 
 async def create_room(request: Request) -> Response:

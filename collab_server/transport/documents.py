@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,16 @@ from collab_server.documents.render import ImageFormat
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import LOCAL_TZ
 from collab_server.domain.lifecycle import DOCUMENTS_OPEN, PREPARABLE, Status
-from collab_server.errors import AppError, BadRequest, Conflict, Forbidden, NotFound, TooLarge
+from collab_server.domain.roles import Role
+from collab_server.errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 from collab_server.storage import files
 from collab_server.storage.accounts import User
 from collab_server.storage.documents import DocumentRow, NewDocument
@@ -87,6 +97,19 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+log = logging.getLogger(__name__)
+
+
+async def _announce(request: Request, meeting_id: int) -> None:
+    """Tell the open laptops that the document list changed (a digest in the
+    room; they reload the list). The change itself is already stored: if the
+    room cannot be written now, the laptops see it on their next load."""
+    try:
+        await request.app.state.hub.refresh_room(meeting_id)
+    except Unavailable:
+        log.warning("meeting %s: the room was not told of a document change", meeting_id)
+
+
 async def upload(request: Request) -> Response:
     """The body is the file itself (streamed); everything else is in the query."""
     user, access = await caller_and_meeting(request)
@@ -152,6 +175,7 @@ async def upload(request: Request) -> Response:
     ))
     await record(request, user, "document.upload", f"document:{document_id}",
                  meeting=access.meeting_id, pages=ingested.info.page_count, type=kind)
+    await _announce(request, access.meeting_id)
     warnings = [] if access.status is Status.DRAFT else await notice_warnings(request, access)
     document = await request.app.state.documents.get(document_id)
     return JSONResponse({"document": document.to_json(), "warnings": warnings},
@@ -227,6 +251,7 @@ async def update_document(request: Request) -> Response:
     await request.app.state.documents.update(document.id, changes)
     await record(request, user, "document.update", f"document:{document.id}",
                  fields=sorted(changes))
+    await _announce(request, access.meeting_id)
     updated = await request.app.state.documents.get(document.id)
     return JSONResponse({"document": updated.to_json()})
 
@@ -239,6 +264,7 @@ async def remove_document(request: Request) -> Response:
                                                           "meeting only.")
     await request.app.state.documents.remove(document.id)
     await record(request, user, "document.remove", f"document:{document.id}")
+    await _announce(request, access.meeting_id)
     return JSONResponse({"ok": True})
 
 
@@ -280,9 +306,14 @@ async def _seen(request: Request, user: User, document: DocumentRow, page: int,
 
 
 async def page_image(request: Request) -> Response:
-    user, _, document = await document_for(request)
+    user, access, document = await document_for(request)
     page = _page_no(request, document)
     size = _choice(request, "w", tuple(WIDTHS), "laptop")
+    projector = access.role == Role.DISPLAY
+    if size == "zoomed" and not projector:
+        # A 3840-px render costs four times a projector page: only the wall needs it.
+        raise Forbidden("Ảnh trang độ phân giải cao chỉ dành cho màn hình trình chiếu.",
+                        "Zoomed page images are for the room's display only.")
     fmt = FORMATS[_choice(request, "fmt", tuple(FORMATS), "webp")]
     digest = document.pdf_sha256
     if digest is None:
@@ -303,8 +334,13 @@ async def page_image(request: Request) -> Response:
     if marked:
         # In the worker processes: the drawing holds the GIL, and a room's worth of
         # readers should use both cores.
+        # The projector shows an internal page to the whole room: a light mark
+        # in its corners keeps it readable and traceable. A confidential page
+        # keeps the full mark, on the wall as on a laptop.
+        mark = (render.corner_mark if projector and document.confidentiality == "internal"
+                else render.watermark)
         image = await request.app.state.workers.run(
-            render.watermark, image, watermark_lines(user), fmt, timeout=30)
+            mark, image, watermark_lines(user), fmt, timeout=30)
         headers = {"cache-control": "no-store"}
     else:
         headers = {"cache-control": "private, max-age=3600"}

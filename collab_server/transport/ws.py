@@ -15,7 +15,7 @@ from collab_server.live.sessions import session_tag
 from collab_server.status import Close
 from collab_server.storage import db
 from collab_server.storage.meetings import PgMeetings
-from collab_server.transport.auth import current_user, token_of
+from collab_server.transport.auth import client_ip, current_user, token_of
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ async def live_socket(websocket: WebSocket) -> None:
                 raise NotFound("Không có tài liệu này trong cuộc họp.", "No such document here.")
         token = token_of(websocket, allow_query=True) or ""
         identity = Identity(user.id, user.full_name, role, _device(websocket),
-                            session_tag(token))
+                            session_tag(token), client_ip(websocket))
         conn, live = await hub.connect(key, StarletteSocket(websocket), identity,
                                        roles_seen=roles_seen)
     except AppError as exc:

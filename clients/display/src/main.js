@@ -8,6 +8,7 @@
 // with none, it shows the room waiting (waiting.js).
 
 import './style.css'
+import './checkin-qr.css'
 import { h, replaceContent } from '../../shared/dom.js'
 import { me, listMeetings, displayNow } from '../../shared/api.js'
 import { clearUserData } from '../../shared/session.js'

@@ -3,7 +3,10 @@
 // The page fills its box as the presenter chose (fit: its whole height, or
 // its width), times the presenter's zoom, and the point of the page the
 // presenter looks at (x, y: shares of width and height) sits in the middle
-// of the box, as far as the page's edges allow.
+// of the box, as far as the page's edges allow; without a point, the
+// top-left corner (a zoomed page never loses its left edge by default).
+// Zoomed past the 1920-px image, the page is asked again at 3840 px
+// (`w=zoomed`, for the display only), so 200 % stays sharp.
 
 import { h } from '../../shared/dom.js'
 import { LiveConnection, websocketUrl } from '../../shared/live.js'
@@ -13,6 +16,7 @@ import { makeLayer, drawStrokes } from '../../shared/ink-svg.js'
 import { sameId } from '../../shared/room.js'
 
 const A4 = Math.SQRT2
+const SIZES = { projector: 1920, zoomed: 3840 }
 
 const within = (value, low, high, otherwise) => {
   const n = Number(value)
@@ -30,7 +34,7 @@ export function placePage(p, aspect, boxW, boxH) {
   // Smaller than the box: centred. Larger: the presenter's point in the
   // middle, but no empty band beyond an edge of the page.
   const place = (size, box, at) => (size <= box ? (box - size) / 2 : Math.min(0, Math.max(box - size, box / 2 - at * size)))
-  return { width, height, left: place(width, boxW, within(p.x, 0, 1, 0.5)), top: place(height, boxH, within(p.y, 0, 1, 0)) }
+  return { width, height, left: place(width, boxW, within(p.x, 0, 1, 0)), top: place(height, boxH, within(p.y, 0, 1, 0)) }
 }
 
 export function createPageView(meetingId) {
@@ -40,7 +44,7 @@ export function createPageView(meetingId) {
   const pointer = h('div', { class: 'pointer', hidden: true })
   const frame = h('div', { class: 'page-frame' }, img, layer, pointer)
   const el = h('div', { class: 'page-box' }, frame)
-  const state = { key: '', aspect: new Map(), presenting: null, people: {}, documents: [], role: null }
+  const state = { key: '', aspect: new Map(), presenting: null, people: {}, documents: [], role: null, zoomedRefused: false }
   let seq = 0
   let queued = false
 
@@ -61,32 +65,50 @@ export function createPageView(meetingId) {
     frame.style.left = `${at.left}px`
     frame.style.top = `${at.top}px`
     el.dataset.fit = p.fit === 'width' ? 'width' : 'height'
+    el.dataset.zoom = String(within(p.zoom, 0.25, 8, 1))
+  }
+
+  /** The image size the frame needs: its width in device pixels, past 1920 with a margin. */
+  function size() {
+    const need = (parseFloat(frame.style.width) || 0) * (globalThis.devicePixelRatio || 1)
+    return !state.zoomedRefused && need > SIZES.projector * 1.1 ? 'zoomed' : 'projector'
   }
 
   async function load(p) {
-    const key = `${p.document}:${p.page}`
+    const page = `${p.document}:${p.page}`
+    const w = size()
+    const key = `${page}:${w}`
     if (key === state.key) return
     state.key = key
     const mine = ++seq
     const d = state.documents.find((x) => sameId(x.id, p.document))
-    el.dataset.page = key
+    el.dataset.page = page
     try {
-      const src = await fetchImage(pageUrl(p.document, p.page, { w: 'projector', confidentiality: d?.confidentiality ?? 'internal' }))
+      const src = await fetchImage(pageUrl(p.document, p.page, { w, confidentiality: d?.confidentiality ?? 'internal' }))
       if (mine !== seq) return
       img.onload = () => {
         if (mine !== seq || !img.naturalWidth) return
         const aspect = img.naturalHeight / img.naturalWidth
-        state.aspect.set(key, aspect)
+        state.aspect.set(page, aspect)
         state.aspect.set(`${p.document}`, aspect)
         layout()
         draw()
-        el.dataset.loaded = key
+        el.dataset.loaded = page
+        el.dataset.width = String(img.naturalWidth)
       }
+      // The image on screen stays until the new one is decoded (the
+      // browser's pending request): sharpening a zoom shows no blank.
       img.src = src
       delete el.dataset.error
     } catch (err) {
       if (mine !== seq) return
       state.key = '' // try again on the next change
+      if (w === 'zoomed' && err.status === 403) {
+        // Not a room's display (someone watching /display/ from a laptop): 1920 px it is.
+        state.zoomedRefused = true
+        load(p)
+        return
+      }
       el.dataset.error = String(err.code ?? 'error')
     }
   }
@@ -128,7 +150,13 @@ export function createPageView(meetingId) {
 
   ink.doc.on('update', queueDraw)
   ink.awareness.on('change', queueDraw)
-  const resized = globalThis.ResizeObserver ? new ResizeObserver(() => layout()) : null
+  const resized = globalThis.ResizeObserver
+    ? new ResizeObserver(() => {
+        layout()
+        const p = current()
+        if (p) load(p)
+      })
+    : null
   resized?.observe(el)
 
   return {
@@ -141,8 +169,8 @@ export function createPageView(meetingId) {
       const p = current()
       el.hidden = !p
       if (!p) return false
+      layout() // first: the image size asked depends on the frame's
       load(p)
-      layout()
       draw()
       return true
     },

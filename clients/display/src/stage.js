@@ -18,6 +18,7 @@ import { results, outcome, formatShare, resultBasis } from '../../shared/polls.j
 import { t, getLang, onLangChange } from '../../shared/i18n/index.js'
 import { formatTime, formatDate } from '../../shared/time.js'
 import { createPageView } from './page-view.js'
+import { createCheckinQr, wantedOnStage } from './checkin-qr.js'
 
 // A result stays on the projector this long after the close, unless the
 // chair presents or moves on sooner; an ended countdown shows 00:00 a minute.
@@ -25,6 +26,9 @@ const RESULT_MS = 5 * 60 * 1000
 const ENDED_COUNTDOWN_MS = 60 * 1000
 
 const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1)
+// "Nội dung đang thảo luận" only while the session runs: before the opening
+// the item the cursor rests on is what comes first, after the close nothing is.
+const IN_SESSION = new Set(['open', 'suspended'])
 const byPosition = (a, b) => (a.position ?? 0) - (b.position ?? 0)
 
 /**
@@ -42,6 +46,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
     awareness: { client: 'display' },
   })
   const page = createPageView(id)
+  const qr = createCheckinQr(id, 'corner')
   const state = { room: readRoom(conn.doc), info: null, offlineSince: null, everLive: false, seenClosed: new Map(), loadedAt: Date.now() }
   let alive = true
   let resultShown = null // id of the poll whose result is on screen
@@ -145,6 +150,8 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
             h('span', { class: 'basis-first' }, basis.first),
           )
         : null,
+      // Why nothing passed, as the laptops say it (ballot.js).
+      poll.quorum_met === false ? h('p', { class: 'result-quorum' }, t('poll.noQuorum')) : null,
       verdict ? h('p', { class: `verdict ${verdict}`, 'data-outcome': verdict }, t(`poll.${verdict}`)) : null,
     )
   }
@@ -185,7 +192,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
     const room = state.room
     const shown = showingPage ? describePresenting(room.presenting, documents()) : null
     const items = agenda()
-    const index = currentIndex({ agenda: items, cursor: room.cursor })
+    const index = IN_SESSION.has(sessionState(room)) ? currentIndex({ agenda: items, cursor: room.cursor }) : -1
     const poll = openPoll(room)
     const q = room.quorum ?? {}
     const next = room.queue[0]
@@ -217,6 +224,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
       q.members !== undefined
         ? h('p', { class: `quorum ${q.met ? 'met' : 'not-met'}`, 'data-met': String(Boolean(q.met)) }, t(q.met ? 'quorum.met' : 'quorum.notMet', { present: q.present ?? 0, members: q.members ?? 0, required: q.required ?? 0 }))
         : null,
+      qr.show(wantedOnStage(room)),
     )
     renderTimers()
   }
@@ -244,9 +252,12 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
     root.classList.toggle('presenting', presented)
     const showingPage = page.update({ presenting: closed ? null : room.presenting, documents: documents() })
     const items = agenda()
-    const index = currentIndex({ agenda: items, cursor: room.cursor })
+    const cursor = currentIndex({ agenda: items, cursor: room.cursor })
+    const index = IN_SESSION.has(session) ? cursor : -1
     const current = items[index]
-    const next = index < 0 ? items[0] : items[index + 1]
+    // Before the opening, the item the chair has set first comes next.
+    const first = Math.max(0, cursor)
+    const next = index < 0 ? items[first] : items[index + 1]
     agendaView.hidden = showingPage || closed
     if (closed) {
       agendaView.replaceChildren()
@@ -257,15 +268,17 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
           ? [h('p', { class: 'label' }, t('display.current')), itemLine(current, index, 'current')]
           : h('p', { class: 'current waiting' }, t('display.notStarted')),
         next
-          ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.next')), itemLine(next, index < 0 ? 0 : index + 1, 'next-item'))
+          ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.next')), itemLine(next, index < 0 ? first : index + 1, 'next-item'))
           : current
             ? h('div', { class: 'next' }, h('p', { class: 'label' }, t('display.lastItem')))
             : null,
       )
     }
     renderResult(closed ? null : shownResult())
-    if (closed) panel.replaceChildren()
-    else renderPanel(showingPage)
+    if (closed) {
+      qr.show(false)
+      panel.replaceChildren()
+    } else renderPanel(showingPage)
 
     const message = closed ? null : room.display?.message
     banner.hidden = !message
@@ -306,6 +319,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
   const ticker = setInterval(() => {
     renderClock()
     renderTimers()
+    if (wantedOnStage(state.room) !== qr.on) render() // the check-in window opened
     const poll = root.classList.contains('closed-mode') ? null : shownResult()
     if ((poll?.id ?? null) !== resultShown) renderResult(poll)
   }, 1000)
@@ -324,6 +338,7 @@ export function mountStage(root, id, { onStopped, onSession = () => {} }) {
       offRoom()
       offLang()
       page.destroy()
+      qr.destroy()
       conn.destroy()
     },
   }

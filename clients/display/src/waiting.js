@@ -1,10 +1,12 @@
 // The projector when nothing is in session in its room: a calm screen with
-// the room's name, the clock and the next meeting planned there. Nothing
+// the room's name, the clock and the next meeting planned there, and from an
+// hour before it the QR code to check in to it (checkin-qr.js). Nothing
 // internal: only what the room's door sign would say.
 
 import { h, replaceContent } from '../../shared/dom.js'
 import { t, onLangChange } from '../../shared/i18n/index.js'
 import { formatTime, formatDate, formatDateTime } from '../../shared/time.js'
+import { createCheckinQr, wantedWhileWaiting } from './checkin-qr.js'
 
 const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1)
 
@@ -16,7 +18,25 @@ export function mountWaiting(root, answer) {
   let current = answer
   const clock = h('div', { class: 'waiting-clock' })
   const body = h('div', { class: 'waiting-body' })
-  root.replaceChildren(h('div', { class: 'waiting', 'data-screen': 'waiting' }, clock, body))
+  const screen = h('div', { class: 'waiting', 'data-screen': 'waiting' }, clock, body)
+  root.replaceChildren(screen)
+  // The next meeting's check-in QR code, once its check-in window opened.
+  const qr = { id: null, part: null }
+
+  function renderQr(next) {
+    const wanted = wantedWhileWaiting(next)
+    if (qr.part && (!wanted || qr.id !== next.id)) {
+      qr.part.destroy()
+      qr.part.el.remove()
+      qr.part = qr.id = null
+    }
+    if (wanted && !qr.part) {
+      qr.part = createCheckinQr(next.id, 'large')
+      qr.id = next.id
+      screen.append(qr.part.show(true))
+    }
+    screen.classList.toggle('with-qr', wanted)
+  }
 
   function renderClock() {
     replaceContent(
@@ -43,6 +63,7 @@ export function mountWaiting(root, answer) {
           )
         : h('p', { class: 'waiting-next-none' }, t('display.noNext')),
     )
+    renderQr(next)
     renderClock()
   }
 
@@ -56,6 +77,7 @@ export function mountWaiting(root, answer) {
     },
     destroy() {
       clearInterval(ticker)
+      qr.part?.destroy()
       offLang()
     },
   }

@@ -28,3 +28,11 @@ test('the presenter\'s point sits in the middle, within the page\'s edges', () =
   const bad = placePage({ fit: 'odd', zoom: 'x', x: null, y: 7 }, A4, 1500, 1080)
   assert.equal(Math.round(bad.height), 1080, 'anything else: the whole height at zoom 1')
 })
+
+test('zoomed without a point: the top-left corner, the left edge never cut', () => {
+  const wide = placePage({ fit: 'width', zoom: 2 }, A4, 1500, 1080)
+  assert.equal(wide.left, 0)
+  assert.equal(wide.top, 0)
+  const tall = placePage({ fit: 'height', zoom: 3 }, A4, 1500, 1080)
+  assert.equal(tall.left, 0)
+})

@@ -799,14 +799,14 @@ export default {
   'confirm.issueBody': 'The notice is issued now with the text as written, recording who issued it and when. This version cannot be changed afterwards; a change needs a new version.',
   'confirm.issueYes': 'Issue',
   'console.openEarlyTitle': 'Open the session early?',
-  'console.openEarlyBody': 'The meeting starts at {time}, more than {minutes} minutes from now.',
+  'console.openEarlyBody': 'The meeting starts at {time}, {left} from now.',
   'console.openEarlyWhat': 'Opening now opens check-in and voting and records now as the opening time.',
   'console.openEarlyYes': 'Open now',
   'attendance.opensAt': 'Check-in opens at {time}',
   'attendance.byCode': 'Checking in with the QR code…',
   'attendance.codeDone': 'Checked in with the QR code.',
   'checkin.title': 'Check-in QR code',
-  'checkin.hint': 'Delegates scan the code with a phone or open the link on the laptop at their seat, once logged in. The code checks in only whoever is logged in and changes every minute.',
+  'checkin.hint': 'Delegates scan the code with a phone or open the link on the laptop at their seat, once logged in. The code checks in only whoever is logged in and changes every 10 seconds.',
   'checkin.show': 'Show the check-in QR code',
   'checkin.hide': 'Hide the QR code',
   'checkin.expires': 'The code works until {time}.',
@@ -844,6 +844,28 @@ export default {
   'docs.pick': 'Choose a file…',
   'docs.noFile': 'No file chosen',
   'docs.closed': 'The meeting has ended; no more documents can be added.',
+  // The projector and the presenter (issue 15, points 5-7): the item the
+  // session starts with, and moving the zoomed page on the wall.
+  'meeting.startsHere': 'The session starts here',
+  'present.pan': 'Part of the page on the projector',
+  'present.panLeft': 'Left',
+  'present.panRight': 'Right',
+  'present.panUp': 'Up',
+  'present.panDown': 'Down',
+
+  // Room check-in (issue 15, point 3): how long until the start, in words.
+  'checkin.left.days': { one: '{count} day', other: '{count} days' },
+  'checkin.left.hours': { one: '{count} hour', other: '{count} hours' },
+  'checkin.left.minutes': { one: '{count} minute', other: '{count} minutes' },
+  // Room check-in (issue 15, point 3): the QR code on the projector.
+  'display.checkinTitle': 'Scan the QR code to check in',
+  'display.checkinHint': 'Log in on your phone or the laptop at your seat, then scan; the code changes every 10 seconds.',
+  'checkin.onProjector': 'The check-in QR code is shown on the projector.',
+  'checkin.offProjector': 'The check-in QR code is hidden on the projector.',
+  'checkin.projectorHide': 'Hide the QR code on the projector',
+  'checkin.projectorShow': 'Show the QR code on the projector',
+  'admin.rooms.networks': 'Room networks',
+  'admin.rooms.networksHint': 'One address range per line (e.g. 10.20.30.0/24) of the room\'s wifi and laptops. When set, people check in only from these networks. Empty: no check.',
 
   // Secretary and admin (issue 15, tester's second pass): sending needs a chair,
   // confirmations, personal letters, the deputy search, bodies, display accounts.

@@ -799,14 +799,14 @@ export default {
   'confirm.issueBody': 'Thông báo được ban hành ngay với nội dung đang soạn và ghi nhận người ban hành, ngày giờ. Sau khi ban hành không sửa được phiên bản này; muốn đổi phải ban hành phiên bản mới.',
   'confirm.issueYes': 'Ban hành',
   'console.openEarlyTitle': 'Khai mạc sớm?',
-  'console.openEarlyBody': 'Cuộc họp bắt đầu lúc {time}, còn hơn {minutes} phút nữa.',
+  'console.openEarlyBody': 'Cuộc họp bắt đầu lúc {time}, còn {left} nữa.',
   'console.openEarlyWhat': 'Khai mạc bây giờ sẽ mở điểm danh và biểu quyết, và ghi giờ khai mạc là bây giờ.',
   'console.openEarlyYes': 'Khai mạc ngay',
   'attendance.opensAt': 'Điểm danh mở lúc {time}',
   'attendance.byCode': 'Đang điểm danh bằng mã QR…',
   'attendance.codeDone': 'Đã điểm danh bằng mã QR.',
   'checkin.title': 'Mã QR điểm danh',
-  'checkin.hint': 'Đại biểu quét mã bằng điện thoại hoặc mở liên kết trên máy tính tại chỗ ngồi, sau khi đăng nhập. Mã chỉ điểm danh người đang đăng nhập và tự đổi sau mỗi phút.',
+  'checkin.hint': 'Đại biểu quét mã bằng điện thoại hoặc mở liên kết trên máy tính tại chỗ ngồi, sau khi đăng nhập. Mã chỉ điểm danh người đang đăng nhập và tự đổi sau mỗi 10 giây.',
   'checkin.show': 'Hiện mã QR điểm danh',
   'checkin.hide': 'Ẩn mã QR',
   'checkin.expires': 'Mã dùng được đến {time}.',
@@ -844,6 +844,28 @@ export default {
   'docs.pick': 'Chọn tệp…',
   'docs.noFile': 'Chưa chọn tệp nào',
   'docs.closed': 'Cuộc họp đã kết thúc; không thêm tài liệu được nữa.',
+  // The projector and the presenter (issue 15, points 5-7): the item the
+  // session starts with, and moving the zoomed page on the wall.
+  'meeting.startsHere': 'Bắt đầu từ nội dung này',
+  'present.pan': 'Vùng trang trên màn chiếu',
+  'present.panLeft': 'Sang trái',
+  'present.panRight': 'Sang phải',
+  'present.panUp': 'Lên trên',
+  'present.panDown': 'Xuống dưới',
+
+  // Room check-in (issue 15, point 3): how long until the start, in words.
+  'checkin.left.days': '{count} ngày',
+  'checkin.left.hours': '{count} giờ',
+  'checkin.left.minutes': '{count} phút',
+  // Room check-in (issue 15, point 3): the QR code on the projector.
+  'display.checkinTitle': 'Quét mã QR để điểm danh',
+  'display.checkinHint': 'Đăng nhập trên điện thoại hoặc máy tính tại chỗ ngồi rồi quét mã; mã đổi sau mỗi 10 giây.',
+  'checkin.onProjector': 'Mã QR điểm danh đang hiện trên màn chiếu.',
+  'checkin.offProjector': 'Mã QR điểm danh đang ẩn trên màn chiếu.',
+  'checkin.projectorHide': 'Ẩn mã QR trên màn chiếu',
+  'checkin.projectorShow': 'Hiện mã QR trên màn chiếu',
+  'admin.rooms.networks': 'Mạng của phòng',
+  'admin.rooms.networksHint': 'Mỗi dòng một dải địa chỉ (ví dụ 10.20.30.0/24) của wifi và máy tính trong phòng. Khi có, chỉ điểm danh được từ các mạng này. Để trống: không kiểm tra.',
 
   // Secretary and admin (issue 15, tester's second pass): sending needs a chair,
   // confirmations, personal letters, the deputy search, bodies, display accounts.

@@ -24,3 +24,26 @@ test('check-in is open in the window, or once the chair opened, never after the 
   assert.equal(checkInOpen(room('not_started'), at('2026-12-15T07:30:00+07:00')), true)
   assert.equal(checkInOpen(room('closed'), at('2026-12-15T07:30:00+07:00')), false)
 })
+
+test('the early opening says how long until the start, in both languages', async () => {
+  const { timeUntilStart } = await import('../checkin.js')
+  const { t, setLang } = await import('../i18n/index.js')
+  const tenHours = at('2026-12-14T21:55:00+07:00')
+  assert.equal(timeUntilStart(start, tenHours), '10 giờ 5 phút')
+  assert.equal(t('console.openEarlyBody', { time: '08:00', left: timeUntilStart(start, tenHours) }),
+    'Cuộc họp bắt đầu lúc 08:00, còn 10 giờ 5 phút nữa.')
+  assert.equal(timeUntilStart(start, at('2026-12-14T08:00:10+07:00')), '1 ngày')
+  assert.equal(timeUntilStart(start, at('2026-12-13T06:00:00+07:00')), '2 ngày 2 giờ')
+  assert.equal(timeUntilStart(start, at('2026-12-15T06:00:00+07:00')), '2 giờ')
+  assert.equal(timeUntilStart(start, at('2026-12-15T06:59:00+07:00')), '1 giờ 1 phút')
+  setLang('en', { persist: false })
+  try {
+    assert.equal(timeUntilStart(start, tenHours), '10 hours 5 minutes')
+    assert.equal(timeUntilStart(start, at('2026-12-15T06:59:00+07:00')), '1 hour 1 minute')
+    assert.equal(timeUntilStart(start, at('2026-12-14T07:00:00+07:00')), '1 day 1 hour')
+    assert.equal(t('console.openEarlyBody', { time: '08:00', left: timeUntilStart(start, tenHours) }),
+      'The meeting starts at 08:00, 10 hours 5 minutes from now.')
+  } finally {
+    setLang('vi', { persist: false })
+  }
+})

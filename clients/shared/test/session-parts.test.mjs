@@ -8,6 +8,7 @@ import { optionLabels, countFor, results, outcome, formatShare } from '../polls.
 import { snippetParts } from '../snippet.js'
 import { readRoom, ownRequest, openPoll, lastClosedPoll, sessionState, mayPresent, mayPresentPage } from '../room.js'
 import { fromFields, dateField, timeField } from '../time.js'
+import { setLang } from '../i18n/index.js'
 
 test('countdowns from a start and a limit, with warning and overrun', () => {
   const start = Date.UTC(2026, 10, 30, 1, 0, 0)
@@ -24,6 +25,15 @@ test('polls: labels, counts in any shape, shares, verdict', () => {
   assert.deepEqual(optionLabels(poll), ['Đồng ý', 'Không đồng ý', 'Không biểu quyết'])
   assert.equal(countFor({ ...poll, counts: { 1: 4 } }, 1), 4)
   assert.equal(countFor({ ...poll, counts: { 'Đồng ý': 2 } }, 0), 2)
+  // The usual answers are stored in Vietnamese and shown in the reader's language.
+  setLang('en', { persist: false })
+  try {
+    assert.deepEqual(optionLabels(poll), ['Agree', 'Disagree', 'Abstain'])
+    assert.deepEqual(optionLabels({ options: ['Phương án A', 'Đồng ý'] }), ['Phương án A', 'Agree'])
+    assert.equal(countFor({ ...poll, counts: { 'Đồng ý': 2 } }, 0), 2)
+  } finally {
+    setLang('vi', { persist: false })
+  }
   assert.equal(countFor({ options: ['a', 'b'] }, 0), null)
   assert.deepEqual(results(poll).map((r) => r.share), [0.75, 0.25, 0])
   assert.equal(outcome(poll), 'passed')

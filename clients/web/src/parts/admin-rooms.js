@@ -1,7 +1,8 @@
 // Rooms of the admin's body and their display accounts: create and rename a
-// room, set its seats; create the display account of a room (the server
-// makes its password, shown once), move one to another room, lock it (a
-// projector lost or replaced) and open it again. Only display
+// room, set its seats and its networks (check-in only from there); create
+// the display account of a room (the server makes its password, shown
+// once), move one to another room, lock it (a projector lost or replaced)
+// and open it again. Only display
 // accounts carry a room; people log in on any laptop of any room.
 
 import { h, replaceContent } from '../../../shared/dom.js'
@@ -65,15 +66,20 @@ export function createRoomsAdmin(ctx) {
   function roomBlock(room) {
     const name = h('input', { id: `a-room-name-${room.id}`, 'data-key': `a-room-name-${room.id}`, value: room.name, maxlength: 200 })
     const seats = h('input', { id: `a-room-seats-${room.id}`, 'data-key': `a-room-seats-${room.id}`, type: 'number', min: 0, max: 10000, value: String(room.seats ?? 0) })
+    // Where people check themselves in from (collab_server/domain/room_networks.py).
+    const networks = h('textarea', { id: `a-room-networks-${room.id}`, 'data-key': `a-room-networks-${room.id}`, rows: 2, spellcheck: 'false', placeholder: '10.20.30.0/24' })
+    networks.value = (room.networks ?? []).join('\n')
+    const networkList = () => networks.value.split(/[\s,;]+/).filter(Boolean)
     const displays = state.displays.filter((d) => d.room_id === room.id)
     return h(
       'li',
       { 'data-room': room.id, 'data-name': room.name, class: 'room-block' },
       h(
         'form',
-        { class: 'row tight', onsubmit: (e) => { e.preventDefault(); run(() => updateRoom(room.id, { name: name.value.trim(), seats: seatsOf(seats) }), t('admin.rooms.saved', { name: name.value.trim() })) } },
+        { class: 'row tight', onsubmit: (e) => { e.preventDefault(); run(() => updateRoom(room.id, { name: name.value.trim(), seats: seatsOf(seats), networks: networkList() }), t('admin.rooms.saved', { name: name.value.trim() })) } },
         field(`a-room-name-${room.id}`, t('admin.rooms.name'), name),
         field(`a-room-seats-${room.id}`, t('admin.rooms.seats'), seats),
+        field(`a-room-networks-${room.id}`, t('admin.rooms.networks'), networks, t('admin.rooms.networksHint')),
         h('button', { type: 'submit', 'data-key': `a-room-save-${room.id}` }, t('admin.save')),
       ),
       h('h4', {}, t('admin.rooms.displays')),

@@ -1,43 +1,16 @@
 // The room's check-in QR code on the secretary's (or chair's) console: a
 // short-lived signed link (collab_server/domain/checkin.py) that a delegate
 // scans with a phone or opens on the laptop at their seat. It checks in
-// whoever is logged in there, and is replaced every minute.
+// whoever is logged in there, and is replaced every few seconds (the server
+// says how often). The projector shows the same code (clients/display/src/
+// checkin-qr.js); `projectorToggle` lets the desk hide it there.
 
-import qrcode from 'qrcode-generator'
 import { h, replaceContent } from '../../../shared/dom.js'
 import { checkinCode } from '../../../shared/api.js'
 import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { formatTime } from '../../../shared/time.js'
-
-const SVG = 'http://www.w3.org/2000/svg'
-
-/** The QR code of `text` as SVG elements (no markup strings: the CSP allows none). */
-export function qrSvg(text, label) {
-  const qr = qrcode(0, 'M')
-  qr.addData(text)
-  qr.make()
-  const n = qr.getModuleCount()
-  const quiet = 4
-  const svg = document.createElementNS(SVG, 'svg')
-  svg.setAttribute('viewBox', `0 0 ${n + 2 * quiet} ${n + 2 * quiet}`)
-  svg.setAttribute('role', 'img')
-  svg.setAttribute('aria-label', label)
-  svg.setAttribute('shape-rendering', 'crispEdges')
-  const back = document.createElementNS(SVG, 'rect')
-  back.setAttribute('width', '100%')
-  back.setAttribute('height', '100%')
-  back.setAttribute('fill', '#fff')
-  svg.append(back)
-  let d = ''
-  for (let row = 0; row < n; row++) {
-    for (let col = 0; col < n; col++) if (qr.isDark(row, col)) d += `M${col + quiet},${row + quiet}h1v1h-1z`
-  }
-  const path = document.createElementNS(SVG, 'path')
-  path.setAttribute('d', d)
-  path.setAttribute('fill', '#000')
-  svg.append(path)
-  return svg
-}
+import { qrSvg } from '../../../shared/qr-svg.js'
+import { checkInOpen } from '../../../shared/checkin.js'
 
 /**
  * One person's code (for the laptop at their seat), in a dialog: it checks in
@@ -77,6 +50,21 @@ export async function showPersonalCode(meetingId, person) {
   return ''
 }
 
+/**
+ * The desk's switch for the QR code on the projector (intent
+ * `display.checkin_qr`): shown while check-in is open, unless hidden.
+ */
+export function projectorToggle(room, act) {
+  if (!checkInOpen(room)) return null
+  const shown = room.display?.checkin_qr !== false
+  return h(
+    'div',
+    { class: 'row' },
+    h('span', { class: 'meta grow' }, t(shown ? 'checkin.onProjector' : 'checkin.offProjector')),
+    h('button', { type: 'button', 'data-key': 'checkin-projector', 'aria-pressed': String(shown), onclick: () => act('display.checkin_qr', { shown: !shown }) }, t(shown ? 'checkin.projectorHide' : 'checkin.projectorShow')),
+  )
+}
+
 export function createCheckinQr({ meetingId }) {
   const state = { shown: false, code: null, error: '', timer: null }
   const el = h('div', { class: 'checkin-qr' })
@@ -92,7 +80,7 @@ export function createCheckinQr({ meetingId }) {
       state.error = errorMessage(err)
     }
     render()
-    if (state.shown) state.timer = setTimeout(refresh, (state.code?.refresh_s ?? 60) * 1000)
+    if (state.shown) state.timer = setTimeout(refresh, (state.code?.refresh_s ?? 10) * 1000)
   }
 
   function toggle() {

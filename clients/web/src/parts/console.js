@@ -10,10 +10,10 @@ import { countdown, formatSeconds } from '../../../shared/timer.js'
 import { t, label } from '../../../shared/i18n/index.js'
 import { formatTime, formatDateTime } from '../../../shared/time.js'
 import { confirmDialog } from '../../../shared/confirm.js'
-import { isEarly, WINDOW_MIN } from '../../../shared/checkin.js'
-import { createCheckinQr, showPersonalCode } from './checkin-qr.js'
+import { isEarly, timeUntilStart } from '../../../shared/checkin.js'
+import { createCheckinQr, showPersonalCode, projectorToggle } from './checkin-qr.js'
 import { createSpeakingTime } from './speaking-time.js'
-import { presentControl, presenterControl, clampPage } from './present.js'
+import { presentControl, presenterControl, clampPage, panControl } from './present.js'
 import { floorLine } from './speak.js'
 import { resultView } from './ballot.js'
 
@@ -142,7 +142,7 @@ export function createConsole({ role, act, documents, meetingId }) {
     }
     const yes = await confirmDialog({
       title: t('console.openEarlyTitle'),
-      body: [t('console.openEarlyBody', { time: formatDateTime(startsAt), minutes: WINDOW_MIN }), t('console.openEarlyWhat')],
+      body: [t('console.openEarlyBody', { time: formatDateTime(startsAt), left: timeUntilStart(startsAt) }), t('console.openEarlyWhat')],
       confirm: t('console.openEarlyYes'),
       danger: false,
     })
@@ -198,6 +198,15 @@ export function createConsole({ role, act, documents, meetingId }) {
           const base = sameId(p.document, sel.document) ? p.page : sel.page
           const d = docs.find((x) => sameId(x.id, sel.document)) ?? docs[0]
           if (d) present(d.id, clampPage((Number(base) || 1) + delta, d.page_count), sel.zoom)
+        },
+      }),
+      // The zoomed page on the wall: the same page, zoom and fit, another part.
+      panControl({
+        presenting: room.presenting,
+        busy: false,
+        onPan: (point) => {
+          const p = room.presenting
+          act('present.page', { document: Number(p.document), page: Number(p.page), zoom: Number(p.zoom) || 1, fit: p.fit ?? 'height', ...point })
         },
       }),
     )
@@ -453,6 +462,7 @@ export function createConsole({ role, act, documents, meetingId }) {
         d.message ? h('button', { type: 'button', 'data-key': 'display-clear', onclick: () => act('display.message', { text: null }) }, t('console.clear')) : null,
       ),
       d.message ? h('p', { class: 'meta' }, t('console.showing', { text: d.message })) : null,
+      projectorToggle(state.room, act),
       h(
         'form',
         {

@@ -146,3 +146,82 @@ export function clampPage(page, max) {
   const n = Math.round(Number(page) || 1)
   return Math.max(1, max ? Math.min(max, n) : n)
 }
+
+// -- moving a zoomed page on the projector ---------------------------------------
+
+// The projector's page box, width over height: 1920×1080 less the 420-px bar
+// beside the page (clients/display). Enough to know how much of a zoomed
+// page the wall shows, so one press moves by half of what is seen.
+const WALL = 1500 / 1080
+const A4 = Math.SQRT2
+const PAN_DIRECTIONS = [
+  ['left', -1, 0, '←'],
+  ['up', 0, -1, '↑'],
+  ['down', 0, 1, '↓'],
+  ['right', 1, 0, '→'],
+]
+
+/** The share of the page's width and height on the wall ({w, h}, at most 1). */
+export function wallShare(p, aspect = A4) {
+  const zoom = Number(p?.zoom) || 1
+  const byWidth = p?.fit === 'width'
+  return {
+    w: Math.min(1, byWidth ? 1 / zoom : (WALL * aspect) / zoom),
+    h: Math.min(1, byWidth ? 1 / (zoom * aspect * WALL) : 1 / zoom),
+  }
+}
+
+/**
+ * The point (x, y: the middle of the wall, shares of the page) one press
+ * toward dx, dy (-1, 0, 1) moves to: half the part on the wall, never past
+ * an edge. Starts from where the wall really is (a point near an edge shows
+ * the edge), so each press moves the picture.
+ */
+export function panned(p, dx, dy, aspect = A4) {
+  const share = wallShare(p, aspect)
+  const round = (v) => Math.round(v * 1000) / 1000
+  const move = (at, seen, d) => {
+    const n = Number(at)
+    const from = Number.isFinite(n) ? n : 0
+    if (seen >= 1) return round(Math.min(1, Math.max(0, from)))
+    const low = seen / 2
+    const high = 1 - seen / 2
+    const shown = Math.min(high, Math.max(low, from))
+    return round(Math.min(high, Math.max(low, shown + (d * seen) / 2)))
+  }
+  return { x: move(p?.x, share.w, dx), y: move(p?.y, share.h, dy) }
+}
+
+/**
+ * Arrows that move the presented page on the wall, shown while part of it
+ * is off the wall; each sends present.page with the same page, zoom and fit.
+ * @param {{presenting: object, busy: boolean, onPan: (point: {x: number, y: number}) => void}} props
+ */
+export function panControl({ presenting, busy, onPan }) {
+  const p = presenting ?? {}
+  if (p.document === null || p.document === undefined) return null
+  const share = wallShare(p)
+  if (share.w >= 1 && share.h >= 1) return null
+  const here = panned(p, 0, 0)
+  return h(
+    'div',
+    { class: 'pan', role: 'group', 'aria-label': t('present.pan'), 'data-key': 'pan' },
+    h('span', { class: 'meta' }, t('present.pan')),
+    PAN_DIRECTIONS.map(([name, dx, dy, arrow]) => {
+      const to = panned(p, dx, dy)
+      const stuck = to.x === here.x && to.y === here.y
+      return h(
+        'button',
+        {
+          type: 'button',
+          'data-key': `pan-${name}`,
+          'aria-label': t(`present.pan${name[0].toUpperCase()}${name.slice(1)}`),
+          title: t(`present.pan${name[0].toUpperCase()}${name.slice(1)}`),
+          'aria-disabled': busy || stuck ? 'true' : false,
+          onclick: () => !busy && !stuck && onPan(to),
+        },
+        arrow,
+      )
+    }),
+  )
+}

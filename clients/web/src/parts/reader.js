@@ -117,6 +117,12 @@ export function createReader(ctx) {
   const onPresentedPage = () =>
     presented() && sameId(presenting().document, state.view.document) && Number(presenting().page) === state.view.page
   const aspectOf = ({ document, page }) => state.aspect.get(`${document}:${page}`) ?? state.aspect.get(`${document}`) ?? A4
+  // The person presents the page on screen: their zoom and scroll drive the projector.
+  const presents = () => Boolean(state.room) && state.follow && onPresentedPage() && mayPresent(state.room, ctx.user, ctx.role())
+  function sendView(point = pagePoint(scroller, frame)) {
+    const p = presenting()
+    ctx.act('present.page', { document: Number(p.document), page: Number(p.page), zoom: zoom(), fit: p.fit ?? 'height', ...point })
+  }
   const zoom = () => {
     if (state.localZoom !== null) return state.localZoom
     const z = Number(presenting().zoom)
@@ -166,6 +172,8 @@ export function createReader(ctx) {
   function setZoom(next) {
     state.localZoom = next
     render()
+    // The presenter zooming the presented page zooms the projector too.
+    if (presents()) sendView()
   }
 
   function setFit(fitPage) {
@@ -515,7 +523,8 @@ export function createReader(ctx) {
 
   function renderStatus() {
     const d = doc()
-    pageStatus.className = state.imageError ? 'page-status error' : 'page-status'
+    // With nothing to read, the message stays visible in every layout.
+    pageStatus.className = state.imageError ? 'page-status error' : d || state.documents.length ? 'page-status' : 'page-status empty'
     pageStatus.textContent = state.imageError
       ? state.imageError
       : d
@@ -576,15 +585,7 @@ export function createReader(ctx) {
     thumbsFor = null
     render()
   })
-  const offScroll = followScroll({
-    scroller,
-    frame,
-    active: () => Boolean(state.room) && state.follow && onPresentedPage() && mayPresent(state.room, ctx.user, ctx.role()),
-    send: (point) => {
-      const p = presenting()
-      ctx.act('present.page', { document: Number(p.document), page: Number(p.page), zoom: Number(p.zoom) || 1, fit: p.fit ?? 'height', ...point })
-    },
-  })
+  const offScroll = followScroll({ scroller, frame, active: presents, send: sendView })
   const onResize = () => {
     lastKey = ''
     measure()

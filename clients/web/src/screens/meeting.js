@@ -308,6 +308,7 @@ export function mountMeeting(root, id, ctx) {
       agendaList({
         agenda: items,
         cursorItem: state.room.cursor.item,
+        session: sessionState(state.room),
         chair,
         busy: conn.status !== Status.LIVE,
         onGoto: (item) => act('agenda.goto', { item }),
@@ -317,7 +318,8 @@ export function mountMeeting(root, id, ctx) {
 
   function announceCurrent() {
     const items = agenda()
-    const item = items[currentIndex({ agenda: items, cursor: state.room.cursor })]
+    const live = ['open', 'suspended'].includes(sessionState(state.room))
+    const item = live ? items[currentIndex({ agenda: items, cursor: state.room.cursor })] : undefined
     const itemId = item?.id ?? null
     if (announcedItem !== undefined && !sameId(itemId, announcedItem) && item) {
       announcer.textContent = `${t('meeting.current')}: ${item.title}`
@@ -366,14 +368,28 @@ export function mountMeeting(root, id, ctx) {
     renderAlert()
     renderLayout()
   })
+  // The room carries a digest of the document list: when the secretary adds,
+  // changes or removes a document, every open laptop reloads the list.
+  let documentsRev
+  function followDocuments() {
+    const rev = state.room.meeting.documents ?? ''
+    // Spread over a second: the whole room reloads at once otherwise.
+    if (documentsRev !== undefined && rev !== documentsRev && state.info) {
+      setTimeout(() => alive && loadInfo(), Math.random() * 1000)
+    }
+    documentsRev = rev
+  }
+
   const offSynced = conn.on('synced', () => {
     state.everSynced = true
     state.room = readRoom(conn.doc) // the observer's copy comes a frame later
+    followDocuments()
     render()
     useCode()
   })
   const offRoom = observeRoom(conn.doc, (room) => {
     state.room = room
+    followDocuments()
     announceCurrent()
     render()
     useCode()
