@@ -191,8 +191,10 @@ async def _create_user(url: str, settings: Settings, args: argparse.Namespace, p
         accounts = Accounts(pool, session_ttl=_ttl(settings))
         user_id = await accounts.create_user(
             body, args.username, args.full_name, pw, title=args.title, unit=args.unit,
-            is_admin=args.admin,
+            is_admin=args.admin or args.site_admin,
         )
+        if args.site_admin:
+            await pool.execute("UPDATE users SET is_site_admin = true WHERE id = $1", user_id)
     finally:
         await pool.close()
     print(f"Đã tạo người dùng {args.username} (id {user_id}).")
@@ -201,7 +203,13 @@ async def _create_user(url: str, settings: Settings, args: argparse.Namespace, p
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     from collab_server.domain.passwords import WeakPassword, check_password
+    from collab_server.domain.usernames import BadUsername, check_username
 
+    try:
+        check_username(args.username)
+    except BadUsername as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
     password = os.environ.get("PHONGHOP_PASSWORD") or getpass.getpass("Mật khẩu: ")
     try:
         check_password(password, username=args.username, full_name=args.full_name)
@@ -435,6 +443,8 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--title", default="")
     user.add_argument("--unit", default="")
     user.add_argument("--admin", action="store_true", help="admin of the body")
+    user.add_argument("--site-admin", action="store_true",
+                      help="may create bodies and name their first admin (also --admin)")
     user.set_defaults(func=cmd_create_user)
     return p
 

@@ -1,5 +1,7 @@
 """Demo data: one body, one room, one meeting with a five-item agenda and
-the people of a full room. Passwords are random per data folder (demo only)."""
+the people of a full room, and the deputy heads of its units who are not
+invited (whom a delegate may send in their place). Passwords are random per
+data folder (demo only)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", 
          "Trang", "Tuấn", "Việt", "Yến", "Ánh", "Đạt", "Ủy", "Thủy"]
 UNITS = ["Sở Tài chính", "Sở Kế hoạch và Đầu tư", "Sở Nội vụ", "Sở Tư pháp",
          "Sở Xây dựng", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Văn phòng UBND tỉnh"]
+
+# Deputy heads of the units, not invited: the people a delegate may send.
+DEPUTIES = [("Phó Giám đốc " + u if u.startswith("Sở") else "Phó Chánh " + u, u) for u in UNITS]
 
 MEETING_TITLE = "Phiên họp thường kỳ tháng 12 năm 2026 của UBND tỉnh"
 AGENDA = [
@@ -134,6 +139,8 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
                 )
 
         await add("quantri", "Quản trị hệ thống", passwords["quantri"], None, admin=True)
+        # The demo's admin may also create bodies (transport/bodies.py).
+        await conn.execute("UPDATE users SET is_site_admin = true WHERE username = 'quantri'")
         await add("chutoa", "Trần Quốc Hưng", passwords["chutoa"], "chair",
                   "Chủ tịch UBND tỉnh", "UBND tỉnh")
         await add("thuky", "Lê Thị Thu Hà", passwords["thuky"], "secretary",
@@ -146,6 +153,9 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
         for i in range(1, 91):
             await add(f"delegate{i:02d}", person(i), passwords["delegateNN"], "delegate",
                       "Đại biểu", UNITS[i % len(UNITS)], hashed=shared)
+        for i, (title, unit) in enumerate(DEPUTIES, start=1):
+            await add(f"phothu{i:02d}", person(100 + i), passwords["delegateNN"], None,
+                      title, unit, hashed=shared)
     secretary = await pool.fetchval("SELECT id FROM users WHERE username = 'thuky'")
     documents = PgDocuments(pool)
     for title, position, pages, confidentiality in DOCUMENTS:
@@ -177,4 +187,6 @@ def describe(passwords: dict[str, str]) -> str:
         f"  màn hình     manhinh     / {passwords['manhinh']}\n"
         f"  quản trị     quantri     / {passwords['quantri']}\n"
         f"  đại biểu     delegate01 … delegate90 / {passwords['delegateNN']}\n"
+        f"  cấp phó      phothu01 … phothu{len(DEPUTIES):02d} (không được mời; có thể dự thay)"
+        f" / {passwords['delegateNN']}\n"
     )

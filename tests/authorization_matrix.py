@@ -245,6 +245,10 @@ HTTP: tuple[Rule, ...] = (
          note="people of the body an invitee may send in their place"),
     Rule("GET /api/meetings/{meeting_id}/invitation.pdf", meeting(READERS),
          note="the invitation letter as sent; audited"),
+    Rule("GET /api/meetings/{meeting_id}/invitation.pdf", meeting(PREPARERS, delegate=OK),
+         case="one invitee's personal letter (?user=)",
+         note="the letter to delegate01 (the *delegate* column): an invitee reads only their"
+              " own; those who prepare the meeting read every invitee's"),
     # Documents of a meeting.
     Rule("GET /api/meetings/{meeting_id}/documents", meeting(VIEWERS)),
     Rule("POST /api/meetings/{meeting_id}/documents", meeting(PREPARERS)),
@@ -331,6 +335,11 @@ HTTP: tuple[Rule, ...] = (
     Rule("POST /api/users/{user_id}/password", users(("admin",), other_admin=404),
          note="the server makes the password and answers it once; not the admin's own"),
     Rule("GET /api/body", users(USERS)),
+    Rule("GET /api/bodies", users(("admin",)),
+         note="site admins only (`users.is_site_admin`, set by the operator): the *admin*"
+              " column is one; an *admin of another body* is a body's admin without it"),
+    Rule("POST /api/bodies", users(("admin",)),
+         note="site admins only: a new body and its first admin; audited"),
     Rule("PATCH /api/body", users(("admin", "other_admin")), note="the caller's own body"),
     Rule("GET /api/rooms", users(USERS)),
     Rule("POST /api/rooms", users(("admin", "other_admin"))),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,9 @@ import httpx
 import pytest
 
 from collab_server.status import Close
-from tests.conftest import Server, World, build_world
+from collab_server.storage.invitations import PgInvitations
+from tests.conftest import Server, World, build_world, new_database
+from tests.test_cli import phonghop
 from tests.yclient import YClient
 
 
@@ -217,13 +220,21 @@ async def test_units_of_the_body(http: httpx.AsyncClient, body: World, other: Wo
     [row] = await sql(body, "SELECT unit FROM users WHERE id = $1", body.users["delegate01"])
     assert row["unit"] == "Phòng Hành chính", "the unit's people follow the new name"
     listed = (await http.get("/api/units", headers=bearer(body, "chair"))).json()["units"]
-    assert listed == [{"id": unit, "name": "Phòng Hành chính", "people": 1}]
+    assert {"id": unit, "name": "Phòng Hành chính", "people": 1} in listed
+    assert "Phòng Tổng hợp" not in [u["name"] for u in listed]
     assert (await http.get("/api/units", headers=bearer(other, "outsider"))).json()["units"] \
         == []
     for method in ("PATCH", "DELETE"):
         r = await http.request(method, f"/api/units/{unit}", headers=bearer(other, "outsider"),
                                json={"name": "Chiếm"})
         assert r.status_code == 404, r.text
+    # Nobody keeps a unit the list no longer offers: emptied first.
+    r = await http.delete(f"/api/units/{unit}", headers=admin)
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["message"].startswith("Đơn vị còn 1 người")
+    r = await http.patch(f"/api/users/{body.users['delegate01']}", headers=admin,
+                         json={"unit": ""})
+    assert r.status_code == 200, r.text
     r = await http.delete(f"/api/units/{unit}", headers=admin)
     assert r.status_code == 200, r.text
     renamed = await audit(body, "unit.rename", f"unit:{unit}")
@@ -304,3 +315,169 @@ async def test_retention_lists_the_bodys_archived_meetings_past_it(
     assert (await http.get("/api/retention", headers=admin)).json()["meetings"] == []
     entries = await audit(body, "body.update", f"body:{body.body_id}")
     assert [e["retention_years"] for e in entries][-2:] == [2, None]
+
+
+async def test_the_units_people_are_in_are_listed_and_editable(
+        server: Server, http: httpx.AsyncClient) -> None:
+    """People given a unit (by the operator's tools, an older version or the
+    admin's form) make the body's list of units; nobody is in a unit the
+    admin cannot see or rename."""
+    world = await build_world(server.database_url, delegates=2, admin="outsider")
+    admin = bearer(world, "outsider")
+    await sql(world, "UPDATE users SET unit = 'Sở Tài chính' WHERE id = ANY($1::bigint[])",
+              [world.users["delegate01"], world.users["delegate02"]])
+    r = await http.post("/api/users", headers=admin, json={
+        "username": f"ke.toan.{world.body_id}", "full_name": "Đỗ Thị Kế",
+        "unit": "Phòng Kế toán"})
+    assert r.status_code == 201, r.text
+    listed = (await http.get("/api/units", headers=admin)).json()["units"]
+    assert [(u["name"], u["people"]) for u in listed] == [("Phòng Kế toán", 1),
+                                                          ("Sở Tài chính", 2)]
+    finance = next(u["id"] for u in listed if u["name"] == "Sở Tài chính")
+    r = await http.patch(f"/api/units/{finance}", headers=admin,
+                         json={"name": "Sở Tài chính tỉnh"})
+    assert r.status_code == 200, r.text
+    rows = await sql(world, "SELECT unit FROM users WHERE id = ANY($1::bigint[])",
+                     [world.users["delegate01"], world.users["delegate02"]])
+    assert {r["unit"] for r in rows} == {"Sở Tài chính tỉnh"}
+    listed = (await http.get("/api/units", headers=admin)).json()["units"]
+    assert [u["name"] for u in listed] == ["Phòng Kế toán", "Sở Tài chính tỉnh"]
+
+
+async def test_a_room_name_is_taken_once_per_body(
+        http: httpx.AsyncClient, body: World, other: World) -> None:
+    admin = bearer(body, "outsider")
+    r = await http.post("/api/rooms", headers=admin, json={"name": "Phòng họp số 7"})
+    assert r.status_code == 201, r.text
+    first = r.json()["id"]
+    for name in ("Phòng họp số 7", "phòng họp số 7 "):
+        r = await http.post("/api/rooms", headers=admin, json={"name": name})
+        assert r.status_code == 409, (name, r.text)
+        assert r.json()["error"]["message"] == "Cơ quan đã có phòng họp mang tên này."
+    r = await http.post("/api/rooms", headers=admin, json={"name": "Phòng họp số 8"})
+    second = r.json()["id"]
+    r = await http.patch(f"/api/rooms/{second}", headers=admin, json={"name": "PHÒNG HỌP SỐ 7"})
+    assert r.status_code == 409, r.text
+    assert (await http.patch(f"/api/rooms/{first}", headers=admin,
+                             json={"seats": 30})).status_code == 200
+    # Another body names its rooms as it likes.
+    r = await http.post("/api/rooms", headers=bearer(other, "outsider"),
+                        json={"name": "Phòng họp số 7"})
+    assert r.status_code == 201, r.text
+    names = [x["name"] for x in (await http.get("/api/rooms", headers=admin)).json()["rooms"]]
+    assert names.count("Phòng họp số 7") == 1 and "Phòng họp số 8" in names
+
+
+async def test_login_names_are_letters_digits_and_dot_dash_underscore(
+        http: httpx.AsyncClient, body: World) -> None:
+    admin = bearer(body, "outsider")
+    rooms = (await http.get("/api/rooms", headers=admin)).json()["rooms"]
+    room = rooms[0]["id"] if rooms else (await http.post(
+        "/api/rooms", headers=admin, json={"name": "Phòng đặt tên"})).json()["id"]
+    for bad in ("a b/../", "nguyễn.văn.an", "an@so", ".an", "an-", "x" * 101, "an\\b"):
+        for path, payload in (("/api/users", {"username": bad, "full_name": "Người thử"}),
+                              (f"/api/rooms/{room}/displays",
+                               {"username": bad, "full_name": "Màn hình thử"})):
+            r = await http.post(path, headers=admin, json=payload)
+            assert r.status_code == 422, (bad, path, r.text)
+            error = r.json()["error"]
+            assert error["code"] == "bad_username"
+            assert error["message"].startswith("Tên đăng nhập"), error
+    assert not await sql(body, "SELECT 1 FROM users WHERE username LIKE '%/%'"
+                               " OR username LIKE '% %'")
+    r = await http.post("/api/users", headers=admin, json={
+        "username": "Nguyen.Van-An_2", "full_name": "Nguyễn Văn An"})
+    assert r.status_code == 201, r.text
+
+
+async def test_a_site_admin_creates_a_body_and_names_its_first_admin(
+        server: Server, http: httpx.AsyncClient, body: World, other: World) -> None:
+    site = await build_world(server.database_url, delegates=1, admin="outsider")
+    await sql(site, "UPDATE users SET is_site_admin = true WHERE id = $1",
+              site.users["outsider"])
+    me = (await http.get("/api/me", headers=bearer(site, "outsider"))).json()["user"]
+    assert me["is_site_admin"] is True
+    plain_admin = (await http.get("/api/me", headers=bearer(body, "outsider"))).json()["user"]
+    assert plain_admin["is_site_admin"] is False
+    new = {"code": f"so-xay-dung-{site.body_id}", "name": "Sở Xây dựng tỉnh Quảng Bình",
+           "place": "Quảng Bình", "admin_username": f"qt.sxd.{site.body_id}",
+           "admin_full_name": "Trương Văn Định", "admin_title": "Chánh Văn phòng Sở"}
+    # A body's own admin, or anyone else, creates no body.
+    for who, status in ((bearer(body, "outsider"), 403), (bearer(site, "chair"), 403), ({}, 401)):
+        assert (await http.post("/api/bodies", headers=who, json=new)).status_code == status
+        assert (await http.get("/api/bodies", headers=who)).status_code == status
+    site_admin = bearer(site, "outsider")
+    for field, value, status in (("code", "Sở XD", 400), ("admin_username", "a b/../", 422)):
+        r = await http.post("/api/bodies", headers=site_admin, json={**new, field: value})
+        assert r.status_code == status, r.text
+    r = await http.post("/api/bodies", headers=site_admin, json=new)
+    assert r.status_code == 201, r.text
+    created, admin = r.json()["id"], r.json()["admin"]
+    assert admin["username"] == new["admin_username"]
+    again = await http.post("/api/bodies", headers=site_admin, json=new)
+    assert again.status_code == 409 and "mã" in again.json()["error"]["message"]
+    taken = await http.post("/api/bodies", headers=site_admin,
+                            json={**new, "code": f"khac-{site.body_id}"})
+    assert taken.status_code == 409 and "Tên đăng nhập" in taken.json()["error"]["message"]
+    listed = {b["id"]: b for b in (await http.get("/api/bodies", headers=site_admin)).json()[
+        "bodies"]}
+    assert listed[created]["name"] == new["name"] and listed[created]["admins"] == 1
+    assert {body.body_id, other.body_id} <= set(listed)
+
+    # The first admin logs in with the password made once, and runs the new body.
+    login = await log_in(server, new["admin_username"], admin["password"])
+    assert login.status_code == 200, login.text
+    user = login.json()["user"]
+    assert user["body_id"] == created and user["is_admin"] and not user["is_site_admin"]
+    first = {"authorization": f"Bearer {login.json()['token']}"}
+    r = await http.post("/api/rooms", headers=first, json={"name": "Phòng họp Sở"})
+    assert r.status_code == 201, r.text
+    # The site admin sees none of the new body's people.
+    people = (await http.get("/api/users", headers=site_admin,
+                             params={"q": "Trương Văn Định"})).json()["users"]
+    assert people == []
+    [entry] = await audit(site, "body.create", f"body:{created}")
+    assert entry["actor"] == site.users["outsider"] and entry["admin"] == user["id"]
+    assert (await audit(site, "user.create", f"user:{user['id']}"))[0]["password_made"]
+    await no_password_in_audit(site, admin["password"])
+
+
+async def test_the_operator_names_a_site_admin_and_the_demo_has_real_deputies(
+        pg_uri: str, tmp_path: Path) -> None:
+    url = await new_database(pg_uri)
+    common = ("--database-url", url, "--data-dir", str(tmp_path))
+    env = {"PHONGHOP_PASSWORD": "mot-mat-khau-dai"}
+    code, out = await phonghop(*common, "demo")  # into an empty database only
+    assert code == 0, out
+    assert "phothu01 … phothu08" in out
+    code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
+                               "Sở Tư pháp", "--username", "a b/../", "--full-name", "Lạ",
+                               env=env)
+    assert code == 2 and "Tên đăng nhập chỉ gồm" in out, out
+    code, out = await phonghop(*common, "create-user", "--body", "so-tu-phap", "--body-name",
+                               "Sở Tư pháp", "--username", "qt.he.thong", "--full-name",
+                               "Quản trị hệ thống", "--site-admin", env=env)
+    assert code == 0, out
+    conn = await asyncpg.connect(url)
+    try:
+        site = await conn.fetch("SELECT username, is_admin FROM users WHERE is_site_admin"
+                                " ORDER BY username")
+        body = await conn.fetchval("SELECT id FROM bodies WHERE code = 'ubnd-demo'")
+        meeting = await conn.fetchval("SELECT id FROM meetings WHERE body_id = $1", body)
+        delegate = await conn.fetchval("SELECT id FROM users WHERE username = 'delegate01'")
+        units = await conn.fetchval("SELECT count(*) FROM body_units WHERE body_id = $1", body)
+    finally:
+        await conn.close()
+    assert sorted((r["username"], r["is_admin"]) for r in site) == [("qt.he.thong", True),
+                                                                    ("quantri", True)]
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        people = await PgInvitations(pool).deputy_candidates(meeting, body, delegate)
+        found = await PgInvitations(pool).deputy_candidates(meeting, body, delegate,
+                                                            "pho giam doc tai chinh")
+    finally:
+        await pool.close()
+    # Whom a demo delegate may send: the deputy heads, never the admin or the projector.
+    assert len(people) == 8 and all(p["title"].startswith("Phó ") for p in people)
+    assert [p["unit"] for p in found] == ["Sở Tài chính"]
+    assert units >= 9, "the demo's units are listed for its admin"

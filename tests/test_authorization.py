@@ -264,6 +264,9 @@ async def authz(server: Server) -> AsyncIterator[Authz]:
     a.tokens.update(world.tokens)
     await pool.execute("UPDATE bodies SET place = $2 WHERE id = $1", a.body_id, PLACE)
     await a.add_user("admin", is_admin=True)
+    # The admin column is also a site admin (who may create bodies); the admin
+    # of another body is not (tests/authorization_matrix.py).
+    await pool.execute("UPDATE users SET is_site_admin = true WHERE id = $1", a.users["admin"])
     await a.add_user("preparer", can_prepare=True)
     await a.add_user("neighbour")
     a.other_body_id = await pool.fetchval(
@@ -391,6 +394,7 @@ fixed("GET /api/meetings")
 fixed("GET /api/search", params={"q": "họp"})
 fixed("GET /api/users", params={"q": "Người"})
 fixed("GET /api/body")
+fixed("GET /api/bodies")
 fixed("GET /api/rooms")
 fixed("GET /api/display/now")
 fixed("GET /api/holidays")
@@ -400,6 +404,13 @@ fixed("MOUNT /", path="/", judge=static)
 fixed("PATCH /api/body", json={"place": PLACE})
 fixed("POST /api/rooms", json={"name": "Phòng họp thử", "seats": 20})
 fixed("POST /api/meetings", json={"title": "Họp mới", "starts_at": soon()})
+
+
+@plays("POST /api/bodies")
+async def _create_body(a: Authz, role: str) -> Call:
+    n = f"{next(a.serial)}-{secrets.token_hex(3)}"
+    return Call(json={"code": f"co-quan-{n}", "name": f"Cơ quan thử {n}",
+                      "admin_username": f"authz-qt-{n}", "admin_full_name": "Người quản trị"})
 
 
 @plays("POST /api/login")
@@ -722,6 +733,8 @@ async def _invitation_sent(a: Authz, m: Meeting) -> None:
 
 
 fresh(f"GET {M}/invitation.pdf", prepare=_invitation_sent)
+fresh(f"GET {M}/invitation.pdf", "one invitee's personal letter (?user=)",
+      prepare=_invitation_sent, params=lambda a, m: {"user": a.users["delegate01"]})
 
 
 async def play_http(a: Authz, rule: Rule, role: str) -> tuple[Outcome, str]:

@@ -507,7 +507,15 @@ async def test_the_secretary_prepares_a_meeting(browser: Browser, server: Server
         await page.click('[data-key="u-find"]')
         await page.locator('[data-key^="invite-"]').first.click()
         await expect(page.locator("table.people tbody tr")).to_have_count(2)
+        # The letter names the chair: the secretary names one before sending.
+        await expect(page.locator('[data-key="to-invited"]')).to_be_disabled()
+        await page.fill("#u-q", stage.username("chair"))
+        await page.select_option("#u-role", "chair")
+        await page.click('[data-key="u-find"]')
+        await page.locator('[data-key^="invite-"]').first.click()
+        await expect(page.locator("table.people tbody tr")).to_have_count(3)
         await page.click('[data-key="to-invited"]')
+        await page.locator('dialog[data-key="confirm-dialog"] [data-key="confirm-yes"]').click()
         await expect(page.locator("[data-status]")).to_have_attribute("data-status", "invited")
         await shot(page, "prepare", full_page=True)
         assert meeting != stage.meeting

@@ -5,6 +5,7 @@ signed in the body's own form. PDFs are read back with PyMuPDF."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -102,6 +103,12 @@ async def provincial_world(server: Server, *, status: str = "draft", kind: str =
                      " full_name = 'Hoàng Quốc Việt' WHERE id = $1", world.users["chair"])
     await sql(world, "UPDATE users SET title = 'Giám đốc Sở Tài chính', unit = 'Sở Tài chính',"
                      " full_name = 'Nguyễn Thị Hướng' WHERE id = $1", world.users["delegate01"])
+    deputy = (await sql(world, "INSERT INTO users (body_id, username, full_name, title, unit,"
+                               " password_hash) SELECT body_id, $2, 'Phạm Thị Hương',"
+                               " 'Phó Giám đốc Sở Tài chính', 'Sở Tài chính', password_hash"
+                               " FROM users WHERE id = $1 RETURNING id",
+                          world.users["chair"], f"pho.gd.{world.body_id}"))[0]["id"]
+    world.users["deputy"] = deputy
     async with client(server, world, "outsider") as admin:
         r = await admin.patch("/api/body", json={
             "name": BODY, "place": "Quảng Bình", "short_name": "UBND",
@@ -274,18 +281,21 @@ async def test_answers_and_a_deputy_from_the_body_approved_by_the_chair(
         assert r.status_code == 200
         people = (await d3.get(f"{base}/deputies")).json()["people"]
         ids = {p["user_id"] for p in people}
-        assert world.users["outsider"] in ids
-        assert not ids & {world.users[w] for w in ("chair", "delegate01", "display")}
+        assert ids == {world.users["deputy"]}, "only people: no admin, display or invitee"
+        deputy = world.users["deputy"]
         assert (await sec.get(f"{base}/deputies")).status_code == 403
         for bad in (other.users["delegate01"], world.users["delegate01"]):
             r = await d3.put(f"{base}/response", json={"answer": "deputy",
                                                        "deputy_user_id": bad})
             assert r.status_code == 400, bad
-        r = await chair.put(f"{base}/response", json={"answer": "deputy",
-                                                      "deputy_user_id": world.users["outsider"]})
-        assert r.status_code == 403
         r = await d3.put(f"{base}/response", json={"answer": "deputy",
                                                    "deputy_user_id": world.users["outsider"]})
+        assert r.status_code == 400, "the body's admin account stands in for nobody"
+        r = await chair.put(f"{base}/response", json={"answer": "deputy",
+                                                      "deputy_user_id": deputy})
+        assert r.status_code == 403
+        r = await d3.put(f"{base}/response", json={"answer": "deputy",
+                                                   "deputy_user_id": deputy})
         assert r.status_code == 200 and r.json()["participant"]["deputy"]["status"] == "pending"
         mine = (await d3.get(base)).json()["meeting"]["my_answer"]
         assert mine["response"] == "deputy" and mine["deputy"]["status"] == "pending"
@@ -301,7 +311,7 @@ async def test_answers_and_a_deputy_from_the_body_approved_by_the_chair(
     assert answers[world.users["delegate01"]]["response"] == "attend"
     assert answers[world.users["delegate02"]]["response_reason"] == "Đi công tác tại Huế"
     assert answers[member]["deputy"]["status"] == "approved"
-    assert answers[world.users["outsider"]]["stands_in_for"] == member
+    assert answers[deputy]["stands_in_for"] == member
 
 
 # -- the conclusion notice in the body's form ------------------------------------------------
@@ -345,3 +355,104 @@ async def test_conclusion_notice_has_place_date_and_the_bodys_signing_form(
     minutes_text, minutes_doc = pdf_text(minutes_pdf)
     minutes_doc.close()
     assert "Quảng Bình, ngày" in squash(minutes_text)
+
+
+# -- no chair, no letter ------------------------------------------------------------------------
+
+
+def test_the_letter_names_a_chair_or_is_not_written() -> None:
+    facts = invitation.InvitationFacts(
+        title="Họp giao ban", starts_at=datetime(2026, 3, 5, 1, 0, tzinfo=UTC), ends_at=None,
+        room="Phòng họp số 1", body=BODY, place="Quảng Bình", short_name="UBND",
+        signing_authority="TM. ỦY BAN NHÂN DÂN", head_title="CHỦ TỊCH",
+        people=(invitation.Invitee("Lê Văn Tám", "Chuyên viên", "Sở Nội vụ", "delegate", 7),))
+    with pytest.raises(invitation.NoChair) as refused:
+        invitation.letter(facts, date(2026, 3, 1))
+    assert refused.value.status == 409 and "chủ tọa" in refused.value.message
+    chaired = dataclasses.replace(facts, people=(
+        invitation.Invitee("Hoàng Quốc Việt", "Phó Chủ tịch UBND tỉnh", "", "chair", 3),
+        *facts.people))
+    text = invitation.letter(chaired, date(2026, 3, 1))["text"]
+    assert "Chủ trì: Hoàng Quốc Việt, Phó Chủ tịch UBND tỉnh." in text
+    assert "[" not in text and "họ tên, chức vụ" not in text
+
+
+async def test_sending_without_a_chair_is_refused_and_sends_nothing(server: Server) -> None:
+    world = await provincial_world(server, kind="regular", days_ahead=12)
+    await sql(world, "DELETE FROM meeting_participants WHERE meeting_id = $1 AND role = 'chair'",
+              world.meeting_id)
+    base = f"/api/meetings/{world.meeting_id}"
+    async with client(server, world, "secretary") as sec:
+        r = await sec.post(f"{base}/status", json={"to": "invited"})
+        assert r.status_code == 409, r.text
+        error = r.json()["error"]
+        assert error["code"] == "no_chair"
+        assert error["message"].startswith("Cuộc họp chưa có chủ tọa")
+        meeting = (await sec.get(base)).json()["meeting"]
+        assert meeting["status"] == "draft" and meeting["invitation"] is None
+        assert (await sec.get(f"{base}/invitation.pdf")).status_code == 404
+    assert not await sql(world, "SELECT 1 FROM meeting_invitations WHERE meeting_id = $1",
+                         world.meeting_id)
+    assert not await sql(world, "SELECT 1 FROM audit_log WHERE target = $1 AND action ="
+                                " 'invitation.issue'", f"meeting:{world.meeting_id}")
+
+
+# -- one letter for all, and one for each -------------------------------------------------------
+
+
+async def test_each_invitee_has_a_personal_letter_and_reads_only_their_own(
+        server: Server, sent: tuple[World, dict[str, Any]]) -> None:
+    world, _ = sent
+    url = f"/api/meetings/{world.meeting_id}/invitation.pdf"
+    mine = {"user": str(world.users["delegate01"])}
+    async with client(server, world, "secretary") as sec:
+        r = await sec.get(url, params=mine)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        assert f"giay-moi-{world.meeting_id}-{world.users['delegate01']}.pdf" in \
+            r.headers["content-disposition"]
+        # Not the chair who invites, nor someone outside the meeting.
+        for who in ("chair", "outsider"):
+            assert (await sec.get(url, params={"user": str(world.users[who])})).status_code \
+                == 404
+        assert (await sec.get(url, params={"user": "x1"})).status_code == 404
+    text, doc = pdf_text(r.content)
+    with doc:
+        check_fonts(doc)
+    flat = squash(text)
+    order = ["GIẤY MỜI", "Kính gửi: Ông/Bà Nguyễn Thị Hướng, Giám đốc Sở Tài chính.",
+             f"{BODY} trân trọng kính mời Ông/Bà tới dự: Họp về tiến độ dự án",
+             "Chủ trì: Hoàng Quốc Việt, Phó Chủ tịch UBND tỉnh.", "Thời gian:",
+             "Rất mong Ông/Bà đến dự đúng thời gian./.", "PHÓ CHỦ TỊCH", "Nơi nhận:",
+             "- Nguyễn Thị Hướng, Giám đốc Sở Tài chính;", "- Lưu: VT."]
+    at = 0
+    for part in order:
+        found = flat.find(part, at)
+        assert found >= 0, (part, flat[at:at + 300])
+        at = found + len(part)
+    assert "Người delegate02" not in flat, "a personal letter names its addressee only"
+    async with client(server, world, "secretary") as sec:
+        assert (await sec.get(f"/api/meetings/{world.meeting_id}")).json()["meeting"][
+            "invitation"]["mine"] is None
+    async with client(server, world, "delegate01") as own:
+        offered = (await own.get(f"/api/meetings/{world.meeting_id}")).json()["meeting"]
+        assert offered["invitation"]["mine"] == f"{url}?user={world.users['delegate01']}"
+        assert (await own.get(url, params=mine)).status_code == 200
+        r = await own.get(url, params={"user": str(world.users["delegate02"])})
+        assert r.status_code == 403 and "chính mình" in r.json()["error"]["message"]
+        assert (await own.get(url)).status_code == 200  # the letter to all stays readable
+    async with client(server, world, "display") as display:
+        assert (await display.get(url, params=mine)).status_code == 403
+    rows = await sql(world, "SELECT details FROM audit_log WHERE target = $1 AND action ="
+                            " 'invitation.download'", f"meeting:{world.meeting_id}")
+    assert any(r["details"].get("user") == world.users["delegate01"] for r in rows)
+
+
+async def test_a_deputy_is_found_by_search_without_diacritics(server: Server) -> None:
+    world = await provincial_world(server, status="invited", days_ahead=10)
+    base = f"/api/meetings/{world.meeting_id}/deputies"
+    async with client(server, world, "delegate02") as d2:
+        for query in ("huong", "HƯƠNG", "pho giam doc", "so tai chinh"):
+            found = (await d2.get(base, params={"q": query})).json()["people"]
+            assert [p["full_name"] for p in found] == ["Phạm Thị Hương"], query
+        assert (await d2.get(base, params={"q": "quan tri"})).json()["people"] == []
+        assert (await d2.get(base, params={"q": "Người outsider"})).json()["people"] == []

@@ -198,7 +198,7 @@ async def test_meetings_are_invisible_across_bodies(api: dict[str, Api], server:
     assert admin_view["role"] is None and admin_view["can_prepare"]
 
 
-async def test_holidays_count_in_the_notice(api: dict[str, Api]) -> None:
+async def test_holidays_count_in_the_notice(api: dict[str, Api], prep: World) -> None:
     admin, sec = api["outsider"], api["secretary"]
     start = datetime.now(UTC).astimezone(LOCAL_TZ) + timedelta(days=10)
     while start.weekday() != 2:  # a Wednesday, so the week before is all working days
@@ -220,6 +220,11 @@ async def test_holidays_count_in_the_notice(api: dict[str, Api]) -> None:
         await sec.call("POST", "/api/holidays", 403, json={"day": "2030-01-02", "name": "x"})
         listed = (await sec.call("GET", "/api/holidays"))["holidays"]
         assert {date.fromisoformat(h["day"]) for h in listed} >= set(added)
+        # The letter names and is signed by the chair: no chair, no sending.
+        await sec.call("POST", f"/api/meetings/{meeting_id}/status", 409,
+                       json={"to": "invited"})
+        await sec.call("POST", f"/api/meetings/{meeting_id}/participants", 201,
+                       json={"user_id": prep.users["chair"], "role": "chair"})
         result = await sec.call("POST", f"/api/meetings/{meeting_id}/status",
                                 json={"to": "invited"})
         assert result["warnings"][0]["working_days"] <= 1

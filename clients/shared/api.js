@@ -183,7 +183,11 @@ export const addGroupToMeeting = (id, groupId, role) =>
   call('POST', `/api/meetings/${seg(id)}/groups/${seg(groupId)}`, { role })
 
 // Invitations: the letter as sent, whom an invitee may send, the chair's consent.
-export const invitationPdfUrl = (id) => `/api/meetings/${seg(id)}/invitation.pdf`
-export const deputyCandidates = (id) => call('GET', `/api/meetings/${seg(id)}/deputies`)
+export const invitationPdfUrl = (id, params = {}) => `/api/meetings/${seg(id)}/invitation.pdf${query(params)}`
+export const deputyCandidates = (id, q = '') => call('GET', `/api/meetings/${seg(id)}/deputies${query({ q })}`)
 export const decideDeputy = (id, userId, approve) =>
   call('POST', `/api/meetings/${seg(id)}/participants/${seg(userId)}/deputy`, { approve })
+
+// Bodies of the installation, for the site admin (docs/api.md "Bodies").
+export const listBodies = () => call('GET', '/api/bodies')
+export const createBody = (fields) => call('POST', '/api/bodies', fields)

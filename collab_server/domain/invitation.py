@@ -22,11 +22,22 @@ from typing import Any
 
 from collab_server.domain import calendar, signing
 from collab_server.domain.minutes import bullet_list, clock, long_date, place_and_date
+from collab_server.errors import Conflict
 
 KIND = "GIẤY MỜI"
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 # The blank the clerk writes the number in: "Số:          /GM-UBND".
 BLANK = "\u00a0" * 10
+
+
+class NoChair(Conflict):
+    """The letter names who chairs (Chủ trì) and is signed in the chair's
+    form: without a chair there is nothing honest to print."""
+
+    code = "no_chair"
+    default_vi = ("Cuộc họp chưa có chủ tọa (người chủ trì). Thêm chủ tọa vào thành phần "
+                  "tham dự trước khi gửi giấy mời.")
+    default_en = "The meeting has no chair. Add the chair to the participants first."
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,7 @@ class Invitee:
     title: str
     unit: str
     role: str
+    user_id: int = 0
 
     def described(self) -> str:
         return signing.described(self.name, self.title, self.unit)
@@ -112,20 +124,37 @@ def when(starts: datetime, ends: datetime | None) -> str:
     return text
 
 
-def letter(facts: InvitationFacts, today: date) -> dict[str, Any]:
-    """The parts of the letter, for `documents.official.OfficialDocument`."""
+INVITED_ROLES = ("chair", "delegate", "guest")
+
+
+def invitees(facts: InvitationFacts) -> list[Invitee]:
+    """Whom the letter invites: the members and guests, not the chair who
+    invites them (nor the secretary or the projector)."""
     chair = facts.role("chair")
-    invitees = [p for p in facts.people if p.role in ("chair", "delegate", "guest")
-                and p is not chair]
+    return [p for p in facts.people if p.role in INVITED_ROLES and p is not chair]
+
+
+def letter(facts: InvitationFacts, today: date, to: Invitee | None = None) -> dict[str, Any]:
+    """The parts of the letter, for `documents.official.OfficialDocument`:
+    one letter listing every invitee, or with `to` the personal letter of
+    one of them ("Kính gửi: Ông/Bà ..."). Raises NoChair without a chair."""
+    chair = facts.role("chair")
+    if chair is None:
+        raise NoChair()
     place = signing.place_of(facts.place, facts.body)
-    lines = [f"{facts.body} trân trọng kính mời:"]
-    lines += [f"- {p.described()};" for p in invitees[:-1]]
-    if invitees:
-        lines.append(f"- {invitees[-1].described()}.")
+    if to is not None:
+        lines = [f"Kính gửi: Ông/Bà {to.described()}.",
+                 f"{facts.body} trân trọng kính mời Ông/Bà tới dự: {facts.title}."]
     else:
-        lines.append("- Các thành viên theo danh sách tham dự.")
-    lines.append(f"Tới dự: {facts.title}.")
-    lines.append(f"Chủ trì: {chair.described() if chair else '[họ tên, chức vụ]'}.")
+        invited = invitees(facts)
+        lines = [f"{facts.body} trân trọng kính mời:"]
+        lines += [f"- {p.described()};" for p in invited[:-1]]
+        if invited:
+            lines.append(f"- {invited[-1].described()}.")
+        else:
+            lines.append("- Các thành viên theo danh sách tham dự.")
+        lines.append(f"Tới dự: {facts.title}.")
+    lines.append(f"Chủ trì: {chair.described()}.")
     lines.append(f"Thời gian: {when(facts.starts_at, facts.ends_at)}.")
     lines.append(f"Địa điểm: {', '.join(x for x in (facts.room, facts.body) if x)}.")
     if facts.agenda:
@@ -133,8 +162,8 @@ def letter(facts: InvitationFacts, today: date) -> dict[str, Any]:
         lines += [f"{n}. {item}" for n, item in enumerate(facts.agenda, start=1)]
     lines.append("Tài liệu cuộc họp được gửi trên hệ thống Phòng họp không giấy; đề nghị "
                  "đại biểu nghiên cứu trước và xác nhận tham dự trên hệ thống.")
-    lines.append("Rất mong đại biểu đến dự đúng thời gian./.")
-    signer = chair.title if chair else ""
+    lines.append(f"Rất mong {'Ông/Bà' if to is not None else 'đại biểu'} đến dự đúng thời gian./.")
+    recipients = [to.described() if to is not None else "Như thành phần mời", "Lưu: VT"]
     return {
         "organ": facts.body,
         "number": number_line(facts.short_name),
@@ -143,7 +172,7 @@ def letter(facts: InvitationFacts, today: date) -> dict[str, Any]:
         "subject": facts.title,
         "text": "\n".join(lines),
         "signatures": [[signing.signature_title(facts.signing_authority, facts.head_title,
-                                                signer, "CHỦ TRÌ"),
-                        chair.name if chair else ""]],
-        "recipients": list(bullet_list(["Như thành phần mời", "Lưu: VT"])),
+                                                chair.title, "CHỦ TRÌ"),
+                        chair.name]],
+        "recipients": list(bullet_list(recipients)),
     }

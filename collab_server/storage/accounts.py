@@ -57,6 +57,8 @@ class User:
     unit: str
     is_admin: bool
     can_prepare: bool = False
+    # Creates bodies and names their first admin (schema/022); set by the operator.
+    is_site_admin: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -68,11 +70,13 @@ class User:
             "unit": self.unit,
             "is_admin": self.is_admin,
             "can_prepare": self.can_prepare,
+            "is_site_admin": self.is_site_admin,
         }
 
 
 _USER_COLUMNS = (
-    "u.id, u.body_id, u.username, u.full_name, u.title, u.unit, u.is_admin, u.can_prepare"
+    "u.id, u.body_id, u.username, u.full_name, u.title, u.unit, u.is_admin, u.can_prepare,"
+    " u.is_site_admin"
 )
 
 
@@ -86,6 +90,7 @@ def _user(row: asyncpg.Record) -> User:
         row["unit"],
         row["is_admin"],
         row["can_prepare"],
+        row["is_site_admin"],
     )
 
 

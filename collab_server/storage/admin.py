@@ -10,6 +10,14 @@ from typing import Any
 import asyncpg
 
 
+class UnitInUse(Exception):
+    """People (active or not) are in the unit."""
+
+    def __init__(self, people: int) -> None:
+        super().__init__(people)
+        self.people = people
+
+
 class PgAdmin:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -19,7 +27,7 @@ class PgAdmin:
     async def units(self, body_id: int) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
             "SELECT u.id, u.name, (SELECT count(*) FROM users p WHERE p.body_id = u.body_id"
-            "   AND p.is_active AND lower(p.unit) = lower(u.name)) AS people"
+            "   AND p.is_active AND lower(btrim(p.unit)) = lower(u.name)) AS people"
             " FROM body_units u WHERE u.body_id = $1 ORDER BY lower(u.name)", body_id)
         return [dict(r) for r in rows]
 
@@ -41,14 +49,24 @@ class PgAdmin:
                 return None
             await conn.execute("UPDATE body_units SET name = $2 WHERE id = $1", unit_id, name)
             await conn.execute("UPDATE users SET unit = $3 WHERE body_id = $1"
-                               " AND lower(unit) = lower($2)", body_id, old, name)
+                               " AND lower(btrim(unit)) = lower($2)", body_id, old, name)
         return old
 
     async def remove_unit(self, body_id: int, unit_id: int) -> str | None:
-        """The removed name. Its people keep the text of their unit."""
-        name: str | None = await self.pool.fetchval(
-            "DELETE FROM body_units WHERE id = $1 AND body_id = $2 RETURNING name",
-            unit_id, body_id)
+        """The removed name; raises UnitInUse while someone is in it (a person's
+        unit is always one of the list, schema/022)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            name: str | None = await conn.fetchval(
+                "SELECT name FROM body_units WHERE id = $1 AND body_id = $2 FOR UPDATE",
+                unit_id, body_id)
+            if name is None:
+                return None
+            people = await conn.fetchval(
+                "SELECT count(*) FROM users WHERE body_id = $1 AND lower(btrim(unit))"
+                " = lower(btrim($2))", body_id, name)
+            if people:
+                raise UnitInUse(int(people))
+            await conn.execute("DELETE FROM body_units WHERE id = $1", unit_id)
         return name
 
     # -- rooms and display accounts --------------------------------------------------------

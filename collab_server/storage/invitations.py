@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from collab_server.documents.text import terms
 from collab_server.domain.calendar import iso
 from collab_server.domain.invitation import InvitationFacts, Invitee
 
@@ -51,7 +52,8 @@ class PgInvitations:
             if row is None:
                 return None
             people = await conn.fetch(
-                "SELECT u.full_name, u.title, u.unit, p.role FROM meeting_participants p"
+                "SELECT u.full_name, u.title, u.unit, p.role, p.user_id"
+                " FROM meeting_participants p"
                 " JOIN users u ON u.id = p.user_id WHERE p.meeting_id = $1"
                 " ORDER BY CASE p.role WHEN 'chair' THEN 0 WHEN 'delegate' THEN 1"
                 " WHEN 'guest' THEN 2 ELSE 3 END, u.full_name, p.user_id", meeting_id)
@@ -63,8 +65,8 @@ class PgInvitations:
             room=row["room"], body=row["body"], place=row["place"],
             short_name=row["short_name"], signing_authority=row["signing_authority"],
             head_title=row["head_title"],
-            people=tuple(Invitee(p["full_name"], p["title"], p["unit"], p["role"])
-                         for p in people),
+            people=tuple(Invitee(p["full_name"], p["title"], p["unit"], p["role"],
+                                 p["user_id"]) for p in people),
             agenda=tuple(a["title"] for a in agenda))
 
     async def issue(self, meeting_id: int, pdf: bytes, notice_days: int, by: int) -> Issued:
@@ -96,16 +98,24 @@ class PgInvitations:
                 meeting_id, version)
         return (_issued(row), bytes(row["pdf"])) if row is not None else None
 
-    async def deputy_candidates(self, meeting_id: int, body_id: int, caller: int
-                                ) -> list[dict[str, Any]]:
-        """Active people of the meeting's body who take no part in it yet (display
-        accounts, which belong to a room, excluded): whom an invitee may send."""
+    async def deputy_candidates(self, meeting_id: int, body_id: int, caller: int,
+                                query: str = "", limit: int = 500) -> list[dict[str, Any]]:
+        """Active people of the meeting's body who take no part in it yet: whom
+        an invitee may send. Never an account that is not a person at a
+        meeting: a display account (it belongs to a room) or an admin account
+        (it runs the system). `query`: every word in the name, title or unit,
+        with or without diacritics (schema/019_people_search.sql)."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT u.id, u.full_name, u.title, u.unit FROM users u"
                 " WHERE u.body_id = $2 AND u.is_active AND u.room_id IS NULL AND u.id <> $3"
+                " AND NOT u.is_admin AND NOT u.is_site_admin"
                 " AND NOT EXISTS (SELECT 1 FROM meeting_participants p"
                 "   WHERE p.meeting_id = $1 AND p.user_id = u.id)"
-                " ORDER BY u.full_name, u.id LIMIT 500", meeting_id, body_id, caller)
+                " AND (SELECT bool_and(strpos(fold_text(u.full_name || ' '"
+                "      || coalesce(u.title, '') || ' ' || coalesce(u.unit, '')), word) > 0)"
+                "      FROM unnest($4::text[]) AS word) IS NOT FALSE"
+                " ORDER BY u.full_name, u.id LIMIT $5", meeting_id, body_id, caller,
+                terms(query), limit)
         return [{"user_id": r["id"], "full_name": r["full_name"], "title": r["title"],
                  "unit": r["unit"]} for r in rows]

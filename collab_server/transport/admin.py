@@ -15,9 +15,12 @@ from starlette.responses import Response
 from collab_server.domain import room_networks
 from collab_server.domain.password_maker import make_password
 from collab_server.domain.passwords import check_password
+from collab_server.domain.usernames import check_username
 from collab_server.errors import Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
+from collab_server.storage.admin import UnitInUse
 from collab_server.transport.auth import current_user
+from collab_server.transport.directory import ROOM_TAKEN
 from collab_server.transport.http import Fields, path_id, read_json, record
 from collab_server.transport.responses import JSONResponse
 
@@ -59,7 +62,12 @@ async def update_room(request: Request) -> Response:
     seats = fields.integer("seats", minimum=0, maximum=10000, required=False)
     # Where people check themselves in from (domain/room_networks.py).
     networks = room_networks.parse(fields.data["networks"]) if fields.has("networks") else None
-    if not await request.app.state.admin.update_room(user.body_id, room, name, seats, networks):
+    try:
+        done = await request.app.state.admin.update_room(user.body_id, room, name, seats,
+                                                         networks)
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(*ROOM_TAKEN) from exc
+    if not done:
         raise NotFound("Không có phòng họp này trong cơ quan.", "No such room in this body.")
     await record(request, user, "room.update", f"room:{room}", name=name, seats=seats,
                  **({} if networks is None else {"networks": networks}))
@@ -74,7 +82,7 @@ async def create_display(request: Request) -> Response:
     if not await request.app.state.admin.room_of_body(user.body_id, room):
         raise NotFound("Không có phòng họp này trong cơ quan.", "No such room in this body.")
     fields = Fields(await read_json(request))
-    username = fields.text("username", limit=100)
+    username = check_username(fields.text("username", limit=1000))
     full_name = fields.text("full_name", limit=200)
     password = make_password(username=username, full_name=full_name)
     check_password(password, username=username, full_name=full_name)
@@ -126,9 +134,15 @@ async def rename_unit(request: Request) -> Response:
 
 
 async def remove_unit(request: Request) -> Response:
+    """Only a unit nobody is in: its people would keep a unit the list no
+    longer offers."""
     user = await _admin(request)
     unit = path_id(request, "unit_id")
-    name = await request.app.state.admin.remove_unit(user.body_id, unit)
+    try:
+        name = await request.app.state.admin.remove_unit(user.body_id, unit)
+    except UnitInUse as exc:
+        raise Conflict(f"Đơn vị còn {exc.people} người; chuyển họ sang đơn vị khác trước khi xóa.",
+                       f"{exc.people} people are still in the unit; move them first.") from exc
     if name is None:
         raise NotFound(*_NO_UNIT)
     await record(request, user, "unit.remove", f"unit:{unit}", name=name)

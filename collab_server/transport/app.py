@@ -51,6 +51,7 @@ from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
     admin,
+    bodies,
     directory,
     display,
     documents,
@@ -211,6 +212,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/users/{user_id}", directory.update_user, methods=["PATCH"]),
         Route("/api/body", directory.get_body),
         Route("/api/body", directory.update_body, methods=["PATCH"]),
+        Route("/api/bodies", bodies.list_bodies),
+        Route("/api/bodies", bodies.create_body, methods=["POST"]),
         Route("/api/rooms", directory.list_rooms),
         Route("/api/rooms", directory.create_room, methods=["POST"]),
         Route("/api/display/now", display.now),

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from collab_server.domain.password_maker import make_password
 from collab_server.domain.passwords import check_password
+from collab_server.domain.usernames import check_username
 from collab_server.errors import Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
 from collab_server.storage.directory import LastAdmin
@@ -52,7 +53,7 @@ async def create_user(request: Request) -> Response:
     user = await current_user(request)
     _require_admin(user)
     fields = Fields(await read_json(request))
-    username = fields.text("username", limit=100)
+    username = check_username(fields.text("username", limit=1000))
     full_name = fields.text("full_name", limit=200)
     made = not fields.has("password")
     password = (make_password(username=username, full_name=full_name) if made
@@ -144,6 +145,11 @@ async def _display_room(request: Request, user: User, person: dict[str, object],
     return room
 
 
+# One name, one room of the body (schema/022): a meeting's form and the
+# projector's account pick rooms by name.
+ROOM_TAKEN = ("Cơ quan đã có phòng họp mang tên này.", "The body has a room of that name.")
+
+
 async def list_rooms(request: Request) -> Response:
     user = await current_user(request)
     rooms = await request.app.state.directory.rooms(user.body_id)
@@ -157,9 +163,12 @@ async def create_room(request: Request) -> Response:
     user = await current_user(request)
     _require_admin(user)
     fields = Fields(await read_json(request))
-    room = await request.app.state.directory.add_room(
-        user.body_id, fields.text("name", limit=200),
-        fields.integer("seats", minimum=0, maximum=10000, required=False) or 0)
+    try:
+        room = await request.app.state.directory.add_room(
+            user.body_id, fields.text("name", limit=200),
+            fields.integer("seats", minimum=0, maximum=10000, required=False) or 0)
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(*ROOM_TAKEN) from exc
     await record(request, user, "room.create", f"room:{room}")
     return JSONResponse({"id": room}, status_code=201)
 

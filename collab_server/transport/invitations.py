@@ -4,8 +4,12 @@ invitations are sent, and the invitee's side: their answer and the people
 they may send as a deputy.
 
 The letter is rendered before the meeting's status moves, so a letter that
-cannot be made sends nothing, and stored once it moved; it is served as
-stored, so every invitee downloads the same bytes.
+cannot be made (no chair to name and sign) sends nothing, and stored once it
+moved; it is served as stored, so every invitee downloads the same bytes.
+
+Beside it, each invitee has a personal letter (`?user=N`, "Kính gửi: Ông/Bà
+..."): made on request from the meeting as it stands, dated the day the
+invitations went out; an invitee reads only their own.
 """
 
 from __future__ import annotations
@@ -85,6 +89,11 @@ async def meeting_extras(request: Request, user: User, access: MeetingAccess,
         meeting["notice"] = None
     meeting["invitation"] = (issued.to_json(access.meeting_id)
                              if issued is not None and may_read(access) else None)
+    if meeting["invitation"] is not None:
+        # The invitee's own letter ("Kính gửi: Ông/Bà ..."); the chair invites.
+        mine = access.role in (Role.DELEGATE, Role.GUEST) and access.status is not Status.DRAFT
+        meeting["invitation"]["mine"] = (
+            f"/api/meetings/{access.meeting_id}/invitation.pdf?user={user.id}" if mine else None)
     meeting["my_answer"] = None
     if access.role is not None and access.role != Role.DISPLAY:
         me = await request.app.state.participants.get(access.meeting_id, user.id)
@@ -102,20 +111,25 @@ class Letter:
     notice_days: int
 
 
+def _document(parts: dict[str, Any], author: str) -> OfficialDocument:
+    return OfficialDocument(
+        organ=parts["organ"], number=parts["number"], place_date=parts["place_date"],
+        kind=parts["kind"], subject=parts["subject"], text=parts["text"],
+        signatures=tuple(Signature(t, n) for t, n in parts["signatures"]),
+        recipients=tuple(parts["recipients"]), author=author)
+
+
 async def render_letter(request: Request, user: User, access: MeetingAccess) -> Letter:
-    """Write and render the letter, before the meeting's status moves."""
+    """Write and render the letter, before the meeting's status moves.
+    Raises NoChair (409) when the meeting has no chair."""
     facts = await _store(request).facts(access.meeting_id)
     if facts is None:
         raise NotFound()
     today = calendar.local_day(datetime.now(UTC))
     days = await _days_from(request, access, facts.starts_at, today)
     parts = invitation.letter(facts, today)
-    document = OfficialDocument(
-        organ=parts["organ"], number=parts["number"], place_date=parts["place_date"],
-        kind=parts["kind"], subject=parts["subject"], text=parts["text"],
-        signatures=tuple(Signature(t, n) for t, n in parts["signatures"]),
-        recipients=tuple(parts["recipients"]), author=user.full_name)
-    pdf: bytes = await request.app.state.workers.run(render, document, timeout=RENDER_TIMEOUT)
+    pdf: bytes = await request.app.state.workers.run(render, _document(parts, user.full_name),
+                                                     timeout=RENDER_TIMEOUT)
     return Letter(pdf, days)
 
 
@@ -130,11 +144,23 @@ async def issue(request: Request, user: User, access: MeetingAccess, letter: Let
     return issued
 
 
+def _pdf_response(pdf: bytes, filename: str, name: str) -> Response:
+    headers = {
+        "content-disposition": f"inline; filename=\"{filename}\"; "
+                               f"filename*=UTF-8''{quote(name)}.pdf",
+        "cache-control": "no-store",
+    }
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
 async def invitation_pdf(request: Request) -> Response:
-    """`GET /api/meetings/{id}/invitation.pdf` (`?version=n`, else the latest)."""
+    """`GET /api/meetings/{id}/invitation.pdf` (`?version=n`, else the latest);
+    `?user=N`: the personal letter of invitee N."""
     user, access = await caller_and_meeting(request)
     if not may_read(access):
         raise Forbidden("Bạn không có giấy mời của cuộc họp này.", "You were not invited.")
+    if "user" in request.query_params:
+        return await _personal_letter(request, user, access)
     raw = request.query_params.get("version")
     version = int(raw) if raw and raw.isdigit() and len(raw) < 9 else None
     if raw is not None and version is None:
@@ -145,30 +171,58 @@ async def invitation_pdf(request: Request) -> Response:
     issued, pdf = found
     await record(request, user, "invitation.download", f"meeting:{access.meeting_id}",
                  version=issued.version)
-    name = f"Giấy mời cuộc họp {access.meeting_id}"
-    headers = {
-        "content-disposition": f"inline; filename=\"giay-moi-{access.meeting_id}.pdf\"; "
-                               f"filename*=UTF-8''{quote(name)}.pdf",
-        "cache-control": "no-store",
-    }
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return _pdf_response(pdf, f"giay-moi-{access.meeting_id}.pdf",
+                         f"Giấy mời cuộc họp {access.meeting_id}")
+
+
+async def _personal_letter(request: Request, user: User, access: MeetingAccess) -> Response:
+    """Those who prepare the meeting read every invitee's letter; an invitee
+    only their own (another's answers 403, as if it were the whole list)."""
+    raw = request.query_params["user"]
+    target = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    if target is None:
+        raise NotFound("Không có người được mời này.", "No such invitee.")
+    if target != user.id and not access.sees_everything:
+        raise Forbidden("Bạn chỉ xem được giấy mời gửi chính mình.",
+                        "You may read only your own letter.")
+    store = _store(request)
+    issued = await store.latest(access.meeting_id)
+    if issued is None or access.status is Status.DRAFT:
+        raise NotFound("Chưa gửi giấy mời của cuộc họp này.", "No invitation sent yet.")
+    facts = await store.facts(access.meeting_id)
+    if facts is None:
+        raise NotFound()
+    to = next((p for p in invitation.invitees(facts) if p.user_id == target), None)
+    if to is None:
+        raise NotFound("Người này không có trong thành phần được mời.",
+                       "This person is not among the invitees.")
+    parts = invitation.letter(facts, calendar.local_day(issued.at), to=to)
+    pdf: bytes = await request.app.state.workers.run(
+        render, _document(parts, issued.by_name), timeout=RENDER_TIMEOUT)
+    await record(request, user, "invitation.download", f"meeting:{access.meeting_id}",
+                 version=issued.version, user=target)
+    return _pdf_response(pdf, f"giay-moi-{access.meeting_id}-{target}.pdf",
+                         f"Giấy mời {to.name}")
 
 
 # -- the invitee's side ----------------------------------------------------------------------
 
 
 async def deputy_candidates(request: Request) -> Response:
-    """`GET /api/meetings/{id}/deputies`: whom the caller may send in their
-    place: active people of the meeting's body not taking part yet."""
+    """`GET /api/meetings/{id}/deputies?q=`: whom the caller may send in their
+    place: active people of the meeting's body not taking part yet, found by
+    name, title or unit without diacritics; the first 50."""
     user, access = await caller_and_meeting(request)
     if access.role not in (Role.DELEGATE, Role.GUEST):
         raise Forbidden("Chỉ đại biểu được mời mới cử người dự thay.",
                         "Only invited delegates and guests send a deputy.")
+    query = request.query_params.get("q", "")[:100]
     people = await _store(request).deputy_candidates(access.meeting_id, access.body_id,
-                                                     user.id)
+                                                     user.id, query, limit=50)
     return JSONResponse({"people": people})
 
 
 async def deputy_candidate_ids(request: Request, access: MeetingAccess, caller: int) -> set[int]:
-    people = await _store(request).deputy_candidates(access.meeting_id, access.body_id, caller)
+    people = await _store(request).deputy_candidates(access.meeting_id, access.body_id, caller,
+                                                     limit=100_000)
     return {int(p["user_id"]) for p in people}

@@ -5,6 +5,8 @@
 
 import { h } from '../../../shared/dom.js'
 import { t, getLang, errorMessage } from '../../../shared/i18n/index.js'
+import { updateUser } from '../../../shared/api.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 
 export function adminError(err) {
   const own = getLang() === 'vi' ? err?.serverMessage : err?.serverMessageEn || err?.serverMessage
@@ -53,3 +55,17 @@ export function madePassword(made, onDismiss) {
 
 export const field = (id, labelText, control, hint) =>
   h('div', { class: 'field' }, h('label', { for: id }, labelText), control, hint ? h('span', { class: 'meta small' }, hint) : null)
+
+/**
+ * Locking an account (a person's or a projector's) ends its sessions at once:
+ * asked first, then done with `run` (see `actions`).
+ */
+export async function confirmDeactivate(u, run, { display = false } = {}) {
+  const yes = await confirmDialog({
+    title: t('confirm.deactivateTitle', { name: u.full_name }),
+    body: t(display ? 'confirm.deactivateDisplayBody' : 'confirm.deactivateBody', { name: u.full_name }),
+    confirm: t('confirm.deactivateYes'),
+  })
+  if (yes) return run(() => updateUser(u.id, { is_active: false }), t('admin.users.deactivated', { name: u.full_name }))
+  return undefined
+}

@@ -1,12 +1,14 @@
 // Rooms of the admin's body and their display accounts: create and rename a
-// room, set its seats and its networks (check-in only from there); create the display account of a room (the server
-// makes its password, shown once) or move one to another room. Only display
+// room, set its seats and its networks (check-in only from there); create
+// the display account of a room (the server makes its password, shown
+// once), move one to another room, lock it (a projector lost or replaced)
+// and open it again. Only display
 // accounts carry a room; people log in on any laptop of any room.
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { listRooms, createRoom, updateRoom, createDisplay, adminUsers, updateUser } from '../../../shared/api.js'
 import { t } from '../../../shared/i18n/index.js'
-import { actions, adminError, noticeLine, madePassword, field } from './admin-common.js'
+import { actions, adminError, noticeLine, madePassword, field, confirmDeactivate } from './admin-common.js'
 
 export function createRoomsAdmin(ctx) {
   const state = { rooms: null, displays: [], notice: null, made: null, adding: null }
@@ -55,6 +57,9 @@ export function createRoomsAdmin(ctx) {
         { id, 'data-key': id, onchange: (e) => run(() => updateUser(d.id, { room_id: Number(e.target.value) }), t('admin.rooms.moved', { name: d.full_name })) },
         state.rooms.map((r) => h('option', { value: r.id, selected: r.id === room.id }, r.name)),
       ),
+      d.is_active
+        ? h('button', { type: 'button', class: 'danger', 'data-key': `a-display-deactivate-${d.id}`, 'aria-label': `${t('admin.users.deactivate')}: ${d.full_name}`, onclick: () => confirmDeactivate(d, run, { display: true }) }, t('admin.users.deactivate'))
+        : h('button', { type: 'button', 'data-key': `a-display-reactivate-${d.id}`, 'aria-label': `${t('admin.users.reactivate')}: ${d.full_name}`, onclick: () => run(() => updateUser(d.id, { is_active: true }), t('admin.users.reactivated', { name: d.full_name })) }, t('admin.users.reactivate')),
     )
   }
 
@@ -83,7 +88,7 @@ export function createRoomsAdmin(ctx) {
         ? h(
             'form',
             { class: 'row tight', onsubmit: (e) => addDisplay(e, room) },
-            field('a-display-username', t('admin.users.username'), dUser),
+            field('a-display-username', t('admin.users.username'), dUser, t('admin.users.usernameHint')),
             field('a-display-name', t('admin.rooms.displayName'), dName),
             h('button', { type: 'submit', class: 'primary', 'data-key': 'a-display-create' }, t('admin.rooms.createDisplay')),
             h('button', { type: 'button', onclick: () => { state.adding = null; render() } }, t('admin.cancel')),

@@ -6,7 +6,8 @@
 import { h, replaceContent } from '../../../shared/dom.js'
 import { adminUsers, createUser, updateUser, makePassword, listUnits } from '../../../shared/api.js'
 import { t } from '../../../shared/i18n/index.js'
-import { actions, adminError, noticeLine, madePassword, field } from './admin-common.js'
+import { actions, adminError, noticeLine, madePassword, field, confirmDeactivate } from './admin-common.js'
+import { confirmDialog } from '../../../shared/confirm.js'
 
 export function createUsersAdmin(ctx) {
   const state = { users: null, units: [], notice: null, made: null, inactive: true, setting: null }
@@ -77,7 +78,18 @@ export function createUsersAdmin(ctx) {
       checked: Boolean(u[name]),
       // Nobody takes their own admin right (the server refuses it too).
       disabled: !u.is_active || (name === 'is_admin' && u.id === ctx.user?.id),
-      onchange: (e) => run(() => updateUser(u.id, { [name]: e.target.checked }), t('admin.users.saved', { name: u.full_name })),
+      onchange: async (e) => {
+        const on = e.target.checked
+        // Making someone an admin gives the whole body: asked first.
+        if (name === 'is_admin' && on) {
+          const yes = await confirmDialog({ title: t('confirm.grantAdminTitle', { name: u.full_name }), body: t('confirm.grantAdminBody', { name: u.full_name }), confirm: t('confirm.grantAdminYes') })
+          if (!yes) {
+            e.target.checked = false
+            return
+          }
+        }
+        run(() => updateUser(u.id, { [name]: on }), t('admin.users.saved', { name: u.full_name }))
+      },
     })
 
   function unitOptions(select, value) {
@@ -110,7 +122,7 @@ export function createUsersAdmin(ctx) {
     return [
       h('button', { type: 'button', 'data-key': `a-reset-${u.id}`, onclick: () => reset(u) }, t('admin.users.reset')),
       h('button', { type: 'button', 'data-key': `a-set-${u.id}`, onclick: () => { state.setting = u.id; render(); setPassword.focus() } }, t('admin.users.set')),
-      h('button', { type: 'button', class: 'danger', 'data-key': `a-deactivate-${u.id}`, onclick: () => run(() => updateUser(u.id, { is_active: false }), t('admin.users.deactivated', { name: u.full_name })) }, t('admin.users.deactivate')),
+      h('button', { type: 'button', class: 'danger', 'data-key': `a-deactivate-${u.id}`, onclick: () => confirmDeactivate(u, run) }, t('admin.users.deactivate')),
       state.setting === u.id
         ? h(
             'form',
@@ -161,7 +173,7 @@ export function createUsersAdmin(ctx) {
         h(
           'div',
           { class: 'row' },
-          field('a-new-username', t('admin.users.username'), form.username),
+          field('a-new-username', t('admin.users.username'), form.username, t('admin.users.usernameHint')),
           field('a-new-full_name', t('admin.users.fullName'), form.full_name),
           field('a-new-title', t('admin.users.jobTitle'), form.title),
           field('a-new-unit', t('admin.users.unit'), unitOptions(form.unit, form.unit.value)),

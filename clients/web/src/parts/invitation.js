@@ -4,8 +4,9 @@
 // PUT /api/meetings/{id}/response. Links the letter (giấy mời) as sent.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { respond, deputyCandidates } from '../../../shared/api.js'
+import { respond } from '../../../shared/api.js'
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
+import { createDeputyPicker } from './deputy-picker.js'
 
 /** The words for an answer: "Tham dự", "Vắng · lý do", "Cử người dự thay: X (chờ ...)". */
 export function answerText(answer) {
@@ -18,10 +19,10 @@ export function answerText(answer) {
 
 export function createInvitation({ meetingId, unauthorized, onAnswered = () => {} }) {
   const key = (name) => `inv-${name}-${meetingId}`
-  const state = { answer: null, status: '', pdf: null, mode: 'idle', people: null, notice: null, busy: false }
+  const state = { answer: null, status: '', pdf: null, letter: null, mode: 'idle', notice: null, busy: false }
   const el = h('div', { class: 'invitation', 'data-invitation': meetingId })
   const reason = h('textarea', { id: key('reason'), 'data-key': key('reason'), rows: 2, maxlength: 1000 })
-  const deputy = h('select', { id: key('deputy'), 'data-key': key('deputy') })
+  const picker = createDeputyPicker({ meetingId, unauthorized })
 
   async function send(body, okText) {
     state.busy = true
@@ -41,19 +42,11 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
     render()
   }
 
-  async function openDeputy() {
+  function openDeputy() {
     state.mode = 'deputy'
     state.notice = null
     render()
-    if (state.people) return
-    try {
-      state.people = (await deputyCandidates(meetingId)).people ?? []
-    } catch (err) {
-      if (err.status === 401) return unauthorized()
-      state.people = []
-      state.notice = { kind: 'error', text: errorMessage(err) }
-    }
-    render()
+    picker.open()
   }
 
   function decline(e) {
@@ -67,11 +60,12 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
 
   function nameDeputy(e) {
     e.preventDefault()
-    if (!deputy.value) {
+    const chosen = picker.chosen()
+    if (!chosen) {
       state.notice = { kind: 'error', text: t('invitation.deputyRequired') }
       return render()
     }
-    send({ answer: 'deputy', deputy_user_id: Number(deputy.value) }, t('invitation.sent'))
+    send({ answer: 'deputy', deputy_user_id: chosen.user_id }, t('invitation.sent'))
   }
 
   function form() {
@@ -86,18 +80,11 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
       )
     }
     if (state.mode === 'deputy') {
-      const current = deputy.value
-      deputy.replaceChildren(
-        h('option', { value: '' }, state.people === null ? t('app.loading') : t('invitation.chooseDeputy')),
-        ...(state.people ?? []).map((p) =>
-          h('option', { value: String(p.user_id), selected: String(p.user_id) === current }, [p.full_name, p.title, p.unit].filter(Boolean).join(', ')),
-        ),
-      )
+      picker.render()
       return h(
         'form',
         { class: 'invitation-form', onsubmit: nameDeputy },
-        h('label', { for: key('deputy') }, t('invitation.deputy')),
-        deputy,
+        picker.el,
         h('p', { class: 'meta small' }, t('invitation.deputyNote')),
         h('div', { class: 'row tight' }, h('button', { type: 'submit', class: 'primary', 'data-key': key('send-deputy'), disabled: state.busy }, t('invitation.confirmDeputy')), cancel),
       )
@@ -125,7 +112,14 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
           )
         : null,
       open ? form() : null,
-      state.pdf ? h('p', {}, h('a', { href: state.pdf, target: '_blank', rel: 'noopener', 'data-key': key('pdf') }, t('invitation.pdf'))) : null,
+      state.pdf || state.letter
+        ? h(
+            'p',
+            { class: 'row tight' },
+            state.pdf ? h('a', { href: state.pdf, target: '_blank', rel: 'noopener', 'data-key': key('pdf') }, t('invitation.pdf')) : null,
+            state.letter ? h('a', { href: state.letter, target: '_blank', rel: 'noopener', 'data-key': key('letter') }, t('invitation.myLetter')) : null,
+          )
+        : null,
       h('div', { 'aria-live': 'polite' }, state.notice ? h('p', { class: state.notice.kind === 'error' ? 'error' : 'ok-text', 'data-notice': state.notice.kind }, state.notice.text) : null),
     )
   }
@@ -133,8 +127,10 @@ export function createInvitation({ meetingId, unauthorized, onAnswered = () => {
   return {
     el,
     render,
-    /** answer: the caller's own (my_answer); status: the meeting's; pdf: the letter's URL. */
-    set({ answer, status, role, pdf }) {
+    /** answer: the caller's own (my_answer); status: the meeting's; pdf: the letter's URL;
+     *  letter: the caller's personal letter, where the screen knows it. */
+    set({ answer, status, role, pdf, letter }) {
+      state.letter = letter ?? null
       state.answer = answer ?? null
       state.status = status ?? ''
       state.role = role ?? ''

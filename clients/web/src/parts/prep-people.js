@@ -2,7 +2,7 @@
 // answers, and adding people found in the directory.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers, meetingGroups, addGroupToMeeting } from '../../../shared/api.js'
+import { listParticipants, addParticipant, updateParticipant, removeParticipant, findUsers, meetingGroups, addGroupToMeeting, invitationPdfUrl } from '../../../shared/api.js'
 import { t, errorMessage, label } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
 import { refreshEvery } from '../../../shared/refresh.js'
@@ -15,7 +15,10 @@ const ROLES = ['delegate', 'chair', 'secretary', 'guest', 'display']
 // A saved group brings delegates or guests (docs/api.md "Saved groups").
 const GROUP_ROLES = ['delegate', 'guest']
 
-export function createPeopleEditor({ meetingId, unauthorized }) {
+// Who gets a letter of their own (domain/invitation.py): the invitees.
+const LETTER_ROLES = new Set(['delegate', 'guest'])
+
+export function createPeopleEditor({ meetingId, unauthorized, peopleChanged = () => {} }) {
   const state = { meeting: null, editable: false, people: null, found: null, notice: null, addRole: 'delegate', groups: [] }
   const el = h('section', { class: 'panel', 'aria-labelledby': 'p-people' })
   const query = h('input', { id: 'u-q', 'data-key': 'u-q', type: 'search', autocomplete: 'off' })
@@ -27,6 +30,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
       // typed or chosen here is disturbed.
       if (quiet && JSON.stringify(people) === JSON.stringify(state.people)) return
       state.people = people
+      peopleChanged(people)
     } catch (err) {
       if (err.status === 401) return unauthorized()
       if (quiet) return
@@ -82,6 +86,12 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
     return bits.join(' · ')
   }
 
+  // The personal letter ("Kính gửi: Ông/Bà ..."), once the invitations are out.
+  function letterLink(p) {
+    if (!state.meeting?.invitation || state.meeting.status === 'draft' || !LETTER_ROLES.has(p.role)) return null
+    return h('div', { class: 'small' }, h('a', { href: invitationPdfUrl(meetingId, { user: p.user_id }), target: '_blank', rel: 'noopener', 'data-key': `letter-${p.user_id}`, 'aria-label': t('people.letterOf', { name: p.full_name }) }, t('people.letter')))
+  }
+
   async function loadGroups() {
     try {
       state.groups = (await meetingGroups(meetingId)).groups ?? []
@@ -128,7 +138,7 @@ export function createPeopleEditor({ meetingId, unauthorized }) {
                   { 'data-user': p.user_id },
                   h('th', { scope: 'row' }, p.full_name, h('span', { class: 'meta small' }, [p.title, p.unit].filter(Boolean).map((x) => ` · ${x}`).join(''))),
                   h('td', {}, h('label', { class: 'visually-hidden', for: `role-${p.user_id}` }, t('people.roleOf', { name: p.full_name })), roleSelect(`role-${p.user_id}`, p.role, (role) => run(() => updateParticipant(meetingId, p.user_id, role), t('people.saved')), !state.editable)),
-                  h('td', { 'data-answer': p.response ?? 'pending' }, answer(p)),
+                  h('td', { 'data-answer': p.response ?? 'pending' }, answer(p), letterLink(p)),
                   h('td', {}, state.editable ? h('button', { type: 'button', class: 'danger', 'data-key': `remove-${p.user_id}`, onclick: () => remove(p) }, t('people.remove')) : null),
                 ),
               ),

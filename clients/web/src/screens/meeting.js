@@ -350,7 +350,7 @@ export function mountMeeting(root, id, ctx) {
       state.info = data.meeting ?? {}
       setupRole()
       reader.setDocuments(state.info.documents ?? [])
-      invitation.set({ answer: state.info.my_answer, status: state.info.status, role: state.info.role, pdf: state.info.invitation?.pdf })
+      invitation.set({ answer: state.info.my_answer, status: state.info.status, role: state.info.role, pdf: state.info.invitation?.pdf, letter: state.info.invitation?.mine })
     } catch (err) {
       if (err.status === 401) return alive && ctx.unauthorized()
       state.infoError = err

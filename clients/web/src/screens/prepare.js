@@ -17,6 +17,11 @@ import { invitationPdfUrl } from '../../../shared/api.js'
 import { confirmDialog } from '../../../shared/confirm.js'
 import { isEarly, timeUntilStart } from '../../../shared/checkin.js'
 
+// Whom the letter invites (domain/invitation.py): members and guests, not the
+// chair who invites them, nor the secretary or the projector.
+const INVITED = new Set(['delegate', 'guest'])
+const hasChair = (m) => (m.participants ?? []).some((p) => p.role === 'chair')
+
 export const KINDS = ['regular', 'thematic', 'extraordinary', 'briefing', 'review', 'consultation', 'other']
 export const CONFIDENTIALITY = ['public', 'internal', 'confidential']
 const QUORUM_RULES = ['half', 'two_thirds', 'none']
@@ -150,6 +155,19 @@ export function mountPrepare(root, id, ctx) {
 
   // -- status and invitations --------------------------------------------------------
 
+  // Sending makes and sends the letter: asked first, and only with a chair
+  // to name and sign it (the server refuses it too, 409).
+  async function send() {
+    const m = state.meeting
+    const yes = await confirmDialog({
+      title: t('confirm.sendTitle', { title: m.title }),
+      body: [t('confirm.sendBody', { count: (m.participants ?? []).filter((p) => INVITED.has(p.role)).length }), m.notice?.message],
+      confirm: t('confirm.sendYes'),
+      danger: false,
+    })
+    if (yes) await move('invited')
+  }
+
   async function move(to) {
     state.statusNotice = null
     state.warnings = []
@@ -188,15 +206,19 @@ export function mountPrepare(root, id, ctx) {
     }
     const m = state.meeting
     const next = NEXT[m.status] ?? []
+    const noChair = next.includes('invited') && !hasChair(m)
     replaceContent(
       statusPanel,
       h('h2', { id: 'p-status' }, t('prepare.status')),
       h('p', { class: 'state', 'data-status': m.status }, label('status', m.status)),
+      noChair ? h('p', { class: 'callout warn', role: 'status', id: 'p-no-chair', 'data-key': 'no-chair' }, t('prepare.noChair')) : null,
       h(
         'div',
         { class: 'row' },
         next.map((to) =>
-          h('button', { type: 'button', class: to === 'invited' ? 'primary' : '', 'data-key': `to-${to}`, onclick: () => move(to) }, t(`prepare.to.${to}`)),
+          to === 'invited'
+            ? h('button', { type: 'button', class: 'primary', 'data-key': 'to-invited', disabled: noChair, 'aria-describedby': noChair ? 'p-no-chair' : null, onclick: send }, t('prepare.to.invited'))
+            : h('button', { type: 'button', 'data-key': `to-${to}`, onclick: () => move(to) }, t(`prepare.to.${to}`)),
         ),
       ),
       notice(state.statusNotice),
@@ -261,7 +283,13 @@ export function mountPrepare(root, id, ctx) {
     if (!alive) return
     ensureCopy()
     if (!isNew && !editors.length) {
-      const api = { meetingId: id, reload: async () => { await reload(); renderAll() }, unauthorized: ctx.unauthorized }
+      // The people editor tells who takes part now: whether there is a chair.
+      const peopleChanged = (people) => {
+        if (!state.meeting || JSON.stringify(people) === JSON.stringify(state.meeting.participants)) return
+        state.meeting.participants = people
+        renderStatus()
+      }
+      const api = { meetingId: id, reload: async () => { await reload(); renderAll() }, unauthorized: ctx.unauthorized, peopleChanged }
       editors.push(createAgendaEditor(api), createDocumentsEditor(api), createPeopleEditor(api))
       rest.replaceChildren(...editors.map((e) => e.el))
       for (const e of editors) e.setMeeting(state.meeting, editable())
