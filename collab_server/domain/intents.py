@@ -92,7 +92,8 @@ def text_arg(args: dict[str, Any], name: str, *, limit: int, required: bool = Tr
         return ""
     if not isinstance(value, str) or not value.strip() or len(value) > limit \
             or "\x00" in value:
-        raise BadIntent(f"Tham số '{name}' phải là chuỗi 1-{limit} ký tự.", f"Bad '{name}'.")
+        raise BadIntent(f"Tham số '{name}' phải là chuỗi 1-{limit} ký tự.",
+                        f"'{name}' must be text of 1-{limit} characters.")
     return value.strip()
 
 

@@ -175,12 +175,17 @@ async def agenda_goto(ctx: Context, args: dict[str, Any]) -> Change:
     return Change(apply, "agenda.goto", {"item": target, "from": current}, writes=writes)
 
 
+# What the projector shows whole in its banner (56 px letters, three lines).
+MESSAGE_LIMIT = 160
+
+
 @intent("display.message")
 async def display_message(ctx: Context, args: dict[str, Any]) -> Change:
-    """A message on the projector; `text` null clears it."""
+    """A message on the projector; `text` null clears it. Read from the back
+    of the room in large letters: three lines at most (MESSAGE_LIMIT)."""
     ctx.require(Role.CHAIR, Role.SECRETARY)
     require_session(ctx, *LIVE)
-    text = None if args.get("text") is None else text_arg(args, "text", limit=500)
+    text = None if args.get("text") is None else text_arg(args, "text", limit=MESSAGE_LIMIT)
 
     def apply(doc: YDoc) -> None:
         room.put_all(doc, room.DISPLAY, {"message": text, "message_since": ctx.now})

@@ -62,7 +62,8 @@ export function resultView(poll) {
  */
 export function createBallot({ role, user, sendIntent }) {
   // Keys "poll:self" or "poll:member" (a ballot cast for someone through a proxy).
-  const state = { room: null, choice: new Map(), cast: new Map(), busy: new Set(), errors: new Map() }
+  // dismissed: the ended poll whose result the person put away (it stays in the results panel).
+  const state = { room: null, choice: new Map(), cast: new Map(), busy: new Set(), errors: new Map(), dismissed: null }
   const el = h('section', { class: 'panel ballot', 'aria-labelledby': 'ballot-title', hidden: true })
   const keyOf = (poll, forUser) => `${poll.id}:${forUser ?? SELF}`
   const suffix = (forUser) => (forUser === null ? '' : `-for-${forUser}`)
@@ -217,7 +218,7 @@ export function createBallot({ role, user, sendIntent }) {
     const poll = openPoll(room)
     const ended = poll ? null : lastEndedPoll(room)
     // After the close, the result stays for those who voted in it.
-    const shown = poll ?? (ended && castIn(ended) ? ended : null)
+    const shown = poll ?? (ended && castIn(ended) && String(ended.id) !== state.dismissed ? ended : null)
     el.hidden = !shown
     el.dataset.poll = shown ? String(shown.id) : ''
     if (!shown) {
@@ -233,7 +234,21 @@ export function createBallot({ role, user, sendIntent }) {
     const title = open ? t('poll.openTitle') : shown.status === 'cancelled' ? t('poll.cancelledTitle') : t('poll.closedTitle')
     replaceContent(
       el,
-      h('h2', { id: 'ballot-title' }, title),
+      h(
+        'div',
+        { class: 'ballot-head' },
+        h('h2', { id: 'ballot-title' }, title),
+        open
+          ? null
+          : h('button', {
+              type: 'button',
+              'data-key': 'ballot-hide',
+              onclick: () => {
+                state.dismissed = String(shown.id)
+                render()
+              },
+            }, t('poll.hideResult')),
+      ),
       h('p', { class: 'question' }, shown.question),
       h(
         'p',

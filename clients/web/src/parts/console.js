@@ -12,7 +12,7 @@ import { formatTime, formatDateTime } from '../../../shared/time.js'
 import { confirmDialog } from '../../../shared/confirm.js'
 import { isEarly, timeUntilStart } from '../../../shared/checkin.js'
 import { createCheckinQr, showPersonalCode, projectorToggle } from './checkin-qr.js'
-import { createSpeakingTime } from './speaking-time.js'
+import { createSpeakingTime, minutesInput, minutesField } from './speaking-time.js'
 import { presentControl, presenterControl, clampPage, panControl } from './present.js'
 import { floorLine } from './speak.js'
 import { resultView } from './ballot.js'
@@ -46,8 +46,8 @@ export function createConsole({ role, act, documents, meetingId }) {
   // Inputs kept across renders, so what is being typed survives room updates.
   const pollQuestion = h('input', { id: 'poll-question', 'data-key': 'poll-question', maxlength: 500 })
   const pollOptions = h('textarea', { id: 'poll-options', 'data-key': 'poll-options', rows: 3, placeholder: defaultOptions().join('\n') })
-  const displayText = h('input', { id: 'display-text', 'data-key': 'display-text', maxlength: 300 })
-  const countdownMinutes = h('input', { id: 'countdown-min', 'data-key': 'countdown-min', type: 'number', min: 0.5, step: 0.5, value: '5', inputmode: 'decimal' })
+  const displayText = h('input', { id: 'display-text', 'data-key': 'display-text', maxlength: 160 })
+  const countdownMinutes = minutesInput('countdown-min', { value: '5' })
   const countdownLabel = h('input', { id: 'countdown-label', 'data-key': 'countdown-label', maxlength: 100 })
 
   const filterInput = h('input', {
@@ -469,8 +469,8 @@ export function createConsole({ role, act, documents, meetingId }) {
           class: 'row end',
           onsubmit: (e) => {
             e.preventDefault()
-            const seconds = Math.round(Number(countdownMinutes.value) * 60)
-            if (seconds > 0) act('display.countdown', { seconds, label: countdownLabel.value.trim() || undefined })
+            const seconds = minutesField(countdownMinutes, { max: 240 })
+            if (seconds) act('display.countdown', { seconds, label: countdownLabel.value.trim() || undefined })
           },
         },
         h('div', { class: 'field' }, h('label', { for: 'countdown-min' }, t('console.minutes')), countdownMinutes),

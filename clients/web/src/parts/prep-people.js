@@ -152,7 +152,8 @@ export function createPeopleEditor({ meetingId, unauthorized, peopleChanged = ()
             h('label', { for: 'u-q' }, t('people.search')),
             h('div', { class: 'row tight' }, query, h('button', { type: 'submit', 'data-key': 'u-find' }, t('search.go'))),
             h('label', { for: 'u-role' }, t('people.asRole')),
-            roleSelect('u-role', state.addRole, (r) => { state.addRole = r }),
+            // The invite buttons name the role: they change with it.
+            roleSelect('u-role', state.addRole, (r) => { state.addRole = r; render(); document.getElementById('u-role')?.focus() }),
           )
         : null,
       state.editable && state.groups.length ? groupPicker() : null,

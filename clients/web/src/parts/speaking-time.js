@@ -11,10 +11,29 @@ import { t } from '../../../shared/i18n/index.js'
 export const EXTRA_MINUTES = [1, 2]
 const DEFAULT_LIMIT_S = 300
 
-const seconds = (input) => {
-  const value = Number(String(input.value).replace(',', '.'))
-  return input.value.trim() && value > 0 ? Math.round(value * 60) : null
+/**
+ * Minutes typed as people write them ("1,5" or "1.5"), in seconds; null when
+ * empty. Out of [min, max] or not a number: the field says why (in the
+ * interface's language, not the browser's) and null is returned.
+ */
+export function minutesField(input, { min = 0.5, max = 60 } = {}) {
+  const text = String(input.value).trim()
+  input.setCustomValidity('')
+  if (!text) return null
+  const value = Number(text.replace(',', '.'))
+  if (!Number.isFinite(value) || value < min || value > max) {
+    input.setCustomValidity(t('speaking.badMinutes', { min: String(min).replace('.', ','), max }))
+    input.reportValidity?.()
+    return null
+  }
+  return Math.round(value * 60)
 }
+
+const seconds = (input) => minutesField(input)
+
+/** A minutes field that takes a decimal comma (type=number would drop it). */
+export const minutesInput = (id, extra = {}) =>
+  h('input', { id, 'data-key': id, type: 'text', inputmode: 'decimal', autocomplete: 'off', size: 5, ...extra })
 
 /** The time per turn on the current item: its own, else the meeting's. */
 export function itemLimit(room) {
@@ -23,8 +42,8 @@ export function itemLimit(room) {
 }
 
 export function createSpeakingTime({ act }) {
-  const itemMinutes = h('input', { id: 'speech-item-min', 'data-key': 'speech-item-min', type: 'number', min: 0.5, max: 60, step: 0.5, inputmode: 'decimal' })
-  const grantMinutes = h('input', { id: 'speech-grant-min', 'data-key': 'speech-grant-min', type: 'number', min: 0.5, max: 60, step: 0.5, inputmode: 'decimal' })
+  const itemMinutes = minutesInput('speech-item-min')
+  const grantMinutes = minutesInput('speech-grant-min')
 
   /** The item's time, settable, and the next turn's own time. */
   function controls(room) {

@@ -5,7 +5,7 @@
 import { h, replaceContent } from '../../../shared/dom.js'
 import { getMeeting } from '../../../shared/api.js'
 import { LiveConnection, Status, websocketUrl } from '../../../shared/live.js'
-import { readRoom, observeRoom, currentIndex, sessionState, isPresent, sameId } from '../../../shared/room.js'
+import { readRoom, observeRoom, currentIndex, sessionState, isPresent, sameId, openPoll } from '../../../shared/room.js'
 import { statusLabel, stopReason, badgeClass } from '../../../shared/status.js'
 import { deviceName } from '../../../shared/device.js'
 import { t, errorMessage, label, onLangChange } from '../../../shared/i18n/index.js'
@@ -20,7 +20,7 @@ import { createBallot } from '../parts/ballot.js'
 import { createProxy } from '../parts/proxy.js'
 import { createResults } from '../parts/results.js'
 import { closeReceiptCheck } from '../parts/receipts.js'
-import { openInbox, createMessages, createDesk } from '../parts/messages.js'
+import { openInbox, createMessages, createDesk, unreadOf } from '../parts/messages.js'
 import { createConsole, quorumLine } from '../parts/console.js'
 import { createInvitation } from '../parts/invitation.js'
 import { createDeputies } from '../parts/deputies.js'
@@ -137,7 +137,32 @@ export function mountMeeting(root, id, ctx) {
     onclick: () => setLayout(state.layout === 'reading' ? 'full' : 'reading'),
   })
   const miniBadge = h('span', { 'data-key': 'live-badge' })
-  readingTools.append(sideToggle, readingToggle, miniBadge)
+  // New replies and messages for this person, in reach in every layout (full
+  // screen included): opens the messages.
+  const mailCue = h('button', {
+    type: 'button',
+    class: 'unread-cue',
+    'data-key': 'unread-cue',
+    hidden: true,
+    onclick: () => {
+      if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {})
+      if (!state.sideOpen) {
+        state.sideOpen = true
+        renderLayout()
+        reader.measure()
+      }
+      messages.el.scrollIntoView?.({ block: 'start' })
+      messages.el.querySelector('textarea, select, button')?.focus()
+    },
+  })
+  readingTools.append(mailCue, sideToggle, readingToggle, miniBadge)
+
+  function renderMailCue() {
+    const unread = unreadOf(inbox, ctx.user).count
+    mailCue.hidden = !unread
+    mailCue.textContent = unread ? `✉ ${t('message.unread', { count: unread })}` : ''
+    renderTitle()
+  }
 
   function renderLayout() {
     screen.dataset.layout = state.layout
@@ -203,9 +228,16 @@ export function mountMeeting(root, id, ctx) {
     consolePane.hidden = state.tab !== 'console'
   }
 
+  // The browser's history list keeps every title it saw, after logout too: a
+  // shared laptop's list names no meeting, only the screen (and unread count).
+  function renderTitle() {
+    const unread = unreadOf(inbox, ctx.user).count
+    document.title = `${unread ? `(${unread}) ` : ''}${t('meeting.docTitle')} – ${t('app.name')}`
+  }
+
   function renderHead() {
     const title = state.room.meeting.title ?? state.info?.title ?? ''
-    document.title = `${title || t('app.loading')} – ${t('app.name')}`
+    renderTitle()
     const meta = [formatDateTime(state.room.meeting.starts_at ?? state.info?.starts_at), state.info?.body ?? state.room.meeting.body, state.info?.room ?? state.room.meeting.room]
     replaceContent(
       head,
@@ -327,8 +359,21 @@ export function mountMeeting(root, id, ctx) {
     announcedItem = itemId
   }
 
+  // A vote opening while the page fills the screen: full screen is left, so
+  // the ballot (above the page) is seen at once.
+  let seenPoll
+  function followVote() {
+    const poll = openPoll(state.room)
+    const id = poll ? String(poll.id) : null
+    if (id && seenPoll !== undefined && id !== seenPoll && document.fullscreenElement) {
+      document.exitFullscreen?.().catch(() => {})
+    }
+    seenPoll = id
+  }
+
   function render() {
     if (!alive) return
+    followVote()
     renderLayout()
     renderHead()
     renderStatus()
@@ -395,12 +440,17 @@ export function mountMeeting(root, id, ctx) {
     useCode()
   })
   const offLang = onLangChange(() => {
+    renderMailCue()
     invitation.render()
     deputies?.render()
     render()
   })
-  const offInbox = () => inbox.conn.doc.off('update', renderTabs)
-  inbox.conn.doc.on('update', renderTabs)
+  const onInbox = () => {
+    renderTabs()
+    renderMailCue()
+  }
+  const offInbox = () => inbox.conn.doc.off('update', onInbox)
+  inbox.conn.doc.on('update', onInbox)
   const ticker = setInterval(() => {
     speak.tick()
     console_?.tick()
