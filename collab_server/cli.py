@@ -95,6 +95,8 @@ def raise_open_files() -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from collab_server.transport import frames
+
     _exit_on_sigterm()
     raise_open_files()
     from collab_server.transport.app import WORKER_SETTINGS, client_dist_exists, create_app
@@ -141,6 +143,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ws_ping_timeout=settings.ping_timeout_s,
             # Frames are small CRDT updates; compressing each costs more CPU than it saves.
             ws_per_message_deflate=False,
+            # uvicorn's websockets protocol, plus writing a room's frame to
+            # every socket as the same bytes (transport/frames.py).
+            ws=frames.PROTOCOL,
             # Forwarded headers only from the configured proxies (uvicorn would
             # otherwise believe any client on 127.0.0.1, or FORWARDED_ALLOW_IPS).
             proxy_headers=bool(settings.trusted_proxies),

@@ -56,6 +56,7 @@ from collab_server.transport import (
     display,
     documents,
     errors,
+    frames,
     groups,
     invitations,
     meetings,
@@ -108,6 +109,9 @@ async def metrics(request: Request) -> Response:
 
 def _register_metrics(hub: Hub) -> None:
     m = hub.metrics
+    m.counter("phonghop_frames_direct_total",
+              "Frames framed once per room and written straight to the socket.",
+              lambda: frames.written)
 
     def connections() -> list[Connection]:
         return [c for d in hub.docs.values() for c in d.connections]

@@ -16,6 +16,7 @@ from collab_server.status import Close
 from collab_server.storage import db
 from collab_server.storage.meetings import PgMeetings
 from collab_server.transport.auth import client_ip, current_user, token_of
+from collab_server.transport.frames import raw_socket
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,11 @@ async def live_socket(websocket: WebSocket) -> None:
         token = token_of(websocket, allow_query=True) or ""
         identity = Identity(user.id, user.full_name, role, _device(websocket),
                             session_tag(token), client_ip(websocket))
-        conn, live = await hub.connect(key, StarletteSocket(websocket), identity,
+        # Framed once for the room and written straight to the transport when
+        # served by our uvicorn protocol (transport/frames.py).
+        asgi = StarletteSocket(websocket)
+        socket = raw_socket(websocket.scope, asgi) or asgi
+        conn, live = await hub.connect(key, socket, identity,
                                        roles_seen=roles_seen)
     except AppError as exc:
         log.info("socket refused", extra={"code": exc.code, "close": int(exc.close_code),
