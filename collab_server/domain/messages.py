@@ -23,7 +23,7 @@ from collab_server.domain.intents import (
     text_arg,
 )
 from collab_server.domain.roles import Role
-from collab_server.errors import Forbidden, NotFound
+from collab_server.errors import BadIntent, Forbidden, NotFound
 from collab_server.live.names import DocKey, DocKind
 from collab_server.live.ports import YDoc
 
@@ -46,6 +46,9 @@ async def send(ctx: Context, args: dict[str, Any]) -> Change:
         raise Forbidden()
     require_session(ctx, "not_started", "open", "suspended")
     to = choice_arg(args, "to", RECIPIENTS, "secretary")
+    if to == ctx.identity.role:
+        raise BadIntent("Không gửi tin nhắn cho chính mình: hãy chọn người nhận khác.",
+                        "A message to one's own desk: choose another recipient.")
     kind = choice_arg(args, "kind", KINDS, "other")
     text = text_arg(args, "text", limit=1000)
     desk = _desk(ctx, to)

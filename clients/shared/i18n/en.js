@@ -818,6 +818,7 @@ export default {
   'checkin.personalHint': 'Open this code on the laptop at the seat of {name}, once {name} is logged in. Nobody else checks in with it.',
   'checkin.close': 'Close',
   'poll.hideResult': 'Hide the result',
+  'prepare.docTitle': 'Preparing a meeting',
   'meeting.docTitle': 'Meeting',
   'message.unread': '{count} new',
   'message.markRead': 'Mark as read',

@@ -818,6 +818,7 @@ export default {
   'checkin.personalHint': 'Mở mã này trên máy tính tại chỗ ngồi của {name}, khi {name} đã đăng nhập. Người khác mở mã này không điểm danh được.',
   'checkin.close': 'Đóng',
   'poll.hideResult': 'Ẩn kết quả',
+  'prepare.docTitle': 'Chuẩn bị cuộc họp',
   'meeting.docTitle': 'Cuộc họp',
   'message.unread': '{count} tin mới',
   'message.markRead': 'Đánh dấu đã đọc',

@@ -75,7 +75,7 @@ function thread(message, isNew = () => false) {
 }
 
 /** For everyone: write to the secretary or the chair, see one's messages and answers. */
-export function createMessages({ user, inbox, sendIntent }) {
+export function createMessages({ user, inbox, sendIntent, role = () => '' }) {
   const state = { to: 'secretary', kind: 'document_request', busy: false, error: '', sent: false }
   const el = h('section', { class: 'panel messages', 'aria-labelledby': 'messages-title' })
   const text = h('textarea', { id: 'msg-text', 'data-key': 'msg-text', rows: 3, maxlength: 1000 })
@@ -117,12 +117,15 @@ export function createMessages({ user, inbox, sendIntent }) {
     )
 
   function renderForm() {
+    // Nobody writes to their own desk: the chair writes to the secretary and back.
+    const recipients = RECIPIENTS.filter((r) => r !== role())
+    if (!recipients.includes(state.to)) state.to = recipients[0]
     replaceContent(
       formSlot,
       h(
         'form',
         { class: 'msg-form', onsubmit: send },
-        h('div', { class: 'field' }, h('label', { for: 'msg-to' }, t('message.toLabel')), select('msg-to', state.to, RECIPIENTS, 'message.to', (v) => { state.to = v })),
+        h('div', { class: 'field' }, h('label', { for: 'msg-to' }, t('message.toLabel')), select('msg-to', state.to, recipients, 'message.to', (v) => { state.to = v })),
         h('div', { class: 'field' }, h('label', { for: 'msg-kind' }, t('message.kindLabel')), select('msg-kind', state.kind, MESSAGE_KINDS, 'message.kind', (v) => { state.kind = v })),
         h('div', { class: 'field' }, h('label', { for: 'msg-text' }, t('message.textLabel')), text),
         state.error ? h('p', { class: 'error', role: 'alert' }, state.error) : null,

@@ -90,7 +90,7 @@ export function mountMeeting(root, id, ctx) {
   const proxy = createProxy({ user: ctx.user, act })
   const results = createResults({ receiptsOf: ballot.receiptsOf })
   const inbox = openInbox(id)
-  const messages = createMessages({ user: ctx.user, inbox, sendIntent })
+  const messages = createMessages({ user: ctx.user, inbox, sendIntent, role })
   let desk = null
   let deputies = null // the chair's consent to deputies (Decision 45/2018/QĐ-TTg)
   let console_ = null

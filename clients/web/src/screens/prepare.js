@@ -242,7 +242,8 @@ export function mountPrepare(root, id, ctx) {
 
   function renderHead() {
     const title = isNew ? t('prepare.newMeeting') : state.meeting?.title ?? t('app.loading')
-    document.title = `${title} – ${t('app.name')}`
+    // No meeting title: the browser's history list keeps titles after logout.
+    document.title = `${t('prepare.docTitle')} – ${t('app.name')}`
     replaceContent(
       head,
       h('nav', { class: 'crumbs', 'aria-label': t('meeting.back') }, h('a', { href: '#/', 'data-key': 'back' }, '← ', t('meeting.back'))),

@@ -40,7 +40,8 @@ export function mountRecord(root, id, ctx) {
   function renderHead() {
     const m = state.info
     const title = m?.title ?? t('app.loading')
-    document.title = `${t('record.title')}: ${title} – ${t('app.name')}`
+    // No meeting title: the browser's history list keeps titles after logout.
+    document.title = `${t('record.title')} – ${t('app.name')}`
     replaceContent(
       head,
       h(
