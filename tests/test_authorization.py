@@ -1075,8 +1075,11 @@ async def _withdraw_proxy(room: Room, role: str) -> dict[str, Any]:
     return {}
 
 
-acts("message.send", args={"to": "secretary", "kind": "technical",
-                           "text": "Máy tính số 12 không vào được mạng"})
+@acting("message.send")
+async def _send_message(room: Room, role: str) -> dict[str, Any]:
+    # Nobody writes to their own desk: the secretary writes to the chair.
+    return {"to": "chair" if role == "secretary" else "secretary", "kind": "technical",
+            "text": "Máy tính số 12 không vào được mạng"}
 
 
 def _message_to(desk: str) -> Setup:

@@ -257,6 +257,9 @@ async def test_messages_reach_only_their_desk(server: Server,
         assert await inboxes["delegate02"].wait_closed() == 4403
         await refused(c["delegate01"], "message.send", {"to": "guest", "text": "x"},
                       "bad_intent")
+        # Nor to one's own desk.
+        await refused(c["secretary"], "message.send", {"to": "secretary", "text": "x"},
+                      "bad_intent")
         rows = await db(world, "SELECT m.text, r.text AS answer FROM messages m"
                                " JOIN message_replies r ON r.message_id = m.id"
                                " WHERE m.meeting_id = $1", mid)
