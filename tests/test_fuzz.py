@@ -609,8 +609,10 @@ bursts = st.sampled_from([
               unknown_types, st.binary(max_size=64)),
     st.builds(lambda frame: burst("server-only type", [frame], {Close.BAD_REQUEST}),
               st.one_of(any_text.map(encode_intent_result), any_text.map(encode_auth_denied))),
+    # A well-framed intent with a broken text inside is answered (bad_json).
     st.builds(lambda frame: burst("structured garbage", [frame], HOSTILE_CLOSES,
-                                  may_stay_open=True), broken_frames()),
+                                  may_stay_open=True, intents=int(is_intent(frame))),
+              broken_frames()),
     # Floods: frames that need no answer, past the budget (400 at once, 200 a second).
     st.builds(lambda n, frame: burst("frame flood", [frame] * n, {Close.TOO_MANY_REQUESTS}),
               st.integers(700, 1200),
@@ -625,6 +627,14 @@ bursts = st.sampled_from([
                                                           "poll.close", "nope"]))),
                   min_size=45, max_size=90)),
 ]).flatmap(lambda kind: kind)
+
+
+def is_intent(frame: bytes) -> bool:
+    """Whether the server reads this frame as an intent (which it answers)."""
+    try:
+        return isinstance(decode(frame), IntentFrame)
+    except ProtocolError:
+        return False
 
 
 def parses(text: str) -> bool:
