@@ -19,6 +19,6 @@ export function noticeBox(notice) {
     'div',
     { class: `callout ${notice.met ? 'ok' : 'warn'} notice-period`, role: notice.met ? 'status' : 'alert', 'data-notice-met': String(Boolean(notice.met)), 'data-working-days': String(days) },
     h('p', {}, h('strong', {}, t('notice.title')), ' ', when),
-    h('p', {}, t(notice.met ? 'notice.met' : 'notice.short', { required: notice.required ?? 3 })),
+    h('p', {}, t(notice.met ? 'notice.met' : 'notice.short', { required: notice.required ?? 3 }), notice.met ? '' : ` ${t(notice.sent_on ? 'notice.shortAfter' : 'notice.shortBefore')}`),
   )
 }

@@ -110,7 +110,9 @@ export function mountPrepare(root, id, ctx) {
       await updateMeeting(id, body)
       // Read back whole: the notice period follows the new date.
       await reload()
-      state.formNotice = { kind: 'ok', text: t('prepare.saved') }
+      // Saved as asked, but a date already past is most likely a slip.
+      const past = Date.parse(starts) < Date.now() && ['draft', 'invited'].includes(state.meeting.status)
+      state.formNotice = past ? { kind: 'error', text: `${t('prepare.saved')} ${t('prepare.pastDate')}` } : { kind: 'ok', text: t('prepare.saved') }
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
       state.formNotice = { kind: 'error', text: errorMessage(err) }
