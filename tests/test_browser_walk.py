@@ -194,6 +194,7 @@ async def test_the_preparation_screen_follows_a_saved_date_and_asks_before_an_ea
         await page.fill("#m-starts_date", soon.strftime("%d/%m/%Y"))
         await page.click('[data-key="m-save"]')
         await expect(notice).to_have_attribute("data-notice-met", "false")
+        await expect(notice).to_contain_text("Vẫn gửi được")
         # Starting a meeting two days early asks first, in Vietnamese.
         await page.click('[data-key="to-in_session"]')
         dialog = page.locator("dialog[open]")
@@ -201,6 +202,10 @@ async def test_the_preparation_screen_follows_a_saved_date_and_asks_before_an_ea
         await expect(dialog).to_contain_text("còn")
         await dialog.locator('[data-key="confirm-no"]').click()
         await expect(page.locator(".state")).to_have_attribute("data-status", "invited")
+        # A date already past is saved, and pointed out.
+        await page.fill("#m-starts_date", "01/12/2026")
+        await page.click('[data-key="m-save"]')
+        await expect(page.locator(".prep-form")).to_contain_text("ngày giờ họp này đã qua")
         assert not person.errors, person.errors
     finally:
         await person.close()
