@@ -50,12 +50,22 @@ class Laptop:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> bytes:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(*self.address)
-        assert self.reader is not None
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n"
-                          f"Authorization: Bearer {self.token}\r\n\r\n".encode())
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        for attempt in (1, 2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(*self.address)
+            assert self.reader is not None
+            self.writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n"
+                              f"Authorization: Bearer {self.token}\r\n\r\n".encode())
+            try:
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                break
+            except (asyncio.IncompleteReadError, ConnectionResetError):
+                # The server closes a connection idle for 5 s (uvicorn's keep-alive),
+                # as while the bench waits for pages to be prepared: open another.
+                self.close()
+                self.writer = None
+                if attempt == 2:
+                    raise
         status = int(head.split(b" ", 2)[1])
         length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
                       if line.lower().startswith(b"content-length:"))
@@ -158,14 +168,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             # Connections are open before the page is presented, as in the room.
             await asyncio.gather(*(laptop.get("/api/me") for laptop in laptops))
+            async def reconnect() -> None:
+                await asyncio.gather(*(laptop.get("/api/me") for laptop in laptops))
+
             for name, doc, page, fmt, following in cases:
                 await settle(base)
+                await reconnect()
                 for state in ("cold", "warm"):
                     results[f"{name}, {state}"] = await storm(laptops,
                                                               page_path(doc, page, fmt))
                 if following is not None:
                     # The presenter stays on the page a while; then turns it.
                     prepared = await settle(base)
+                    await reconnect()
                     results[f"{name}, turn"] = {
                         **await turn(base, laptops, page_path(doc, following, fmt)),
                         **prepared}

@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from collab_server.documents.render import ImageFormat
 
@@ -76,8 +77,9 @@ class Reading:
                    self.mark, self.digest)
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
+    """A tuple: made and hashed for every reader on every page request."""
+
     user_id: int
     document_id: int
     page: int
@@ -109,6 +111,12 @@ class PreparedPages:
         self.silence = silence
         self.clock = clock
         self._readings: dict[int, dict[tuple[int, int, str, str], Reading]] = {}
+        # Pages already planned for every reader of a document, as of which
+        # set of readers: in a page turn's storm the first request plans the
+        # next page for the whole room, the other 90 only look it up.
+        self._planned: dict[tuple[int, str, str, int], int] = {}
+        self._members: dict[int, int] = {}
+        self._checked: dict[int, float] = {}
         self._ready: OrderedDict[Key, tuple[bytes, float]] = OrderedDict()
         self._ready_bytes = 0
         self._pending: set[Key] = set()
@@ -170,27 +178,41 @@ class PreparedPages:
         if not self.enabled:
             return
         now = self.clock()
-        readers = self._readings.setdefault(reading.document_id, {})
+        document = reading.document_id
+        readers = self._readings.setdefault(document, {})
+        if reading.reader not in readers:
+            self._joined(document)
         readers[reading.reader] = replace(reading, when=now)
-        for reader, other in list(readers.items()):
-            # A reading under another label or file is stale: the document
-            # was relabelled or replaced since that reader's last request.
-            if (now - other.when > self.silence or other.label != reading.label
-                    or other.digest != reading.digest):
-                del readers[reader]
-        self._expire(now)
+        if now - self._checked.get(document, 0.0) > 1.0 or len(readers) == 1:
+            self._checked[document] = now
+            for reader, other in list(readers.items()):
+                # A reading under another label or file is stale: the document
+                # was relabelled or replaced since that reader's last request.
+                if (now - other.when > self.silence or other.label != reading.label
+                        or other.digest != reading.digest):
+                    del readers[reader]
+                    self._joined(document)
+            self._expire(now)
+        members = self._members.get(document, 0)
         for step, queue in ((1, self._forward), (-1, self._backward)):
             page = reading.page + step
             if not 1 <= page <= reading.page_count:
                 continue
-            for other in readers.values():
+            plan = (document, reading.label, reading.digest, page)
+            everyone = self._planned.get(plan) != members
+            for other in readers.values() if everyone else (readers[reading.reader],):
                 key = other.key(page)
                 if key in self._pending or key in self._ready or len(self._pending) >= MAX_PENDING:
                     continue
                 self._pending.add(key)
                 queue.append(Job(other, page))
+            self._planned[plan] = members
         if self._pending:
             self._wake.set()
+
+    def _joined(self, document: int) -> None:
+        """The set of readers of `document` changed: plan its pages afresh."""
+        self._members[document] = self._members.get(document, 0) + 1
 
     def forget(self, user_id: int, document_id: int | None = None) -> None:
         """Prepare nothing more for this reader (of this document, or of any):
@@ -200,6 +222,7 @@ class PreparedPages:
                 continue
             for reader in [r for r in readers if r[0] == user_id]:
                 del readers[reader]
+                self._joined(doc)
             if not readers:
                 del self._readings[doc]
         for key in [k for k in self._ready if k.user_id == user_id
@@ -287,3 +310,7 @@ class PreparedPages:
         for doc in [d for d, readers in self._readings.items()
                     if all(now - r.when > self.silence for r in readers.values())]:
             del self._readings[doc]
+            self._checked.pop(doc, None)
+            self._joined(doc)
+        self._planned = {plan: members for plan, members in self._planned.items()
+                         if plan[0] in self._readings}
