@@ -13,6 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from collab_server.documents.prepared import Job, PreparedPages, Reading
 from tests.browser_support import make_pdf, upload
 from tests.conftest import Server, World, build_world
 
@@ -151,3 +152,72 @@ async def test_a_reader_removed_from_the_meeting_is_refused_though_a_copy_was_ma
     done = await settled(server, after[PREPARED] + 2)
     assert done[SERVED] == after[SERVED] + 1
     assert done[PREPARED] == after[PREPARED] + 2  # pages 1 and 3, for delegate01 alone
+
+
+# The store itself, without a server: bounds and keys.
+
+def reading(user: int, page: int, label: str = "internal") -> Reading:
+    return Reading(user_id=user, document_id=7, meeting_id=1, digest="ab" * 32, label=label,
+                   mark="full", width=1280, fmt="jpeg", who=(f"Người {user}", "Sở"),
+                   page=page, page_count=10)
+
+
+async def drain(store: PreparedPages) -> None:
+    deadline = time.monotonic() + 10
+    while store.waiting:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+
+
+async def test_copies_are_bounded_in_memory_and_in_age() -> None:
+    now = [0.0]
+    made: list[tuple[int, int]] = []
+
+    async def produce(job: Job) -> bytes:
+        made.append((job.reading.user_id, job.page))
+        return bytes([job.reading.user_id]) * 1000
+
+    store = PreparedPages(produce, memory_bytes=3500, silence=120, clock=lambda: now[0])
+    store.start()
+    try:
+        for user in (1, 2, 3, 4):
+            store.read(reading(user, 5))
+        await drain(store)
+        # Page 6 for each of four readers, then page 4: the newest three fit.
+        assert made[:4] == [(1, 6), (2, 6), (3, 6), (4, 6)]
+        assert store.prepared == 8 and store.held_bytes == 3000 and store.dropped == 5
+        assert store.take(reading(1, 4).key(4)) is None
+        assert store.take(reading(4, 4).key(4)) == bytes([4]) * 1000
+        assert store.take(reading(4, 4).key(4)) is None  # served once
+        # Under another label, the copy is not found.
+        assert store.take(reading(3, 4, "confidential").key(4)) is None
+        assert store.take(reading(3, 4).key(4)) == bytes([3]) * 1000
+        now[0] = 121.0
+        assert store.take(reading(2, 4).key(4)) is None  # too old
+    finally:
+        await store.stop()
+
+
+async def test_a_refused_reader_is_forgotten_and_nothing_more_is_made() -> None:
+    refused = {2}
+    made: list[tuple[int, int]] = []
+
+    async def produce(job: Job) -> bytes | None:
+        if job.reading.user_id in refused:
+            return None
+        made.append((job.reading.user_id, job.page))
+        return b"x"
+
+    store = PreparedPages(produce)
+    store.start()
+    try:
+        store.read(reading(1, 5))
+        store.read(reading(2, 5))
+        await drain(store)
+        assert made == [(1, 6), (1, 4)]
+        made.clear()
+        store.read(reading(1, 6))
+        await drain(store)
+        assert made == [(1, 7), (1, 5)]  # nothing for reader 2
+    finally:
+        await store.stop()
