@@ -4,7 +4,8 @@ through HTTP, against the demo server. Not a test: it measures and prints.
     .venv/bin/python load/bench_pages.py [--url URL --accounts FILE] [--json PATH]
     .venv/bin/python load/bench_pages.py --breakdown      (one reader's copy, in process)
 
-Cases: a public page cold (nobody has rendered it) and warm (rendered once),
+Cases: the text of a page, public and internal (audited: what a view costs
+apart from the image); a public page cold (nobody has rendered it) and warm (rendered once),
 and the same for an internal page, which every reader gets watermarked with
 their own name, so the per-reader work cannot be shared. Then the page turn
 of an internal document once the server has prepared the next page for
@@ -171,6 +172,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async def reconnect() -> None:
                 await asyncio.gather(*(laptop.get("/api/me") for laptop in laptops))
 
+            # The same storm on a page's text, small and never marked: what a
+            # page view costs apart from the image (an internal view is audited).
+            for name, doc in (("public text", public), ("internal text (audited)", internal)):
+                results[name] = await storm(
+                    laptops, f"/api/documents/{doc['id']}/pages/{p + 8}/text")
             for name, doc, page, fmt, following in cases:
                 await settle(base)
                 await reconnect()

@@ -68,9 +68,6 @@ class Reading:
     page_count: int
     when: float = 0.0
 
-    @property
-    def reader(self) -> tuple[int, int, str, str]:
-        return (self.user_id, self.width, self.fmt, self.mark)
 
     def key(self, page: int) -> Key:
         return Key(self.user_id, self.document_id, page, self.width, self.fmt, self.label,
@@ -110,7 +107,9 @@ class PreparedPages:
         self.memory_bytes = memory_bytes
         self.silence = silence
         self.clock = clock
-        self._readings: dict[int, dict[tuple[int, int, str, str], Reading]] = {}
+        # Per document, per reader: the last reading wins (a reader has one
+        # size and format at a time; copies made for another are let go).
+        self._readings: dict[int, dict[int, Reading]] = {}
         # Pages already planned for every reader of a document, as of which
         # set of readers: in a page turn's storm the first request plans the
         # next page for the whole room, the other 90 only look it up.
@@ -118,6 +117,7 @@ class PreparedPages:
         self._members: dict[int, int] = {}
         self._checked: dict[int, float] = {}
         self._ready: OrderedDict[Key, tuple[bytes, float]] = OrderedDict()
+        self._held: dict[tuple[int, int], set[Key]] = {}
         self._ready_bytes = 0
         self._pending: set[Key] = set()
         # Next pages first: a presenter mostly moves forward.
@@ -160,11 +160,10 @@ class PreparedPages:
         (and then any preparation of it still to come is called off: the
         route makes it itself)."""
         self._pending.discard(key)
-        entry = self._ready.pop(key, None)
+        entry = self._drop(key)
         if entry is None:
             return None
         image, made = entry
-        self._ready_bytes -= len(image)
         if self.clock() - made > self.silence:
             self.dropped += 1
             return None
@@ -180,9 +179,17 @@ class PreparedPages:
         now = self.clock()
         document = reading.document_id
         readers = self._readings.setdefault(document, {})
-        if reading.reader not in readers:
+        previous = readers.get(reading.user_id)
+        if previous is None:
             self._joined(document)
-        readers[reading.reader] = replace(reading, when=now)
+        elif previous.page != reading.page or previous.key(0) != reading.key(0):
+            # The reader moved on: copies of pages now out of reach, or made
+            # at another size or format, will not be asked for.
+            near = {reading.key(reading.page - 1), reading.key(reading.page + 1)}
+            for key in self._held.get((reading.user_id, document), set()) - near:
+                self._drop(key)
+                self.dropped += 1
+        readers[reading.user_id] = replace(reading, when=now)
         if now - self._checked.get(document, 0.0) > 1.0 or len(readers) == 1:
             self._checked[document] = now
             for reader, other in list(readers.items()):
@@ -200,7 +207,7 @@ class PreparedPages:
                 continue
             plan = (document, reading.label, reading.digest, page)
             everyone = self._planned.get(plan) != members
-            for other in readers.values() if everyone else (readers[reading.reader],):
+            for other in readers.values() if everyone else (readers[reading.user_id],):
                 key = other.key(page)
                 if key in self._pending or key in self._ready or len(self._pending) >= MAX_PENDING:
                     continue
@@ -220,15 +227,13 @@ class PreparedPages:
         for doc, readers in list(self._readings.items()):
             if document_id is not None and doc != document_id:
                 continue
-            for reader in [r for r in readers if r[0] == user_id]:
-                del readers[reader]
+            if readers.pop(user_id, None) is not None:
                 self._joined(doc)
             if not readers:
                 del self._readings[doc]
         for key in [k for k in self._ready if k.user_id == user_id
                     and (document_id is None or k.document_id == document_id)]:
-            image, _ = self._ready.pop(key)
-            self._ready_bytes -= len(image)
+            self._drop(key)
             self.dropped += 1
         self._pending = {k for k in self._pending if not (
             k.user_id == user_id and (document_id is None or k.document_id == document_id))}
@@ -258,7 +263,7 @@ class PreparedPages:
 
     async def _make(self, job: Job) -> None:
         key = job.reading.key(job.page)
-        current = self._readings.get(job.reading.document_id, {}).get(job.reading.reader)
+        current = self._readings.get(job.reading.document_id, {}).get(job.reading.user_id)
         # The reader went quiet, was refused, or moved far from this page.
         if (current is None or current.key(job.page) != key
                 or abs(current.page - job.page) > REACH
@@ -293,19 +298,29 @@ class PreparedPages:
             return
         self._ready[key] = (image, self.clock())
         self._ready_bytes += len(image)
+        self._held.setdefault((key.user_id, key.document_id), set()).add(key)
         self.prepared += 1
         while self._ready_bytes > self.memory_bytes:
-            _, (old, _) = self._ready.popitem(last=False)
-            self._ready_bytes -= len(old)
+            self._drop(next(iter(self._ready)))
             self.dropped += 1
+
+    def _drop(self, key: Key) -> tuple[bytes, float] | None:
+        entry = self._ready.pop(key, None)
+        if entry is not None:
+            self._ready_bytes -= len(entry[0])
+            held = self._held.get((key.user_id, key.document_id))
+            if held is not None:
+                held.discard(key)
+                if not held:
+                    del self._held[(key.user_id, key.document_id)]
+        return entry
 
     def _expire(self, now: float) -> None:
         while self._ready:
-            key, (image, made) = next(iter(self._ready.items()))
+            key, (_, made) = next(iter(self._ready.items()))
             if now - made <= self.silence:
                 break
-            del self._ready[key]
-            self._ready_bytes -= len(image)
+            self._drop(key)
             self.dropped += 1
         for doc in [d for d, readers in self._readings.items()
                     if all(now - r.when > self.silence for r in readers.values())]:
