@@ -155,6 +155,9 @@ class PreparedPages:
 
     # -- the route's side ----------------------------------------------------------------
 
+    def has(self, key: Key) -> bool:
+        return key in self._ready
+
     def take(self, key: Key) -> bytes | None:
         """The copy prepared for exactly `key`, once; None when there is none
         (and then any preparation of it still to come is called off: the
@@ -209,7 +212,8 @@ class PreparedPages:
             everyone = self._planned.get(plan) != members
             for other in readers.values() if everyone else (readers[reading.user_id],):
                 key = other.key(page)
-                if key in self._pending or key in self._ready or len(self._pending) >= MAX_PENDING:
+                if (key in self._pending or key in self._ready or other.label != reading.label
+                        or other.digest != reading.digest or len(self._pending) >= MAX_PENDING):
                     continue
                 self._pending.add(key)
                 queue.append(Job(other, page))
@@ -239,9 +243,6 @@ class PreparedPages:
             k.user_id == user_id and (document_id is None or k.document_id == document_id))}
 
     # -- the background side -------------------------------------------------------------
-
-    def has(self, key: Key) -> bool:
-        return key in self._ready
 
     async def _run(self) -> None:
         while True:
