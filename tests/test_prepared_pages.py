@@ -221,3 +221,18 @@ async def test_a_refused_reader_is_forgotten_and_nothing_more_is_made() -> None:
         assert made == [(1, 7), (1, 5)]  # nothing for reader 2
     finally:
         await store.stop()
+
+
+async def test_a_reader_whose_session_ended_is_refused_though_a_copy_was_made(
+        server: Server, room: tuple[World, dict[str, httpx.AsyncClient]]) -> None:
+    world, c = room
+    doc = (await upload(server.http, world.token("secretary"), world.meeting_id,
+                        make_pdf(PAGES), "het-phien.pdf", confidentiality="internal"))["id"]
+    before = await settled(server)
+    await page(c["delegate02"], doc, 1)
+    await settled(server, before[PREPARED] + 1)
+    r = await c["delegate02"].post("/api/logout")
+    assert r.status_code == 200, r.text
+    ahead = await metrics(server)
+    await page(c["delegate02"], doc, 2, expect=401)
+    assert (await metrics(server))[SERVED] == ahead[SERVED]
