@@ -48,6 +48,9 @@ class Settings:
     )
     max_pages: int = field(default_factory=lambda: _env_int("PHONGHOP_MAX_PAGES", 2000))
     render_workers: int = field(default_factory=lambda: _env_int("PHONGHOP_RENDER_WORKERS", 2))
+    # Watermarked pages made ahead of a page turn (documents/prepared.py); 0 turns it off.
+    prepared_pages_mb: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_PREPARED_PAGES_MB", 64))
     # Each LibreOffice conversion of an Office upload (see documents.convert.Limits).
     convert_timeout_s: float = field(
         default_factory=lambda: _env_float("PHONGHOP_CONVERT_TIMEOUT_S", 120)

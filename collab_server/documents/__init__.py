@@ -5,6 +5,7 @@ convert    Office files to PDF with LibreOffice
 text       page text, Vietnamese search without diacritics, snippets
 render     a page as a WebP or PNG image of a given width; the watermark
 cache      rendered pages on disk and in memory, one render per page
+prepared   watermarked pages made ahead of a page turn, per reader, in memory
 pool       worker processes for PyMuPDF work
 ingest     an upload made ready to serve, in one call
 errors     what can go wrong, as AppError

@@ -97,15 +97,18 @@ def encode(image: Image.Image, fmt: ImageFormat, *, fast: bool = False) -> bytes
 # so cropping does not remove it; drawn into the pixels, not laid over them
 # in the browser, where it could be switched off.
 #
-# Cost is in the codecs, not the drawing: for a 1280-px page, measured on
-# the 2-core server, WebP decode ~30 ms, encode ~45-55 ms, the drawing
-# ~20 ms. The decoded page is kept (the same page is marked for every reader
-# in the room), and the output uses the fast WebP setting.
+# Cost, for a 1280-px page (CPU medians, `load/bench_pages.py --breakdown`,
+# docs/benchmarks.md): WebP encode dominates a WebP answer; for a JPEG
+# answer (what the laptops ask) the mask and the tinting were most of it.
+# The decoded page is kept (the same page is marked for every reader in the
+# room), and the output uses the fast WebP setting. Both the mask and the
+# tint are pasted from an image, not from a colour: Pillow 13 pastes a
+# colour through a mask on a slower path (measured: the tint took 28 ms
+# against 12 ms for the same pixels).
 
 COLOR = (170, 20, 20)
 OPACITY = 0.24
 ANGLE = 30
-_LUT = [round(v * OPACITY) for v in range(256)]
 
 
 def watermark(image: bytes, lines: list[str], fmt: ImageFormat) -> bytes:
@@ -116,7 +119,7 @@ def watermark(image: bytes, lines: list[str], fmt: ImageFormat) -> bytes:
     page = _decode(image).copy()
     text = "\n".join(line.strip() for line in lines if line.strip())
     if text:
-        page.paste(COLOR, (0, 0, page.width, page.height), _mask(page.size, text))
+        page.paste(Image.new("RGB", page.size, COLOR), (0, 0), _mask(page.size, text))
     return encode(page, fmt, fast=True)
 
 
@@ -190,6 +193,8 @@ def _mask(size: tuple[int, int], text: str) -> Image.Image:
     columns = math.ceil(reach / (block[0] + gap)) + 1
     rows = math.ceil(reach / (block[1] + gap)) + 1
     mask = Image.new("L", size, 0)
+    # The opacity is in the ink: no pass over the whole mask afterwards.
+    ink = Image.new("L", tile.size, round(255 * OPACITY))
     for j in range(-rows, rows + 1):
         shift = 0.5 * (j % 2)
         for i in range(-columns, columns + 1):
@@ -199,8 +204,8 @@ def _mask(size: tuple[int, int], text: str) -> Image.Image:
             if x < width and y < height and x + tile.width > 0 and y + tile.height > 0:
                 # Through the tile itself, so the empty corners of one
                 # copy's box do not erase a neighbour's letters.
-                mask.paste(255, (x, y, x + tile.width, y + tile.height), tile)
-    return mask.point(_LUT)
+                mask.paste(ink, (x, y), tile)
+    return mask
 
 
 def _tile(text: str, font_size: int) -> tuple[tuple[int, int], Image.Image]:

@@ -27,6 +27,7 @@ from collab_server import __version__, keys
 from collab_server.config import Settings
 from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
+from collab_server.documents.prepared import PreparedPages
 from collab_server.domain import checkin
 from collab_server.errors import AppError
 from collab_server.keys import ServerKeys, ensure_known
@@ -143,6 +144,22 @@ def _register_metrics(hub: Hub) -> None:
               lambda: m.db_errors + hub.persister.errors)
     m.counter("phonghop_redis_errors_total", "Redis failures.",
               lambda: float(getattr(hub.broker, "errors", 0)))
+
+
+def _register_prepared(m: Metrics, prepared: PreparedPages) -> None:
+    m.counter("phonghop_pages_prepared_total",
+              "Watermarked pages made ahead of a page turn.", lambda: prepared.prepared)
+    m.counter("phonghop_pages_served_prepared_total",
+              "Watermarked pages served from a copy made ahead.", lambda: prepared.served)
+    m.counter("phonghop_pages_prepared_dropped_total",
+              "Copies made ahead and never served (memory bound, age, reader refused).",
+              lambda: prepared.dropped)
+    m.counter("phonghop_pages_prepared_failed_total",
+              "Preparations that failed (the reader's own request makes the page).",
+              lambda: prepared.failed)
+    m.gauge("phonghop_pages_prepared_bytes", "Bytes held by copies made ahead.",
+            lambda: prepared.held_bytes)
+    m.gauge("phonghop_pages_preparing", "Copies waiting to be made.", lambda: prepared.waiting)
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
@@ -288,6 +305,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.workers = WorkerPool(settings.render_workers)
         app.state.pages = PageCache(settings.data_dir / "cache" / "pages",
                                     pool=app.state.workers)
+        app.state.prepared = documents.prepared_pages(app.state)
         # Each LibreOffice run takes a few hundred MB: a couple at a time.
         app.state.conversions = asyncio.Semaphore(2)
         workers = app.state.workers
@@ -328,10 +346,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 pool, idle_timeout=timedelta(minutes=settings.session_idle_minutes)),
         )
         _register_metrics(app.state.hub)
+        _register_prepared(app.state.hub.metrics, app.state.prepared)
         await app.state.hub.start()
         if settings.redis_url:
             log.info("relaying through redis")
         await app.state.workers.start()
+        app.state.prepared.start()
         _settle_garbage_collector()
         pauses = PauseWatch(app.state.hub.metrics)
         pauses.start()
@@ -346,6 +366,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
                 await sealer
             await pauses.stop()
             await app.state.hub.stop()
+            await app.state.prepared.stop()
             with contextlib.suppress(asyncpg.PostgresError, OSError):
                 await audit_sealer.seal(pool)  # what was written last gets sealed and exported
             await app.state.workers.close()

@@ -14,6 +14,7 @@ from collab_server.documents.cache import WIDTHS
 from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
 from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.names import clean_text, content_disposition, stored_name
+from collab_server.documents.prepared import Job, PreparedPages, Reading
 from collab_server.documents.render import ImageFormat
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import LOCAL_TZ
@@ -294,8 +295,15 @@ def _page_no(request: Request, document: DocumentRow) -> int:
 
 
 def watermark_lines(user: User) -> list[str]:
-    now = datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
-    return [user.full_name, user.unit or user.username, now]
+    return [*_who(user), _stamp()]
+
+
+def _who(user: User) -> tuple[str, str]:
+    return (user.full_name, user.unit or user.username)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
 
 
 async def _seen(request: Request, user: User, document: DocumentRow, page: int,
@@ -305,8 +313,31 @@ async def _seen(request: Request, user: User, document: DocumentRow, page: int,
         await record(request, user, action, f"document:{document.id}", page=page)
 
 
+# How a marked page is marked. The projector shows an internal page to the
+# whole room: a light mark in its corners keeps it readable and traceable. A
+# confidential page keeps the full mark, on the wall as on a laptop.
+MARKS = {"full": render.watermark, "corner": render.corner_mark}
+# Sizes a page turn asks for; thumbnails come in a run and are cheap, the
+# wall's zoomed page has a single reader.
+PREPARED_SIZES = ("laptop", "projector")
+
+
+def _mark_of(projector: bool, confidentiality: str) -> str:
+    return "corner" if projector and confidentiality == "internal" else "full"
+
+
 async def page_image(request: Request) -> Response:
-    user, access, document = await document_for(request)
+    user = await current_user(request)
+    raw = str(request.path_params["document_id"])
+    document_id = int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    prepared: PreparedPages = request.app.state.prepared
+    try:
+        access, document = await visible_document(request, user, document_id)
+    except Forbidden:
+        # Removed from the meeting (or never in it): nothing more is made for them.
+        if document_id is not None:
+            prepared.forget(user.id, document_id)
+        raise
     page = _page_no(request, document)
     size = _choice(request, "w", tuple(WIDTHS), "laptop")
     projector = access.role == Role.DISPLAY
@@ -318,34 +349,81 @@ async def page_image(request: Request) -> Response:
     digest = document.pdf_sha256
     if digest is None:
         raise NotFound("Tài liệu chưa có tệp.", "The document has no file.")
-    pool = request.app.state.pool
+    state = request.app.state
+    marked = document.confidentiality != "public"
+    reading = Reading(
+        user_id=user.id, document_id=document.id, meeting_id=document.meeting_id,
+        digest=digest.hex(), label=document.confidentiality,
+        mark=_mark_of(projector, document.confidentiality), width=WIDTHS[size], fmt=fmt,
+        who=_who(user), page=page, page_count=document.page_count,
+    ) if marked else None
+    key = reading.key(page) if reading is not None else None
+    # A page prepared for this reader needs no base image; it is taken only
+    # after the audit below, like any page.
+    base = (None if key is not None and prepared.has(key)
+            else await _base_image(state, document, page, WIDTHS[size], fmt))
+    await _seen(request, user, document, page, "document.page_view")
+    if reading is None or key is None:
+        media = next(m for m, f in MEDIA.items() if f == fmt)
+        return Response(base, media_type=media,
+                        headers={"cache-control": "private, max-age=3600"})
+    image = prepared.take(key)
+    if image is None:
+        if base is None:  # the prepared copy expired a moment ago
+            base = await _base_image(state, document, page, WIDTHS[size], fmt)
+        # In the worker processes: the drawing holds the GIL, and a room's worth of
+        # readers should use both cores.
+        image = await state.workers.run(
+            MARKS[reading.mark], base, watermark_lines(user), fmt, timeout=30)
+    if size in PREPARED_SIZES:
+        prepared.read(reading)
+    media = next(m for m, f in MEDIA.items() if f == fmt)
+    return Response(image, media_type=media, headers={"cache-control": "no-store"})
+
+
+async def _base_image(state: Any, document: DocumentRow, page: int, width: int,
+                      fmt: ImageFormat) -> bytes:
+    """The page as every reader sees it before any mark (rendered once, cached)."""
+    digest = document.pdf_sha256
+    if digest is None:
+        raise NotFound("Tài liệu chưa có tệp.", "The document has no file.")
 
     async def load() -> bytes:
-        data = await files.get(pool, digest)
+        data = await files.get(state.pool, digest)
         if data is None:
             raise NotFound("Không tìm thấy tệp của tài liệu.", "The document's file is missing.")
         return data
 
-    marked = document.confidentiality != "public"
     # A page to be watermarked starts from the cached WebP: it is decoded anyway.
-    base: ImageFormat = "webp" if marked and fmt == "jpeg" else fmt
-    image = await request.app.state.pages.get(digest.hex(), page, WIDTHS[size], base, load)
-    await _seen(request, user, document, page, "document.page_view")
-    if marked:
-        # In the worker processes: the drawing holds the GIL, and a room's worth of
-        # readers should use both cores.
-        # The projector shows an internal page to the whole room: a light mark
-        # in its corners keeps it readable and traceable. A confidential page
-        # keeps the full mark, on the wall as on a laptop.
-        mark = (render.corner_mark if projector and document.confidentiality == "internal"
-                else render.watermark)
-        image = await request.app.state.workers.run(
-            mark, image, watermark_lines(user), fmt, timeout=30)
-        headers = {"cache-control": "no-store"}
-    else:
-        headers = {"cache-control": "private, max-age=3600"}
-    media = next(m for m, f in MEDIA.items() if f == fmt)
-    return Response(image, media_type=media, headers=headers)
+    base: ImageFormat = ("webp" if document.confidentiality != "public" and fmt == "jpeg"
+                         else fmt)
+    image: bytes = await state.pages.get(digest.hex(), page, width, base, load)
+    return image
+
+
+def prepared_pages(state: Any) -> PreparedPages:
+    """Pages made ahead for the recent readers of marked documents (see
+    documents/prepared.py), the same image this route would make, after the
+    same question: may this person still see this document?"""
+
+    async def produce(job: Job) -> bytes | None:
+        reading = job.reading
+        access = await state.meetings.access(reading.meeting_id, reading.user_id)
+        if access is None or not access.can_view:
+            return None
+        document = await state.documents.get(reading.document_id)
+        if (document is None or document.pdf_sha256 is None
+                or document.confidentiality != reading.label
+                or document.pdf_sha256.hex() != reading.digest):
+            return None
+        if _mark_of(access.role == Role.DISPLAY, document.confidentiality) != reading.mark:
+            return None
+        image = await _base_image(state, document, job.page, reading.width, reading.fmt)
+        marked: bytes = await state.workers.run(
+            MARKS[reading.mark], image, [*reading.who, _stamp()], reading.fmt, timeout=30)
+        return marked
+
+    return PreparedPages(produce, memory_bytes=state.settings.prepared_pages_mb << 20)
 
 
 async def page_text(request: Request) -> Response:
