@@ -20,7 +20,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from collab_server import __version__, keys
@@ -70,6 +69,7 @@ from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
 from collab_server.transport.guard import Guard
 from collab_server.transport.responses import JSONResponse
+from collab_server.transport.static import ClientFiles
 from collab_server.transport.ws import live_socket
 
 log = logging.getLogger(__name__)
@@ -260,9 +260,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),
-        Mount("/display", StaticFiles(directory=clients / "display" / "dist", html=True,
-                                      check_dir=False)),
-        Mount("/", StaticFiles(directory=clients / "web" / "dist", html=True, check_dir=False)),
+        Mount("/display", ClientFiles(clients / "display" / "dist")),
+        Mount("/", ClientFiles(clients / "web" / "dist")),
     ]
 
 
