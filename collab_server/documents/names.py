@@ -37,6 +37,16 @@ def clean_text(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
+# Direction overrides, embeddings and isolates: "abc\u202eXYZ" shows as
+# "abcZYX", so a name or a vote's title could read other than it is.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F])
+
+
+def without_bidi_controls(text: str) -> str:
+    """The text as typed, lines kept, without characters that reorder it."""
+    return text.translate(_BIDI_CONTROLS)
+
+
 def stored_name(filename: str, extension: str) -> str:
     """The name to keep for a file whose content is of type `extension`."""
     name = clean_text(filename)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from collab_server.documents.names import without_bidi_controls
 from collab_server.domain import room
 from collab_server.domain.ports import SessionStore, VotingStore, Write
 from collab_server.domain.roles import Role
@@ -90,6 +91,8 @@ def text_arg(args: dict[str, Any], name: str, *, limit: int, required: bool = Tr
     value = args.get(name)
     if value is None and not required:
         return ""
+    if isinstance(value, str):
+        value = without_bidi_controls(value)
     if not isinstance(value, str) or not value.strip() or len(value) > limit \
             or "\x00" in value:
         raise BadIntent(f"Tham số '{name}' phải là chuỗi 1-{limit} ký tự.",

@@ -29,6 +29,7 @@ from typing import Any
 
 import pycrdt
 
+from collab_server.documents.names import without_bidi_controls
 from collab_server.domain import room
 from collab_server.domain.intents import (
     Change,
@@ -134,7 +135,9 @@ def _options(args: dict[str, Any]) -> tuple[str, ...]:
             isinstance(o, str) and o.strip() and len(o) <= 200 for o in raw):
         raise BadIntent(f"'options' phải là danh sách 2-{MAX_OPTIONS} chuỗi, mỗi chuỗi"
                         " 1-200 ký tự.", f"'options' must be 2-{MAX_OPTIONS} strings.")
-    options = tuple(o.strip() for o in raw)
+    options = tuple(without_bidi_controls(o).strip() for o in raw)
+    if not all(options):
+        raise BadIntent("Mỗi lựa chọn phải có chữ.", "Every option needs text.")
     if len(set(options)) != len(options):
         raise BadIntent("Các lựa chọn không được trùng nhau.", "Options must differ.")
     return options

@@ -526,6 +526,15 @@ class Hub:
             await self._commit(live, apply, None)
         self._unload_if_idle(live)
 
+    async def presented_document(self, meeting_id: int) -> int | None:
+        """The document the room shows on its projector now, if any."""
+        live = await self.open(DocKey(meeting_id, DocKind.ROOM))
+        try:
+            value = live.doc.get(room.PRESENTING, type=pycrdt.Map).get("document")
+            return None if value is None else int(value)
+        finally:
+            self._unload_if_idle(live)
+
     async def refresh_room(self, meeting_id: int) -> None:
         """Bring prepared data (title, status, agenda) into the room document after
         it changed in the database. Raises `Unavailable` if it cannot be stored."""

@@ -51,6 +51,22 @@ class PgDirectory:
             )
         return [dict(r) for r in rows]
 
+    async def invitable(self, caller_id: int, caller_body: int, meeting_body: int,
+                        user_id: int) -> asyncpg.Record | None:
+        """The person, if the caller may put them in a meeting of `meeting_body`:
+        active, and of that body, of the caller's, or met in a meeting of the
+        caller's (as the directory shows people). None otherwise: an id guessed
+        across bodies is no one."""
+        async with self.pool.acquire() as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(
+                "SELECT u.id, u.body_id, u.room_id FROM users u WHERE u.id = $4 AND u.is_active"
+                " AND (u.body_id IN ($2, $3) OR EXISTS ("
+                "   SELECT 1 FROM meeting_participants mine JOIN meeting_participants them"
+                "   ON them.meeting_id = mine.meeting_id"
+                "   WHERE mine.user_id = $1 AND them.user_id = u.id))",
+                caller_id, caller_body, meeting_body, user_id)
+        return row
+
     async def user_body(self, user_id: int) -> int | None:
         async with self.pool.acquire() as conn:
             body: int | None = await conn.fetchval(
@@ -62,8 +78,8 @@ class PgDirectory:
         """A user, active or not, for their body's admins."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT id, body_id, username, full_name, is_active, is_admin, room_id FROM users"
-                " WHERE id = $1", user_id)
+                "SELECT id, body_id, username, full_name, is_active, is_admin, room_id,"
+                " is_site_admin FROM users WHERE id = $1", user_id)
         return dict(row) if row is not None else None
 
     async def update_user(self, user_id: int, fields: dict[str, Any]) -> None:

@@ -161,15 +161,23 @@ class PgParticipants:
                 "approved" if approve else "rejected",
             )
             if deputy is not None and approve:
-                await conn.execute(
+                # A deputy stands in for one member: someone already in the
+                # meeting (in their own right or for another) is refused, and
+                # the approval with it (the transaction).
+                joined = await conn.fetchval(
                     "INSERT INTO meeting_participants (meeting_id, user_id, role, invited_at,"
                     " response, responded_at, stands_in_for)"
                     " VALUES ($1, $2, 'delegate', now(), 'attend', now(), $3)"
-                    " ON CONFLICT (meeting_id, user_id) DO UPDATE SET stands_in_for = $3",
+                    " ON CONFLICT (meeting_id, user_id) DO NOTHING RETURNING user_id",
                     meeting_id,
                     deputy,
                     member,
                 )
+                if joined is None:
+                    raise Conflict("Người dự thay này đã tham dự cuộc họp (hoặc đã dự thay cho"
+                                   " thành viên khác); không đồng ý được.",
+                                   "This deputy already takes part in the meeting (or stands"
+                                   " in for another member).")
         return deputy
 
 

@@ -20,7 +20,7 @@ from collab_server.errors import Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
 from collab_server.storage.admin import UnitInUse
 from collab_server.transport.auth import current_user
-from collab_server.transport.directory import ROOM_TAKEN
+from collab_server.transport.directory import ROOM_TAKEN, check_not_site_admin
 from collab_server.transport.http import Fields, path_id, read_json, record
 from collab_server.transport.responses import JSONResponse
 
@@ -40,6 +40,7 @@ async def make_user_password(request: Request) -> Response:
     person = await request.app.state.directory.person(target)
     if person is None or person["body_id"] != user.body_id:
         raise NotFound("Không có người dùng này trong cơ quan.", "No such user in this body.")
+    check_not_site_admin(user, person)
     if target == user.id:
         raise Conflict("Đổi mật khẩu của chính mình tại mục tài khoản, với mật khẩu hiện tại.",
                        "Change your own password with the current one (POST /api/me/password).")

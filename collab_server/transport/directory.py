@@ -9,7 +9,7 @@ from starlette.responses import Response
 from collab_server.domain.password_maker import make_password
 from collab_server.domain.passwords import check_password
 from collab_server.domain.usernames import check_username
-from collab_server.errors import Conflict, Forbidden, NotFound
+from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
 from collab_server.storage.directory import LastAdmin
 from collab_server.transport.auth import current_user
@@ -24,6 +24,17 @@ def _require_admin(user: User) -> None:
 
 # What only the admins of the person's own body see: the login name and body roles.
 _ADMIN_ONLY = ("username", "is_admin", "can_prepare", "is_active", "room_id")
+
+
+def check_not_site_admin(user: User, person: dict[str, object]) -> None:
+    """A site admin's account is the operator's (`phonghop create-user
+    --site-admin`): a body admin of the same body neither resets its password
+    nor changes or locks it; another site admin may."""
+    if person.get("is_site_admin") and not user.is_site_admin:
+        raise Forbidden("Tài khoản quản trị hệ thống do người vận hành quản lý; quản trị cơ quan"
+                        " không đổi được.",
+                        "A site admin's account is the operator's; a body admin cannot"
+                        " change it.")
 
 
 async def list_users(request: Request) -> Response:
@@ -87,7 +98,13 @@ async def update_user(request: Request) -> Response:
     person = await request.app.state.directory.person(target)
     if person is None or person["body_id"] != user.body_id:
         raise NotFound("Không có người dùng này trong cơ quan.", "No such user in this body.")
+    check_not_site_admin(user, person)
     fields = Fields(await read_json(request))
+    if fields.has("is_site_admin"):
+        raise BadRequest("Quyền quản trị hệ thống chỉ do người vận hành cấp"
+                         " (phonghop create-user --site-admin).",
+                         "Only the operator names a site admin (phonghop create-user"
+                         " --site-admin).")
     changes: dict[str, object] = {}
     for name in ("full_name", "title", "unit"):
         if fields.has(name):

@@ -341,6 +341,8 @@ async def page_image(request: Request) -> Response:
     page = _page_no(request, document)
     size = _choice(request, "w", tuple(WIDTHS), "laptop")
     projector = access.role == Role.DISPLAY
+    if projector:
+        await _on_the_wall(request, access, document)
     if size == "zoomed" and not projector:
         # A 3840-px render costs four times a projector page: only the wall needs it.
         raise Forbidden("Ảnh trang độ phân giải cao chỉ dành cho màn hình trình chiếu.",
@@ -426,8 +428,21 @@ def prepared_pages(state: Any) -> PreparedPages:
     return PreparedPages(produce, memory_bytes=state.settings.prepared_pages_mb << 20)
 
 
+async def _on_the_wall(request: Request, access: MeetingAccess, document: DocumentRow) -> None:
+    """The room's projector reads no more than the wall shows: pages of the
+    document presented now, while the meeting is in session."""
+    if access.status is not Status.IN_SESSION or \
+            await request.app.state.hub.presented_document(access.meeting_id) != document.id:
+        raise Forbidden("Màn hình phòng họp chỉ đọc tài liệu đang được trình chiếu.",
+                        "The room's display reads only the document presented now.")
+
+
 async def page_text(request: Request) -> Response:
-    user, _, document = await document_for(request)
+    user, access, document = await document_for(request)
+    if access.role == Role.DISPLAY:
+        # The wall shows pages, never their text.
+        raise Forbidden("Màn hình phòng họp không đọc văn bản của trang.",
+                        "The room's display does not read page text.")
     page = _page_no(request, document)
     text = await request.app.state.documents.page_text(document.id, page)
     await _seen(request, user, document, page, "document.text_view")

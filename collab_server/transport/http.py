@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from collab_server.documents.names import without_bidi_controls
 from collab_server.domain.access import MeetingAccess
 from collab_server.errors import BadJson, BadRequest, Forbidden, NotFound, TooLarge
 from collab_server.storage.accounts import User, audit
@@ -76,7 +77,11 @@ class Fields:
         value = self.data.get(name)
         if value is None and not required:
             return ""
-        if not isinstance(value, str) or (not empty and not value.strip()) or "\x00" in value:
+        if isinstance(value, str) and "\x00" in value:
+            raise self._bad(name, "chứa ký tự không hợp lệ (NUL)", "holds a NUL character")
+        if isinstance(value, str):
+            value = without_bidi_controls(value)
+        if not isinstance(value, str) or (not empty and not value.strip()):
             raise self._bad(name, "phải là chuỗi không rỗng", "must be a non-empty string")
         if len(value) > limit:
             raise self._bad(name, f"dài quá {limit} ký tự", f"is longer than {limit}")

@@ -265,6 +265,22 @@ def _changed_meanwhile() -> Conflict:
                     "This person's role changed meanwhile; reload.")
 
 
+def _check_fits(access: MeetingAccess, person: Any, role: str) -> None:
+    """The chair presides in the name of the meeting's body (the letter is
+    signed so): one of its own people. A projector account takes part only as
+    the projector, of a room of that body; a person never as a projector."""
+    if role == Role.CHAIR and person["body_id"] != access.body_id:
+        raise Conflict("Chủ tọa phải là người của cơ quan tổ chức cuộc họp.",
+                       "The chair must belong to the body that holds the meeting.")
+    display_account = person["room_id"] is not None
+    if display_account != (role == Role.DISPLAY) or (
+            display_account and person["body_id"] != access.body_id):
+        raise BadRequest("Tài khoản màn hình chỉ tham gia với vai trò màn hình, của phòng"
+                         " họp thuộc cơ quan; người dùng không nhận vai trò màn hình.",
+                         "A projector account takes part only as its body's projector;"
+                         " a person never as a projector.")
+
+
 async def add_participant(request: Request) -> Response:
     user, access = await caller_and_meeting(request)
     _require_preparable(access)
@@ -275,8 +291,11 @@ async def add_participant(request: Request) -> Response:
     participants = request.app.state.participants
     role_grants.check_change(access, user.id, invitee, None, Role(role),
                              has_chair=await participants.has_chair(access.meeting_id))
-    if await request.app.state.directory.user_body(invitee) is None:
+    person = await request.app.state.directory.invitable(user.id, user.body_id,
+                                                         access.body_id, invitee)
+    if person is None:
         raise NotFound("Không có người dùng này.", "No such user.")
+    _check_fits(access, person, role)
     invited = access.status is Status.INVITED
     # Only an admin changes a meeting's chair (role_grants): the new one takes
     # the place of the old. Anyone else meets the database's one-chair rule.
@@ -304,6 +323,11 @@ async def update_participant(request: Request) -> Response:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
     role_grants.check_change(access, user.id, member, Role(old), Role(role),
                              has_chair=await participants.has_chair(access.meeting_id))
+    person = await request.app.state.directory.invitable(user.id, user.body_id,
+                                                         access.body_id, member)
+    if person is None:
+        raise NotFound("Không có người dùng này.", "No such user.")
+    _check_fits(access, person, role)
     if not await participants.set_role(access.meeting_id, member, role, was=old,
                                        replace_chair=access.body_admin):
         raise _changed_meanwhile()
