@@ -270,9 +270,11 @@ HTTP: tuple[Rule, ...] = (
     Rule("DELETE /api/documents/{document_id}", meeting(secretary=409, chair=409,
                                                         body_admin=409),
          case="meeting archived", note=DOCUMENT_IDS),
-    Rule("GET /api/documents/{document_id}/pages/{page_no}", meeting(VIEWERS),
+    # The projector reads only the page on the wall, in session
+    # (test_insider.py::test_the_projector_reads_only_what_the_wall_shows).
+    Rule("GET /api/documents/{document_id}/pages/{page_no}", meeting(READERS),
          note=DOCUMENT_IDS),
-    Rule("GET /api/documents/{document_id}/pages/{page_no}/text", meeting(VIEWERS),
+    Rule("GET /api/documents/{document_id}/pages/{page_no}/text", meeting(READERS),
          note=DOCUMENT_IDS),
     Rule("GET /api/documents/{document_id}/original", meeting(PREPARERS),
          case="download not allowed", note=DOCUMENT_IDS),

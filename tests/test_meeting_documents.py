@@ -233,7 +233,7 @@ async def test_a_room_of_laptops_asks_for_one_new_page(people: dict[str, Client]
                                             "trinh-chieu.pdf", confidentiality="public")
            )["document"]
     clients = [Client(server, world.token(who)) for who in
-               ("delegate01", "delegate02", "delegate03", "guest", "display") * 18]
+               ("delegate01", "delegate02", "delegate03", "guest", "chair") * 18]
     try:
         replies = await asyncio.gather(*(c.get(f"/api/documents/{doc['id']}/pages/1")
                                          for c in clients))

@@ -16,6 +16,7 @@ from PIL import Image, ImageChops
 from collab_server.documents.render import render_page
 from tests.browser_support import make_pdf, upload
 from tests.conftest import Server, World, build_world
+from tests.yclient import YClient
 
 # A stray pixel or two where WebP then JPEG round text edges differently.
 CODEC_NOISE = 1e-5
@@ -43,8 +44,23 @@ async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def on_the_wall(http: httpx.AsyncClient, world: World, document: int) -> None:
+    """The chair presents page 1 of `document`: the projector reads only the
+    page on the wall, in session."""
+    ws = str(http.base_url).rstrip("/").replace("http", "ws", 1)
+    chair = await YClient(ws, f"meeting/{world.meeting_id}/room", world.token("chair")).connect()
+    try:
+        await chair.intent("session.open", {})  # the first time; then already open
+        reply = await chair.intent("present.page", {"document": document, "page": 1})
+        assert reply["ok"], reply
+    finally:
+        await chair.close()
+
+
 async def page_image(http: httpx.AsyncClient, world: World, who: str, document: int,
                      width: str = "projector") -> Image.Image:
+    if who == "display":
+        await on_the_wall(http, world, document)
     r = await http.get(f"/api/documents/{document}/pages/1", params={"w": width, "fmt": "jpeg"},
                        headers={"Authorization": f"Bearer {world.token(who)}"})
     assert r.status_code == 200, r.text
