@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, World
 
 CHROMIUM = os.environ.get("PHONGHOP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -153,3 +154,33 @@ async def upload(base: str, token: str, meeting: int, data: bytes, filename: str
     assert r.status_code == 201, r.text
     document: dict[str, Any] = r.json()["document"]
     return document
+
+
+@dataclass
+class Stage:
+    """A meeting of its own on the module's server (conftest's build_world):
+    its people log in as `code-who`."""
+
+    world: World
+    code: str
+
+    def username(self, who: str) -> str:
+        return f"{self.code}-{who}"
+
+    @property
+    def meeting(self) -> int:
+        return self.world.meeting_id
+
+    def user(self, who: str) -> int:
+        return self.world.users[who]
+
+
+@dataclass
+class ReadingStage(Stage):
+    """A stage with one readable document."""
+
+    document: dict[str, Any]
+
+    @property
+    def doc(self) -> int:
+        return int(self.document["id"])

@@ -368,6 +368,14 @@ async def server(module_db: str, tmp_path_factory: pytest.TempPathFactory,
     await srv.stop()
 
 
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP to the module's server, as a browser page of it sends it (Origin)."""
+    async with httpx.AsyncClient(base_url=server.http, timeout=60,
+                                 headers={"origin": server.http}) as client:
+        yield client
+
+
 @pytest.fixture(scope="module")
 async def world(server: Server) -> World:
     return await build_world(server.database_url, delegates=5)

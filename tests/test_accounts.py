@@ -4,7 +4,6 @@ user back after deactivation, and logging out with a session that ended."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -24,13 +23,6 @@ async def people(server: Server) -> World:
 @pytest.fixture(scope="module")
 async def elsewhere(server: Server) -> World:
     return await build_world(server.database_url, delegates=1, admin="outsider")
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.http, timeout=60,
-                                 headers={"origin": server.http}) as client:
-        yield client
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,6 @@ async def body(server: Server) -> World:
 @pytest.fixture(scope="module")
 async def other(server: Server) -> World:
     return await build_world(server.database_url, delegates=1, admin="outsider")
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.http, timeout=60,
-                                 headers={"origin": server.http}) as client:
-        yield client
 
 
 def bearer(world: World, who: str) -> dict[str, str]:

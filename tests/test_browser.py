@@ -28,36 +28,23 @@ from tests.browser_support import (
     DEVICE_KEYS,
     PROJECTOR,
     Person,
+    ReadingStage,
     make_pdf,
     require_built,
     shot,
     upload,
 )
-from tests.conftest import PASSWORD, Server, World, build_world
+from tests.conftest import PASSWORD, Server, build_world
 
 expect.set_options(timeout=15_000)
 
 
 @dataclass
-class Stage:
-    world: World
-    code: str
-    document: dict[str, Any]
+class Stage(ReadingStage):
     internal: dict[str, Any]
-
-    def username(self, who: str) -> str:
-        return f"{self.code}-{who}"
 
     def name(self, who: str) -> str:
         return f"Người {who}"
-
-    @property
-    def meeting(self) -> int:
-        return self.world.meeting_id
-
-    @property
-    def doc(self) -> int:
-        return int(self.document["id"])
 
 
 @pytest.fixture(scope="module")

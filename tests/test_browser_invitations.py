@@ -15,7 +15,6 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -26,26 +25,13 @@ from playwright.async_api import Browser, expect
 
 from collab_server.domain import calendar
 from collab_server.domain import minutes as m
-from tests.browser_support import SCREENSHOTS, Person, shot
-from tests.conftest import PASSWORD, Server, World, build_world
+from tests.browser_support import SCREENSHOTS, Person, Stage, shot
+from tests.conftest import PASSWORD, Server, build_world
 
 expect.set_options(timeout=15_000)
 SMALL_LAPTOP = {"width": 1366, "height": 768}
 BODY = "Ủy ban nhân dân tỉnh Quảng Bình"
 TITLE = "Họp bàn phương án phòng chống bão số 3"
-
-
-@dataclass
-class Stage:
-    world: World
-    code: str
-
-    def username(self, who: str) -> str:
-        return f"{self.code}-{who}"
-
-    @property
-    def meeting(self) -> int:
-        return self.world.meeting_id
 
 
 @pytest.fixture(scope="module")

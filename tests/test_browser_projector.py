@@ -26,8 +26,16 @@ import asyncpg
 import pytest
 from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
-from tests.browser_support import PROJECTOR, Person, make_pdf, require_built, shot, upload
-from tests.conftest import _PASSWORD_HASH, PASSWORD, Server, World, build_world
+from tests.browser_support import (
+    PROJECTOR,
+    Person,
+    ReadingStage,
+    make_pdf,
+    require_built,
+    shot,
+    upload,
+)
+from tests.conftest import _PASSWORD_HASH, PASSWORD, Server, build_world
 from tests.yclient import YClient, wait_until
 
 expect.set_options(timeout=15_000)
@@ -40,24 +48,10 @@ ELSEWHERE_TITLE = "Họp ở phòng khác (bắt đầu sớm hơn)"
 
 
 @dataclass
-class Room:
-    world: World
-    code: str
-    document: dict[str, Any]
+class Room(ReadingStage):
     next_meeting: int
     people: dict[str, Person] = field(default_factory=dict)
     sockets: dict[str, YClient] = field(default_factory=dict)
-
-    def username(self, who: str) -> str:
-        return f"{self.code}-{who}"
-
-    @property
-    def meeting(self) -> int:
-        return self.world.meeting_id
-
-    @property
-    def doc(self) -> int:
-        return int(self.document["id"])
 
 
 @pytest.fixture(scope="module")

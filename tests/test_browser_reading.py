@@ -15,7 +15,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -24,6 +23,7 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.browser_support import Person, make_pdf, require_built, shot, upload
+from tests.browser_support import ReadingStage as Stage
 from tests.conftest import PASSWORD, ROOT, Server, World, build_world
 from tests.yclient import YClient
 
@@ -31,24 +31,6 @@ expect.set_options(timeout=15_000)
 
 LAPTOP_1366: ViewportSize = {"width": 1366, "height": 768}
 LAPTOP_1920: ViewportSize = {"width": 1920, "height": 1080}
-
-
-@dataclass
-class Stage:
-    world: World
-    code: str
-    document: dict[str, Any]
-
-    def username(self, who: str) -> str:
-        return f"{self.code}-{who}"
-
-    @property
-    def meeting(self) -> int:
-        return self.world.meeting_id
-
-    @property
-    def doc(self) -> int:
-        return int(self.document["id"])
 
 
 @pytest.fixture(scope="module")

@@ -25,30 +25,14 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from collab_server.storage.accounts import hash_password
-from tests.browser_support import PROJECTOR, Person, make_pdf, shot, upload
-from tests.conftest import PASSWORD, Server, World, build_world
+from tests.browser_support import PROJECTOR, Person, Stage, make_pdf, shot, upload
+from tests.conftest import PASSWORD, Server, build_world
 
 expect.set_options(timeout=15_000)
 
 LAPTOP_768: ViewportSize = {"width": 1366, "height": 768}
 HUONG = "Nguyễn Thị Hương"
 UNIT = "Sở Tài chính"
-
-
-@dataclass
-class Stage:
-    world: World
-    code: str
-
-    def username(self, who: str) -> str:
-        return f"{self.code}-{who}"
-
-    @property
-    def meeting(self) -> int:
-        return self.world.meeting_id
-
-    def user(self, who: str) -> int:
-        return self.world.users[who]
 
 
 async def make_stage(server: Server, *, starts_in: timedelta = timedelta(minutes=30),
