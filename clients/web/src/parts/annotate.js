@@ -30,7 +30,7 @@ import {
   undoManager,
 } from '../../../shared/annotations.js'
 import { makeLayer, drawStrokes, strokeElement } from '../../../shared/ink-svg.js'
-import { t, onLangChange } from '../../../shared/i18n/index.js'
+import { t, getLang, onLangChange } from '../../../shared/i18n/index.js'
 import { annotatedUrl } from '../../../shared/api.js'
 
 const TOOLS = ['read', 'pen', 'highlighter', 'note', 'eraser']
@@ -397,14 +397,15 @@ export function createAnnotator({ meetingId, user, role, frame, getView, onError
     else a.entry.undo.undo()
   }
 
+  let shownToolbar = ''
   function renderToolbar() {
     if (!alive) return
     if (!canNote() && !canInk()) {
       toolbar.hidden = true
+      shownToolbar = ''
       return
     }
     toolbar.hidden = false
-    toolbar.setAttribute('aria-label', t('annotate.toolbar'))
     const a = active()
     const entry = a?.entry
     const notReady = entry && !entry.everSynced
@@ -412,6 +413,18 @@ export function createAnnotator({ meetingId, user, role, frame, getView, onError
     const colors = state.tool === 'highlighter' ? HIGHLIGHT_COLORS : PEN_COLORS
     const showColors = state.tool === 'pen' || state.tool === 'highlighter'
     const documentId = getView().document
+    // A socket trying again changes its status every few hundred
+    // milliseconds; rebuilding the buttons each time would swallow a click
+    // whose press and release land on different nodes. Rebuild only when
+    // something shown changes.
+    const shown = JSON.stringify([
+      getLang(), state.tool, state.colors[state.tool], !!entry?.undo.canUndo(), !!entry?.undo.canRedo(),
+      canInk() && !!state.onPresentedPage, state.toRoom, !!notReady, !!offline, canNote(), documentId ?? null,
+    ])
+    frame.dataset.target = target()
+    if (shown === shownToolbar) return
+    shownToolbar = shown
+    toolbar.setAttribute('aria-label', t('annotate.toolbar'))
     replaceContent(
       toolbar,
       h(
@@ -495,7 +508,6 @@ export function createAnnotator({ meetingId, user, role, frame, getView, onError
           )
         : null,
     )
-    frame.dataset.target = target()
   }
 
   // Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y, outside text fields.
