@@ -160,6 +160,9 @@ def _register_prepared(m: Metrics, prepared: PreparedPages) -> None:
     m.gauge("phonghop_pages_prepared_bytes", "Bytes held by copies made ahead.",
             lambda: prepared.held_bytes)
     m.gauge("phonghop_pages_preparing", "Copies waiting to be made.", lambda: prepared.waiting)
+    m.counter("phonghop_pages_shared_errors_total",
+              "Failures of Redis holding the copies made ahead (kept in memory meanwhile).",
+              lambda: float(getattr(prepared.shared, "errors", 0)))
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

@@ -14,8 +14,9 @@ from collab_server.documents.cache import WIDTHS
 from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
 from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.names import clean_text, content_disposition, stored_name
-from collab_server.documents.prepared import Job, PreparedPages, Reading
+from collab_server.documents.prepared import SILENCE_S, Job, PreparedPages, Reading
 from collab_server.documents.render import ImageFormat
+from collab_server.documents.shared_pages import RedisPages
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import LOCAL_TZ
 from collab_server.domain.lifecycle import DOCUMENTS_OPEN, PREPARABLE, Status
@@ -360,16 +361,17 @@ async def page_image(request: Request) -> Response:
         who=_who(user), page=page, page_count=document.page_count,
     ) if marked else None
     key = reading.key(page) if reading is not None else None
-    # A page prepared for this reader needs no base image; it is taken only
-    # after the audit below, like any page.
-    base = (None if key is not None and prepared.has(key)
+    # A page prepared for this reader needs no base image. It is taken (out of
+    # the store: once) after all the checks above, and returned only after
+    # the audit below, like any page.
+    image = await prepared.fetch(key) if key is not None else None
+    base = (None if image is not None
             else await _base_image(state, document, page, WIDTHS[size], fmt))
     await _seen(request, user, document, page, "document.page_view")
     if reading is None or key is None:
         media = next(m for m, f in MEDIA.items() if f == fmt)
         return Response(base, media_type=media,
                         headers={"cache-control": "private, max-age=3600"})
-    image = prepared.take(key)
     if image is None:
         if base is None:  # the prepared copy expired a moment ago
             base = await _base_image(state, document, page, WIDTHS[size], fmt)
@@ -425,7 +427,10 @@ def prepared_pages(state: Any) -> PreparedPages:
             MARKS[reading.mark], image, [*reading.who, _stamp()], reading.fmt, timeout=30)
         return marked
 
-    return PreparedPages(produce, memory_bytes=state.settings.prepared_pages_mb << 20)
+    memory = state.settings.prepared_pages_mb << 20
+    shared = (RedisPages(state.settings.redis_url, ttl=SILENCE_S)
+              if state.settings.redis_url and memory > 0 else None)
+    return PreparedPages(produce, memory_bytes=memory, shared=shared)
 
 
 async def _on_the_wall(request: Request, access: MeetingAccess, document: DocumentRow) -> None:
