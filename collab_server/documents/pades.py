@@ -351,6 +351,7 @@ async def verify(pdf: bytes, anchors: Sequence[asn1_x509.Certificate],
     return checks
 
 
-def verify_blocking(pdf: bytes, anchors: Sequence[asn1_x509.Certificate]) -> list[Check]:
-    """`verify` for a worker process or thread."""
-    return asyncio.run(verify(pdf, anchors))
+def verify_blocking(pdf: bytes, anchors: Sequence[bytes]) -> list[Check]:
+    """`verify` for a worker process or thread; the anchors as DER bytes
+    (asn1crypto's objects do not cross to another process)."""
+    return asyncio.run(verify(pdf, [asn1_x509.Certificate.load(der) for der in anchors]))

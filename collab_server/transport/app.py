@@ -305,6 +305,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.documents = PgDocuments(pool)
         app.state.search = PgSearch(pool)
         app.state.workers = WorkerPool(settings.render_workers)
+        app.state.trust_anchors = documents.trust_anchors(settings.trust_anchors_dir)
         app.state.pages = PageCache(settings.data_dir / "cache" / "pages",
                                     pool=app.state.workers)
         app.state.prepared = documents.prepared_pages(app.state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -160,6 +161,7 @@ async def upload(request: Request) -> Response:
     # they run in the worker processes, never on the event loop.
     ingested = await request.app.state.workers.run(ingest_pdf, pdf, timeout=300,
                                                    max_pages=settings.max_pages)
+    signatures = (await _signatures(request, original)) if kind == "application/pdf" else None
     document_id = await request.app.state.documents.add(NewDocument(
         meeting_id=access.meeting_id,
         title=title or name,
@@ -174,14 +176,39 @@ async def upload(request: Request) -> Response:
         allow_download=_flag(request, "allow_download"),
         agenda_item_id=item_id,
         uploaded_by=user.id,
+        signatures=signatures,
     ))
     await record(request, user, "document.upload", f"document:{document_id}",
-                 meeting=access.meeting_id, pages=ingested.info.page_count, type=kind)
+                 meeting=access.meeting_id, pages=ingested.info.page_count, type=kind,
+                 signatures=[s["verdict"] for s in signatures or []])
     await _announce(request, access.meeting_id)
     warnings = [] if access.status is Status.DRAFT else await notice_warnings(request, access)
     document = await request.app.state.documents.get(document_id)
     return JSONResponse({"document": document.to_json(), "warnings": warnings},
                         status_code=201)
+
+
+def trust_anchors(folder: Path | None) -> list[bytes]:
+    """The certificates in `folder` (PEM or DER files), read at start, as DER."""
+    if folder is None:
+        return []
+    from collab_server.documents import pades  # pyHanko: a second to import, when needed
+
+    return [bytes(cert.dump()) for cert in
+            pades.trust_anchors(sorted(p for p in folder.iterdir() if p.is_file()))]
+
+
+async def _signatures(request: Request, pdf: bytes) -> list[dict[str, Any]] | None:
+    """What the signatures of an uploaded PDF say (documents/pades.py), read
+    in a worker process; None when it carries none."""
+    if b"/ByteRange" not in pdf:  # no signature dictionary: nothing to read
+        return None
+    from collab_server.documents import pades
+
+    anchors = request.app.state.trust_anchors
+    checks = await request.app.state.workers.run(pades.verify_blocking, pdf, anchors,
+                                                 timeout=60)
+    return [check.to_json() for check in checks] or None
 
 
 def hidden_document() -> Forbidden:
@@ -283,7 +310,10 @@ def served_digest(document: DocumentRow) -> bytes | None:
     actions stay out of every copy served, the records office's export
     included. An Office original is the file itself."""
     if document.original_type == "application/pdf":
-        return document.pdf_sha256
+        # A signed PDF leaves byte for byte as it came, or its signatures
+        # would no longer verify; a download is an attachment, never shown
+        # inside the application's pages.
+        return document.original_sha256 if document.signed else document.pdf_sha256
     return document.original_sha256 or document.pdf_sha256
 
 

@@ -913,4 +913,14 @@ export default {
   'admin.bodies.adminTitle': 'Chức vụ của người quản trị',
   'admin.bodies.create': 'Tạo cơ quan',
   'admin.bodies.created': 'Đã tạo {name}; người quản trị: {username}.',
+  // Digital signatures of uploaded PDFs (shared/signatures.js)
+  'sign.summaryValid': 'Có chữ ký số hợp lệ ({count})',
+  'sign.verdict.valid': 'Chữ ký hợp lệ: văn bản không bị thay đổi sau khi ký, chứng thư số được tin cậy.',
+  'sign.verdict.changed': 'Văn bản đã bị thay đổi sau khi ký.',
+  'sign.verdict.broken': 'Chữ ký không hợp lệ: nội dung đã ký không còn nguyên vẹn.',
+  'sign.verdict.expired': 'Chứng thư số của người ký đã hết hạn hoặc chưa có hiệu lực.',
+  'sign.verdict.untrusted': 'Chứng thư số không thuộc tổ chức cung cấp dịch vụ chứng thực được tin cậy.',
+  'sign.signedAt': 'ký lúc {time}',
+  'sign.checkedAt': 'Kiểm tra khi tải lên, lúc {time}. Bản tải về là tệp gốc đã ký.',
+  'sign.unknownSigner': 'Không rõ người ký',
 }
