@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pymupdf
 from playwright.async_api import Browser, expect
 
 from collab_server.documents import pades
@@ -38,8 +39,8 @@ async def test_a_signed_upload_is_told_and_downloaded_as_it_came(
         server: Server, tmp_path: Path) -> None:
     world = await build_world(server.database_url, delegates=1)
     signed = await signed_minutes(tmp_path)
-    doc = await upload(server.http, world.token("secretary"), world.meeting_id, signed,
-                       "to-trinh-da-ky.pdf", allow_download="1")
+    doc = doc_json = await upload(server.http, world.token("secretary"), world.meeting_id,
+                                  signed, "to-trinh-da-ky.pdf", allow_download="1")
     [check] = doc["signatures"]
     assert check["verdict"] == "valid" and check["signer"] == "Sở Tài chính tỉnh Hà Tĩnh"
     assert check["words"].startswith("Chữ ký hợp lệ") and doc["signatures_checked_at"]
@@ -60,6 +61,26 @@ async def test_a_signed_upload_is_told_and_downloaded_as_it_came(
     foreign = await upload(server.http, world.token("secretary"), world.meeting_id,
                            await signed_minutes(tmp_path, pki.root("CA lạ")), "ca-la.pdf")
     assert [s["verdict"] for s in foreign["signatures"]] == ["untrusted"]
+    # Signed, but with a script that runs on opening: the script is not handed
+    # out with the signature; the download is the cleaned copy.
+    with pymupdf.open(stream=minutes(), filetype="pdf") as doc:
+        doc.xref_set_key(doc.pdf_catalog(), "OpenAction",
+                         "<</S/JavaScript/JS(app.alert('mo tep'))>>")
+        scripted = doc.tobytes()
+    body = pki.signer(CA, "Sở Tài chính tỉnh Hà Tĩnh", "Sở Tài chính")
+    signer = pades.load_signer(pades.SignerSpec(
+        pkcs12=body.pkcs12(tmp_path / "js.p12", b"k", [CA]), passphrase=b"k"))
+    signed_script = await pades.sign(scripted, signer, pades.signature_box(scripted, TITLE, NAME),
+                                     name=NAME, title=TITLE, reason="Ký", location="Hà Tĩnh")
+    assert b"app.alert" in signed_script
+    risky = await upload(server.http, world.token("secretary"), world.meeting_id, signed_script,
+                         "co-ma-lenh.pdf", allow_download="1")
+    assert [s["verdict"] for s in risky["signatures"]] == ["valid"]
+    assert risky["serve_original"] is False and doc_json["serve_original"] is True
+    async with httpx.AsyncClient(base_url=server.http, timeout=60, headers={
+            "authorization": f"Bearer {world.token('delegate01')}"}) as reader:
+        r = await reader.get(f"/api/documents/{risky['id']}/original")
+        assert r.status_code == 200 and b"app.alert" not in r.content
     # An unsigned PDF: nothing to tell, and it leaves as its cleaned copy.
     plain = await upload(server.http, world.token("secretary"), world.meeting_id, minutes(),
                          "khong-ky.pdf")

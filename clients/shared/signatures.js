@@ -46,6 +46,8 @@ export function signatureSummary(doc, { compact = false } = {}) {
             ),
           ),
         ),
-    doc.signatures_checked_at ? h('p', { class: 'meta small' }, t('sign.checkedAt', { time: formatDateTime(doc.signatures_checked_at) })) : null,
+    doc.signatures_checked_at
+      ? h('p', { class: 'meta small' }, t(doc.serve_original ? 'sign.checkedAt' : 'sign.checkedAtCleaned', { time: formatDateTime(doc.signatures_checked_at) }))
+      : null,
   )
 }

@@ -177,6 +177,8 @@ async def upload(request: Request) -> Response:
         agenda_item_id=item_id,
         uploaded_by=user.id,
         signatures=signatures,
+        # Signed, and nothing active removed: the file itself verifies and is safe to hand out.
+        serve_original=bool(signatures) and not ingested.active,
     ))
     await record(request, user, "document.upload", f"document:{document_id}",
                  meeting=access.meeting_id, pages=ingested.info.page_count, type=kind,
@@ -311,9 +313,10 @@ def served_digest(document: DocumentRow) -> bytes | None:
     included. An Office original is the file itself."""
     if document.original_type == "application/pdf":
         # A signed PDF leaves byte for byte as it came, or its signatures
-        # would no longer verify; a download is an attachment, never shown
-        # inside the application's pages.
-        return document.original_sha256 if document.signed else document.pdf_sha256
+        # would no longer verify; but only without scripts, attachments or
+        # launch actions in it (with them, the cleaned copy, and the
+        # signatures show as changed in any other tool).
+        return document.original_sha256 if document.serve_original else document.pdf_sha256
     return document.original_sha256 or document.pdf_sha256
 
 

@@ -922,5 +922,6 @@ export default {
   'sign.verdict.untrusted': 'The certificate is not from a trusted certification authority.',
   'sign.signedAt': 'signed {time}',
   'sign.checkedAt': 'Checked on upload, {time}. The download is the signed original.',
+  'sign.checkedAtCleaned': 'Checked on upload, {time}. Scripts or attachments were removed: the download is the cleaned copy, on which the signatures no longer verify.',
   'sign.unknownSigner': 'Unknown signer',
 }

@@ -922,5 +922,6 @@ export default {
   'sign.verdict.untrusted': 'Chứng thư số không thuộc tổ chức cung cấp dịch vụ chứng thực được tin cậy.',
   'sign.signedAt': 'ký lúc {time}',
   'sign.checkedAt': 'Kiểm tra khi tải lên, lúc {time}. Bản tải về là tệp gốc đã ký.',
+  'sign.checkedAtCleaned': 'Kiểm tra khi tải lên, lúc {time}. Tệp có mã lệnh hoặc tệp đính kèm đã được loại bỏ: bản tải về là bản đã làm sạch, chữ ký trên đó không còn kiểm chứng được.',
   'sign.unknownSigner': 'Không rõ người ký',
 }
