@@ -136,6 +136,17 @@ def load_signer(spec: SignerSpec) -> signers.Signer:
     raise SignError("Cơ quan chưa được cấu hình chứng thư số để ký.")
 
 
+def signing_config(path: Path) -> dict[str, SignerSpec]:
+    """The bodies' keys, by body code, from the operator's JSON file:
+    `{"bodies": {"ubnd-ha-tinh": {"pkcs12": "ubnd.p12", "passphrase_file":
+    "ubnd.pass"}, ...}}`; paths relative to the file's folder."""
+    import json
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {str(code): SignerSpec.from_json(entry, path.parent)
+            for code, entry in dict(raw.get("bodies", {})).items()}
+
+
 def close_signer(signer: signers.Signer) -> None:
     session = getattr(signer, "pkcs11_session", None)
     if session is not None:
@@ -230,6 +241,23 @@ async def sign(pdf: bytes, signer: signers.Signer, where: Placement, *, name: st
         raise SignError("Ký số không thành công: chứng thư hoặc khóa không dùng được.") from err
     data: bytes = out.getvalue()
     return data
+
+
+def sign_blocking(pdf: bytes, spec: SignerSpec, *, title: str, name: str, reason: str,
+                  location: str, field_name: str = "ChuKy") -> tuple[bytes, str]:
+    """For a worker process: open the body's key, sign `pdf` in the block
+    `title` … `name`, close the key; the signed bytes and the certificate's
+    subject."""
+    signer = load_signer(spec)
+    try:
+        where = signature_box(pdf, title, name)
+        signed = asyncio.run(sign(pdf, signer, where, name=name, title=title, reason=reason,
+                                  location=location, field_name=field_name))
+        cert = signer.signing_cert
+        subject = str(cert.subject.human_friendly) if cert is not None else ""
+        return signed, subject
+    finally:
+        close_signer(signer)
 
 
 # -- verifying ----------------------------------------------------------------------------

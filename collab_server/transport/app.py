@@ -46,6 +46,7 @@ from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
+from collab_server.storage.signed import PgSigned
 from collab_server.storage.socket_sessions import PgSocketSessions
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
@@ -64,6 +65,7 @@ from collab_server.transport import (
     oidc,
     polls,
     search,
+    signing,
 )
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
@@ -216,6 +218,10 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/conclusion", minutes.issue_conclusion,
               methods=["POST"]),
         Route("/api/meetings/{meeting_id}/conclusion.pdf", minutes.conclusion_pdf),
+        Route("/api/meetings/{meeting_id}/minutes/{version}/sign", signing.sign_minutes,
+              methods=["POST"]),
+        Route("/api/meetings/{meeting_id}/conclusion/{version}/sign", signing.sign_conclusion,
+              methods=["POST"]),
         Route("/api/meetings/{meeting_id}/export.zip", minutes.export_zip),
         Route("/api/documents/{document_id}", documents.get_document),
         Route("/api/documents/{document_id}", documents.update_document, methods=["PATCH"]),
@@ -306,6 +312,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.search = PgSearch(pool)
         app.state.workers = WorkerPool(settings.render_workers)
         app.state.trust_anchors = documents.trust_anchors(settings.trust_anchors_dir)
+        app.state.signing_keys = signing.keys(settings.signing_config)
+        app.state.signed = PgSigned(pool)
         app.state.pages = PageCache(settings.data_dir / "cache" / "pages",
                                     pool=app.state.workers)
         app.state.prepared = documents.prepared_pages(app.state)
