@@ -193,7 +193,7 @@ async def _detail(request: Request, access: Access) -> dict[str, Any]:
         out["tally"] = {str(q): o.tally(len(members), (
             everything[(q, mb.user_id)][0].choice for mb in members
             if (q, mb.user_id) in everything)).to_json() for q, _ in questions}
-        if access.office and req.status == "open" and req.sent_at and req.deadline_day:
+        if access.office and out["accepting"] and req.sent_at and req.deadline_day:
             holidays = await request.app.state.directory.holiday_dates(req.body_id)
             answered = {u for (_, u) in everything}
             out["reminders"] = [{"user_id": r.user_id, "at": calendar.iso(r.at)} for r in
