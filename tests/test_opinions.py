@@ -388,3 +388,25 @@ async def test_bad_requests_get_clear_errors(org: Org) -> None:
     await _send(org, opinion["id"])
     r = await office.post(f"/api/opinions/{opinion['id']}/send", json={"working_days": 2})
     assert r.status_code == 409
+
+
+async def test_the_demo_has_a_request_out_to_its_members(pool: asyncpg.Pool) -> None:
+    """`make run` shows these screens: the demo's request is out, with a draft to
+    read, two answers in, and delegate01 still to answer."""
+    from collab_server import demo
+    from collab_server.storage.accounts import Accounts
+
+    await demo.seed(pool, Accounts(pool, session_ttl=timedelta(hours=1)))
+    row = await pool.fetchrow(
+        "SELECT r.id, r.status, r.working_days, r.deadline_day, u.username AS chair,"
+        " (SELECT count(*) FROM opinion_members m WHERE m.request_id = r.id) AS asked,"
+        " (SELECT count(DISTINCT a.user_id) FROM opinion_answers a JOIN opinion_questions q"
+        "   ON q.id = a.question_id WHERE q.request_id = r.id) AS answered,"
+        " (SELECT sum(page_count) FROM opinion_documents d WHERE d.request_id = r.id) AS pages"
+        " FROM opinion_requests r JOIN users u ON u.id = r.chair_id")
+    assert (row["status"], row["chair"], row["asked"], row["answered"], row["pages"]) == \
+        ("open", "chutoa", 9, 2, 3)
+    assert row["deadline_day"] > date.today()
+    assert await pool.fetchval(
+        "SELECT 1 FROM opinion_members m JOIN users u ON u.id = m.user_id"
+        " WHERE m.request_id = $1 AND u.username = 'delegate01'", row["id"])
