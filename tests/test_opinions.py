@@ -276,6 +276,7 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
     assert "Quảng Bình, ngày" in words and "CHÁNH VĂN PHÒNG" in words
     assert "Đề nghị Chủ tịch ký ban hành quy hoạch." in words
     assert "quá nửa tổng số thành viên" in words
+    assert "Nơi nhận:" in words and "Chủ tịch (để báo cáo)" in words
     assert all("Liberation" in f or "Noto" in f for f in fonts), fonts
     # Stored when issued: the same bytes each time.
     assert (await org.http["chair"].get(f"/api/opinions/{oid}/summary.pdf")).content == \
@@ -298,6 +299,12 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
                    "opinion.summary_edit", "opinion.issue", "opinion.summary_download"):
         assert action in actions, actions
     assert actions.index("opinion.answer") < actions.index("opinion.change")
+    on_document = await org.sql("SELECT action, actor_id, details->>'page' AS page FROM audit_log"
+                                " WHERE target = $1 ORDER BY id",
+                                f"opinion_document:{document_id}")
+    assert [(r["action"], r["actor_id"], r["page"]) for r in on_document] == [
+        ("opinion.document_upload", org.uid("secretary"), None),
+        ("opinion.page_view", org.uid("delegate01"), "1")]
     issue_row = await org.sql("SELECT details->>'sha256' AS h FROM audit_log WHERE target = $1"
                               " AND action = 'opinion.issue'", f"opinion:{oid}")
     stored = await org.sql("SELECT encode(summary_sha256, 'hex') AS h FROM opinion_requests"
