@@ -39,7 +39,7 @@ MEETING_ROLES = ("anon", "other_body", "other_meeting", "outsider", *PARTICIPANT
 MISSING = "missing"
 # Callers of routes that belong to no meeting.
 GLOBAL_ROLES = ("anon", "plain", "preparer", "admin", "other_admin")
-# Callers of a request for written opinions (transport/opinions.py): besides the
+# Callers of a request for written opinions (transport/opinion_access.py): besides the
 # global callers, a member asked and the request's chair (no body role either).
 OPINION_ROLES = ("anon", "other_admin", "plain", "member", "opinion_chair", "preparer", "admin")
 
@@ -596,7 +596,7 @@ def render() -> str:
         "",
         "## Written opinions",
         "",
-        "A request for written opinions of the body (transport/opinions.py), sent",
+        "A request for written opinions of the body (transport/opinion_access.py), sent",
         "or still a draft. *Member asked* and *its chair* have no body role;",
         "*preparer* and *admin* are the body's office; *plain user*: someone of the",
         "body not asked. Listing rows: whether the request (or its issued",

@@ -58,10 +58,24 @@ export function createOfficePanel({ id, unauthorized, onChanged }) {
     render()
   }
 
+  function upload() {
+    const chosen = file.files?.[0]
+    if (!chosen) {
+      state.error = null
+      state.notice = t('docs.chooseFile')
+      render()
+      return file.focus()
+    }
+    act(async () => {
+      await uploadOpinionDocument(id, chosen, {})
+      file.value = ''
+    }, t('opinions.uploaded'))
+  }
+
   function draftTools(o) {
     return [
       h('h3', {}, t('opinions.addDocument')),
-      h('div', { class: 'row tight wrap' }, h('label', { for: 'o-file', class: 'visually-hidden' }, t('opinions.addDocument')), file, h('button', { type: 'button', 'data-key': 'o-upload', disabled: state.busy, onclick: () => file.files?.[0] && act(() => uploadOpinionDocument(id, file.files[0], {}), t('opinions.uploaded')) }, t('opinions.upload'))),
+      h('div', { class: 'row tight wrap' }, h('label', { for: 'o-file', class: 'visually-hidden' }, t('opinions.addDocument')), file, h('button', { type: 'button', 'data-key': 'o-upload', disabled: state.busy, onclick: upload }, t('opinions.upload'))),
       h('h3', {}, t('opinions.sendTitle')),
       h('div', { class: 'row tight wrap' }, h('label', { for: 'o-days' }, t('opinions.workingDays')), days, h('button', { type: 'button', class: 'primary', 'data-key': 'o-send', disabled: state.busy || !o.questions.length, onclick: () => act(() => sendOpinion(id, Number(days.value)), t('opinions.sent')) }, t('opinions.send'))),
     ]

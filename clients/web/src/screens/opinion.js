@@ -4,7 +4,7 @@
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { getOpinion, opinionPageUrl } from '../../../shared/api.js'
-import { t, errorMessage, label, onLangChange } from '../../../shared/i18n/index.js'
+import { t, errorMessage, label, getLang, onLangChange } from '../../../shared/i18n/index.js'
 import { formatDate, formatDateTime } from '../../../shared/time.js'
 import { createAnswerForm } from '../parts/opinion-answer.js'
 import { createOfficePanel } from '../parts/opinion-office.js'
@@ -82,7 +82,7 @@ export function mountOpinion(root, id, ctx) {
       h('section', { class: 'panel', 'aria-labelledby': 'o-docs' }, h('h2', { id: 'o-docs' }, t('opinions.documents')), documents(o)),
       o.you.member ? answer.el : null,
       o.you.office || o.you.chair || o.status === 'issued' ? office.el : null,
-      h('p', { class: 'meta small opinion-rule' }, o.rule?.[document.documentElement.lang === 'en' ? 'en' : 'vi']),
+      h('p', { class: 'meta small opinion-rule' }, o.rule?.[getLang() === 'en' ? 'en' : 'vi']),
     )
   }
 
