@@ -214,4 +214,11 @@ async def test_office_prepares_members_answer_on_phones_office_issues(
     # Issued: now every member asked sees who answered what.
     await binh.reload()
     await expect(binh.locator(".opinion-tally").first).to_contain_text("Lê Văn An: Đồng ý")
+    # English second: the same screen in the other language.
+    await binh.locator("#top [data-key=lang]").click()
+    await expect(binh.locator(".opinion-office h2")).to_have_text("Summary of opinions, issued")
+    await expect(binh.locator(".opinion-tally").first).to_contain_text("Lê Văn An: Agree")
+    await expect(binh.locator("[data-status=issued]")).to_have_text("Summary issued")
+    await binh.locator("#top [data-key=lang]").click()
+    await expect(binh.locator("[data-status=issued]")).to_have_text("Đã ban hành tổng hợp")
 
