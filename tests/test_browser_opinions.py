@@ -204,6 +204,14 @@ async def test_office_prepares_members_answer_on_phones_office_issues(
     assert "Số: 15/BC-VP" in words and "BÁO CÁO" in words
     assert "Văn phòng đề nghị Sở tiếp thu ý kiến về môi trường." in words
 
+    # The archive: the issued summary is found by its words.
+    await office.locator("[data-key=opinions-back]").click()
+    await office.fill("#opinion-search", "tiep thu y kien ve moi truong")
+    await office.locator("[data-key=opinion-search-go]").click()
+    found = office.locator("[data-section=found] li")
+    await expect(found).to_have_count(1)
+    await expect(found).to_contain_text(TITLE)
+
     # The chair reads the issued summary on a phone.
     chair = people["chair"].page
     await chair.goto(f"{people['chair'].base}/#/opinions/{opinion_id}")

@@ -38,6 +38,22 @@ export function mountOpinion(root, id, ctx) {
     if (alive) img.src = urls.get(url)
   }
 
+  // Each page is watermarked for its reader on the server: fetched when it comes
+  // near the screen, not all at once when a long draft is opened on a phone.
+  const seen = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue
+      seen.unobserve(entry.target)
+      page(entry.target, entry.target.dataset.src)
+    }
+  }, { rootMargin: '600px 0px' })
+
+  function later(img, url) {
+    if (urls.has(url)) return page(img, url)
+    img.dataset.src = url
+    seen.observe(img)
+  }
+
   function documents(o) {
     if (!o.documents.length) return h('p', { class: 'meta' }, t('opinions.noDocuments'))
     return h(
@@ -50,8 +66,8 @@ export function mountOpinion(root, id, ctx) {
           h('button', { type: 'button', 'data-key': `o-doc-${d.id}`, 'aria-expanded': String(state.open.has(d.id)), onclick: () => { state.open.has(d.id) ? state.open.delete(d.id) : state.open.add(d.id); render() } }, d.title, ' ', h('span', { class: 'meta' }, t('opinions.pages', { count: d.page_count }))),
           state.open.has(d.id)
             ? h('div', { class: 'opinion-pages' }, Array.from({ length: d.page_count }, (_, i) => {
-                const img = h('img', { alt: t('opinions.pageAlt', { title: d.title, page: i + 1 }), class: 'opinion-page' })
-                page(img, opinionPageUrl(id, d.id, i + 1, d.confidentiality))
+                const img = h('img', { alt: t('opinions.pageAlt', { title: d.title, page: i + 1 }), class: 'opinion-page', width: 1280, height: 1810 })
+                later(img, opinionPageUrl(id, d.id, i + 1, d.confidentiality))
                 return img
               }))
             : null,
@@ -97,6 +113,7 @@ export function mountOpinion(root, id, ctx) {
     destroy() {
       alive = false
       offLang()
+      seen.disconnect()
       for (const url of urls.values()) URL.revokeObjectURL(url)
     },
   }
