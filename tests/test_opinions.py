@@ -6,6 +6,7 @@ edited and issued as a Decree 30 PDF, search and the audit log."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -179,6 +180,9 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
     assert up.status_code == 201, up.text
     document_id = up.json()["document_id"]
 
+    r = await org.http["secretary"].patch(f"/api/opinions/{oid}", json={
+        "description": "Xin ý kiến thành viên UBND tỉnh theo Quy chế làm việc."})
+    assert r.status_code == 200 and r.json()["opinion"]["description"].startswith("Xin ý kiến")
     sent = await _send(org, oid, days=3)
     assert sent["status"] == "open" and sent["accepting"] is True
     assert sent["working_days"] == 3 and sent["deadline"]
@@ -295,8 +299,9 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
     rows = await org.sql("SELECT action, actor_id FROM audit_log WHERE target = $1 ORDER BY id",
                          f"opinion:{oid}")
     actions = [r["action"] for r in rows]
-    for action in ("opinion.create", "opinion.send", "opinion.answer", "opinion.change",
-                   "opinion.summary_edit", "opinion.issue", "opinion.summary_download"):
+    for action in ("opinion.create", "opinion.update", "opinion.send", "opinion.answer",
+                   "opinion.change", "opinion.summary_edit", "opinion.issue",
+                   "opinion.summary_download"):
         assert action in actions, actions
     assert actions.index("opinion.answer") < actions.index("opinion.change")
     on_document = await org.sql("SELECT action, actor_id, details->>'page' AS page FROM audit_log"
@@ -305,11 +310,14 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
     assert [(r["action"], r["actor_id"], r["page"]) for r in on_document] == [
         ("opinion.document_upload", org.uid("secretary"), None),
         ("opinion.page_view", org.uid("delegate01"), "1")]
-    issue_row = await org.sql("SELECT details->>'sha256' AS h FROM audit_log WHERE target = $1"
-                              " AND action = 'opinion.issue'", f"opinion:{oid}")
-    stored = await org.sql("SELECT encode(summary_sha256, 'hex') AS h FROM opinion_requests"
-                           " WHERE id = $1", oid)
-    assert issue_row[0]["h"] == stored[0]["h"]
+    issue_row = await org.sql("SELECT details->>'sha256' AS h, details->>'pdf_sha256' AS p"
+                              " FROM audit_log WHERE target = $1 AND action = 'opinion.issue'",
+                              f"opinion:{oid}")
+    stored = await org.sql("SELECT encode(summary_sha256, 'hex') AS h, summary_text"
+                           " FROM opinion_requests WHERE id = $1", oid)
+    assert issue_row[0]["h"] == stored[0]["h"] == \
+        hashlib.sha256(stored[0]["summary_text"].encode()).hexdigest()
+    assert issue_row[0]["p"] == hashlib.sha256(pdf.content).hexdigest()
 
 
 async def test_who_sees_which_answers(org: Org) -> None:
