@@ -130,7 +130,9 @@ async def test_office_prepares_members_answer_on_phones_office_issues(
     # A member on a phone: reads the draft (watermarked page), answers.
     an = people["delegate01"].page
     await an.locator("#top [data-key=opinions]").click()
-    await an.locator(f"[data-key=opinion-{opinion_id}]").click()
+    card = an.locator(f"[data-key=opinion-{opinion_id}]")
+    await expect(card.locator("[data-answered=false]")).to_have_text("Bạn chưa trả lời")
+    await card.click()
     await expect(an.locator("h1.opinion-title")).to_have_text(TITLE)
     await an.locator(".opinion-docs button").first.click()
     page_image = an.locator(".opinion-page").first

@@ -197,6 +197,10 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
 
     # A member reads the draft's pages, watermarked with their name.
     d1 = org.http["delegate01"]
+    listed = (await d1.get("/api/opinions")).json()["opinions"]
+    assert [(x["id"], x["answered"]) for x in listed] == [(oid, False)]
+    assert [x["answered"] for x in (await org.http["secretary"].get("/api/opinions")).json()[
+        "opinions"]] == [None]
     page = await d1.get(f"/api/opinions/{oid}/documents/{document_id}/pages/1",
                         params={"fmt": "png"})
     assert page.status_code == 200 and page.headers["content-type"] == "image/png"
@@ -221,6 +225,7 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
                      json=_answers(detail, ("agree", "Đã rõ sau giải trình"), ("agree", "")))
     assert r.status_code == 200 and r.json()["changed"] is True
     own = r.json()["opinion"]["my_answer"]
+    assert [x["answered"] for x in (await d1.get("/api/opinions")).json()["opinions"]] == [True]
     assert {a["choice"] for a in own} == {"agree"} and max(a["changes"] for a in own) == 1
     r = await org.http["delegate02"].put(
         f"/api/opinions/{oid}/answer",

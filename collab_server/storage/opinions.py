@@ -91,6 +91,15 @@ _REQUEST = (
 )
 
 
+# Whether the caller ($1) is asked, and has answered.
+_MINE = (
+    "SELECT r.*, EXISTS (SELECT 1 FROM opinion_members m WHERE m.request_id = r.id"
+    " AND m.user_id = $1) AS asked, EXISTS (SELECT 1 FROM opinion_answers a JOIN"
+    " opinion_questions q ON q.id = a.question_id WHERE q.request_id = r.id"
+    " AND a.user_id = $1) AS answered"
+)
+
+
 def _request(r: asyncpg.Record) -> Request:
     return Request(
         id=r["id"], body_id=r["body_id"], body_name=r["body_name"],
@@ -175,15 +184,17 @@ class PgOpinions:
         row = await self.pool.fetchrow(f"{_REQUEST} WHERE r.id = $1", request_id)
         return _request(row) if row is not None else None
 
-    async def visible_to(self, user_id: int, body_id: int, office: bool) -> list[Request]:
+    async def visible_to(self, user_id: int, body_id: int,
+                         office: bool) -> list[tuple[Request, bool | None]]:
         """The office sees every request of its body; a member those sent to them;
-        the chair those they chair."""
+        the chair those they chair. With each, whether the caller has answered
+        (None: not asked)."""
         rows = await self.pool.fetch(
-            f"{_REQUEST} WHERE r.body_id = $2 AND ($3 OR r.chair_id = $1 OR"
-            " (r.status <> 'draft' AND EXISTS (SELECT 1 FROM opinion_members m"
-            "  WHERE m.request_id = r.id AND m.user_id = $1)))"
+            f"{_REQUEST.replace('SELECT r.*', _MINE)} WHERE r.body_id = $2 AND ($3 OR"
+            " r.chair_id = $1 OR (r.status <> 'draft' AND EXISTS (SELECT 1 FROM"
+            " opinion_members m WHERE m.request_id = r.id AND m.user_id = $1)))"
             " ORDER BY r.id DESC LIMIT 200", user_id, body_id, office)
-        return [_request(r) for r in rows]
+        return [(_request(r), r["answered"] if r["asked"] else None) for r in rows]
 
     async def is_member(self, request_id: int, user_id: int) -> bool:
         return bool(await self.pool.fetchval(

@@ -73,7 +73,9 @@ async def _chair(request: Request, fields: Fields, body_id: int) -> int | None:
 async def list_requests(request: Request) -> Response:
     user = await current_user(request)
     found = await store(request).visible_to(user.id, user.body_id, is_office(user))
-    return JSONResponse({"opinions": [r.to_json() for r in found],
+    # `answered`: whether the caller, if asked, has answered (null: not asked).
+    return JSONResponse({"opinions": [{**r.to_json(), "answered": answered}
+                                      for r, answered in found],
                          "may_create": is_office(user)})
 
 

@@ -955,6 +955,8 @@ export default {
   'opinions.answerChanged': 'Your opinion was updated.',
   'opinions.closedNote': 'The deadline has passed or the summary is issued: answers can no longer change.',
   'opinions.chairTitle': "The members' answers and the summary",
+  'opinions.youAnswered': 'You answered',
+  'opinions.youHaveNot': 'Not answered yet',
   'opinions.officeTitle': 'Office: progress and summary',
   'opinions.addDocument': 'Add a document (draft, submission)',
   'opinions.upload': 'Upload',

@@ -955,6 +955,8 @@ export default {
   'opinions.answerChanged': 'Đã cập nhật ý kiến của bạn.',
   'opinions.closedNote': 'Đã hết hạn trả lời hoặc đã ban hành tổng hợp: ý kiến không sửa được nữa.',
   'opinions.chairTitle': 'Ý kiến các thành viên và tổng hợp',
+  'opinions.youAnswered': 'Bạn đã trả lời',
+  'opinions.youHaveNot': 'Bạn chưa trả lời',
   'opinions.officeTitle': 'Văn phòng: theo dõi và tổng hợp',
   'opinions.addDocument': 'Thêm tài liệu (dự thảo, tờ trình)',
   'opinions.upload': 'Tải lên',

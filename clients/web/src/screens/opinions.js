@@ -52,7 +52,14 @@ export function mountOpinions(root, ctx, { creating = false } = {}) {
         { class: 'meeting-card', href: `#/opinions/${encodeURIComponent(item.id)}`, 'data-key': `opinion-${item.id}` },
         h('span', { class: 'meeting-title' }, item.title),
         item.deadline ? h('span', { class: 'meeting-when' }, t('opinions.deadline', { date: formatDate(`${item.deadline}T12:00:00+07:00`) })) : null,
-        item.status ? h('span', { class: 'meeting-tags' }, h('span', { class: `tag opinion-${item.status}`, 'data-status': item.status }, label('opinions.status', item.status))) : null,
+        item.status
+          ? h(
+              'span',
+              { class: 'meeting-tags' },
+              h('span', { class: `tag opinion-${item.status}`, 'data-status': item.status }, label('opinions.status', item.status)),
+              typeof item.answered === 'boolean' ? h('span', { class: `tag ${item.answered ? 'passed' : 'new'}`, 'data-answered': String(item.answered) }, item.answered ? t('opinions.youAnswered') : t('opinions.youHaveNot')) : null,
+            )
+          : null,
         snippet ? h('span', { class: 'snippet' }, snippetNodes(snippet)) : null,
       ),
     )
