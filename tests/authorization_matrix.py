@@ -413,6 +413,8 @@ HTTP: tuple[Rule, ...] = (
              note="a draft only; once sent, 409 for the office"),
         Rule(f"POST {OP}/documents", opinion(OFFICE), case="draft",
              note="a draft only; once sent, 409 for the office"),
+        Rule(f"DELETE {OP}/documents/{{document_id}}", opinion(OFFICE), case="draft",
+             note="a draft only; once sent, 409 for the office"),
         Rule(f"POST {OP}/send", opinion(OFFICE), case="draft"),
         Rule(f"GET {OP}/documents/{{document_id}}/pages/{{page_no}}",
              opinion(OPINION_READERS), case="sent"),

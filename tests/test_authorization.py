@@ -831,6 +831,12 @@ async def _create_opinion(a: Authz, role: str) -> Call:
     return Call(json={"title": "Xin ý kiến mới", "questions": ["Đồng ý?"], "members": [me]})
 
 
+@plays(f"DELETE {OP}/documents/{{document_id}}", "draft")
+async def _remove_opinion_document(a: Authz, role: str) -> Call:
+    oid, _, doc = await _opinion(a, send=False, document=True)
+    return Call({"opinion_id": oid, "document_id": doc})
+
+
 @plays(f"POST {OP}/send", "draft")
 async def _send_opinion(a: Authz, role: str) -> Call:
     oid, _, _ = await _opinion(a, send=False)

@@ -120,6 +120,16 @@ async def test_office_prepares_members_answer_on_phones_office_issues(
     await office.set_input_files("#o-file", str(pdf))
     await office.locator("[data-key=o-upload]").click()
     await expect(office.locator(".opinion-docs li")).to_contain_text("du-thao-ke-hoach")
+    # A wrong file is taken off again before sending.
+    wrong = tmp_path / "nham-tep.pdf"
+    wrong.write_bytes(draft_pdf())
+    await office.set_input_files("#o-file", str(wrong))
+    await office.locator("[data-key=o-upload]").click()
+    await expect(office.locator(".opinion-docs li")).to_have_count(2)
+    await office.locator(".opinion-docs li", has_text="nham-tep").get_by_role(
+        "button", name="Gỡ tài liệu").click()
+    await expect(office.locator(".opinion-docs li")).to_have_count(1)
+    await expect(office.locator(".opinion-docs li")).to_contain_text("du-thao-ke-hoach")
     await office.fill("#o-days", "3")
     await office.locator("[data-key=o-send]").click()
     await expect(office.locator("[data-status=open]")).to_have_text("Đang lấy ý kiến")
@@ -132,6 +142,8 @@ async def test_office_prepares_members_answer_on_phones_office_issues(
     await an.locator("#top [data-key=opinions]").click()
     card = an.locator(f"[data-key=opinion-{opinion_id}]")
     await expect(card.locator("[data-answered=false]")).to_have_text("Bạn chưa trả lời")
+    await fits(an)
+    await shot(an, "opinions-list-phone")
     await card.click()
     await expect(an.locator("h1.opinion-title")).to_have_text(TITLE)
     await an.locator(".opinion-docs button").first.click()

@@ -179,6 +179,21 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
         params={"filename": "du-thao.pdf"})
     assert up.status_code == 201, up.text
     document_id = up.json()["document_id"]
+    # A paper added by mistake is taken off the draft.
+    extra = await org.http["secretary"].post(
+        f"/api/opinions/{oid}/documents", content=make_pdf(["Nhầm tệp"]),
+        params={"filename": "nham.pdf"})
+    assert extra.status_code == 201
+    gone = extra.json()["document_id"]
+    assert (await org.http["secretary"].delete(
+        f"/api/opinions/{oid}/documents/{gone}")).status_code == 200
+    assert (await org.http["secretary"].delete(
+        f"/api/opinions/{oid}/documents/{gone}")).status_code == 404
+    docs = (await org.http["secretary"].get(f"/api/opinions/{oid}")).json()["opinion"]
+    assert [d["id"] for d in docs["documents"]] == [document_id]
+    assert [r["action"] for r in await org.sql(
+        "SELECT action FROM audit_log WHERE target = $1 ORDER BY id",
+        f"opinion_document:{gone}")] == ["opinion.document_upload", "opinion.document_remove"]
 
     r = await org.http["secretary"].patch(f"/api/opinions/{oid}", json={
         "description": "Xin ý kiến thành viên UBND tỉnh theo Quy chế làm việc."})
@@ -193,6 +208,8 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
     assert all(r["at"] < str(sent["closes_at"]) for r in reminders)
     # Sent: no more editing of the request or its papers.
     r = await org.http["secretary"].patch(f"/api/opinions/{oid}", json={"title": "Khác"})
+    assert r.status_code == 409
+    r = await org.http["secretary"].delete(f"/api/opinions/{oid}/documents/{document_id}")
     assert r.status_code == 409
 
     # A member reads the draft's pages, watermarked with their name.

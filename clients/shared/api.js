@@ -201,6 +201,7 @@ export const sendOpinion = (id, workingDays) => call('POST', `/api/opinions/${se
 export const answerOpinion = (id, answers) => call('PUT', `/api/opinions/${seg(id)}/answer`, { answers })
 export const uploadOpinionDocument = (id, file, params) =>
   call('POST', `/api/opinions/${seg(id)}/documents${query({ filename: file.name, ...params })}`, file, { raw: true })
+export const removeOpinionDocument = (id, docId) => call('DELETE', `/api/opinions/${seg(id)}/documents/${seg(docId)}`)
 export const opinionPageUrl = (id, docId, page, confidentiality) =>
   `/api/opinions/${seg(id)}/documents/${seg(docId)}/pages/${seg(page)}?fmt=${confidentiality === 'public' ? 'webp' : 'jpeg'}`
 export const opinionSummary = (id) => call('GET', `/api/opinions/${seg(id)}/summary`)

@@ -324,6 +324,18 @@ class PgOpinions:
                  enumerate(new.pages, start=1)])
         return document_id
 
+    async def remove_document(self, request_id: int, document_id: int) -> bool:
+        """While the request is a draft; whether a document was removed."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.fetchval(
+                "SELECT status FROM opinion_requests WHERE id = $1 FOR UPDATE", request_id)
+            if status != "draft":
+                raise Closed()
+            removed = await conn.fetchval(
+                "DELETE FROM opinion_documents WHERE id = $1 AND request_id = $2 RETURNING 1",
+                document_id, request_id)
+        return bool(removed)
+
     async def documents(self, request_id: int) -> list[Document]:
         rows = await self.pool.fetch(
             "SELECT id, request_id, title, page_count, pdf_sha256, confidentiality,"

@@ -15,7 +15,7 @@ from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.names import clean_text, stored_name
 from collab_server.errors import BadRequest, Conflict, NotFound
 from collab_server.storage import files
-from collab_server.storage.opinions import NewDocument
+from collab_server.storage.opinions import Closed, NewDocument
 from collab_server.transport.documents import (
     CONFIDENTIALITY,
     FORMATS,
@@ -75,6 +75,22 @@ async def upload(request: Request) -> Response:
                  f"opinion_document:{document_id}", opinion=access.request.id,
                  pages=ingested.info.page_count)
     return JSONResponse({"document_id": document_id}, status_code=201)
+
+
+async def remove(request: Request) -> Response:
+    access = await access_of(request)
+    access.require_office()
+    document_id = path_id(request, "document_id")
+    try:
+        removed = await store(request).remove_document(access.request.id, document_id)
+    except Closed:
+        raise Conflict("Phiếu đã gửi; không gỡ tài liệu được.",
+                       "The request has gone out; its documents stay.") from None
+    if not removed:
+        raise NotFound("Phiếu không có tài liệu này.", "No such document in this request.")
+    await record(request, access.user, "opinion.document_remove",
+                 f"opinion_document:{document_id}", opinion=access.request.id)
+    return JSONResponse({"ok": True})
 
 
 async def page_image(request: Request) -> Response:

@@ -206,6 +206,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{P}/send", send, methods=["POST"]),
         Route(f"{P}/answer", answer, methods=["PUT"]),
         Route(f"{P}/documents", opinion_documents.upload, methods=["POST"]),
+        Route(f"{P}/documents/{{document_id}}", opinion_documents.remove, methods=["DELETE"]),
         Route(f"{P}/documents/{{document_id}}/pages/{{page_no}}", opinion_documents.page_image),
         Route(f"{P}/summary", opinion_summary.summary),
         Route(f"{P}/summary", opinion_summary.save_summary, methods=["PUT"]),

@@ -957,6 +957,7 @@ export default {
   'opinions.chairTitle': "The members' answers and the summary",
   'opinions.youAnswered': 'You answered',
   'opinions.youHaveNot': 'Not answered yet',
+  'opinions.removeDocument': 'Remove',
   'opinions.officeTitle': 'Office: progress and summary',
   'opinions.addDocument': 'Add a document (draft, submission)',
   'opinions.upload': 'Upload',

@@ -957,6 +957,7 @@ export default {
   'opinions.chairTitle': 'Ý kiến các thành viên và tổng hợp',
   'opinions.youAnswered': 'Bạn đã trả lời',
   'opinions.youHaveNot': 'Bạn chưa trả lời',
+  'opinions.removeDocument': 'Gỡ tài liệu',
   'opinions.officeTitle': 'Văn phòng: theo dõi và tổng hợp',
   'opinions.addDocument': 'Thêm tài liệu (dự thảo, tờ trình)',
   'opinions.upload': 'Tải lên',

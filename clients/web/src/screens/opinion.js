@@ -3,7 +3,7 @@
 // and the chair the answers as they come and the summary.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { getOpinion, opinionPageUrl } from '../../../shared/api.js'
+import { getOpinion, opinionPageUrl, removeOpinionDocument } from '../../../shared/api.js'
 import { t, errorMessage, label, getLang, onLangChange } from '../../../shared/i18n/index.js'
 import { formatDate, formatDateTime } from '../../../shared/time.js'
 import { createAnswerForm } from '../parts/opinion-answer.js'
@@ -54,6 +54,16 @@ export function mountOpinion(root, id, ctx) {
     seen.observe(img)
   }
 
+  async function remove(documentId) {
+    try {
+      await removeOpinionDocument(id, documentId)
+    } catch (err) {
+      if (err.status === 401) return alive && ctx.unauthorized()
+      state.error = err
+    }
+    await reload()
+  }
+
   function documents(o) {
     if (!o.documents.length) return h('p', { class: 'meta' }, t('opinions.noDocuments'))
     return h(
@@ -64,6 +74,7 @@ export function mountOpinion(root, id, ctx) {
           'li',
           { 'data-document': d.id },
           h('button', { type: 'button', 'data-key': `o-doc-${d.id}`, 'aria-expanded': String(state.open.has(d.id)), onclick: () => { state.open.has(d.id) ? state.open.delete(d.id) : state.open.add(d.id); render() } }, d.title, ' ', h('span', { class: 'meta' }, t('opinions.pages', { count: d.page_count }))),
+          o.status === 'draft' && o.you.office ? h('button', { type: 'button', class: 'danger', 'data-key': `o-doc-remove-${d.id}`, onclick: () => remove(d.id) }, t('opinions.removeDocument')) : null,
           state.open.has(d.id)
             ? h('div', { class: 'opinion-pages' }, Array.from({ length: d.page_count }, (_, i) => {
                 const img = h('img', { alt: t('opinions.pageAlt', { title: d.title, page: i + 1 }), class: 'opinion-page', width: 1280, height: 1810 })
