@@ -236,8 +236,8 @@ HTTP: tuple[Rule, ...] = (
     Rule("PATCH /api/meetings/{meeting_id}/agenda/{item_id}", meeting(PREPARERS)),
     Rule("DELETE /api/meetings/{meeting_id}/agenda/{item_id}", meeting(PREPARERS)),
     # Participants and invitations.
-    Rule("GET /api/meetings/{meeting_id}/participants", meeting(VIEWERS),
-         note="answers and deputies only for secretary, chair, admin"),
+    Rule("GET /api/meetings/{meeting_id}/participants", meeting(READERS),
+         note="answers and deputies only for secretary, chair, admin; not the projector"),
     Rule("POST /api/meetings/{meeting_id}/participants", meeting(PREPARERS)),
     Rule("POST /api/meetings/{meeting_id}/participants", meeting(("body_admin",)),
          case="as chair", note=CHAIR_ROLE),

@@ -46,6 +46,10 @@ for _warning in _warned:
         warnings.warn(_warning.message, stacklevel=1)
 
 PLACE = "Hà Tĩnh"
+# The matrix plays every intent as the same few accounts, one right after
+# another: on a quiet machine the chair's per-account budget (a room's,
+# tested in test_quotas.py) ran out and a rule's answer became rate_limited.
+SERVER_ENV = {"PHONGHOP_PERSON_INTENT_BURST": "100000", "PHONGHOP_PERSON_INTENTS_PER_S": "1000"}
 SEARCH_WORD = "phanquyenthu"  # only in the title of the prepared meeting
 MINUTES_WORD = "bienbanthu"  # only in the approved minutes
 NOTICE_WORD = "ketluanthu"  # only in the conclusion notice

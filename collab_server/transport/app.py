@@ -161,6 +161,9 @@ def _register_prepared(m: Metrics, prepared: PreparedPages) -> None:
     m.gauge("phonghop_pages_prepared_bytes", "Bytes held by copies made ahead.",
             lambda: prepared.held_bytes)
     m.gauge("phonghop_pages_preparing", "Copies waiting to be made.", lambda: prepared.waiting)
+    m.counter("phonghop_pages_shared_errors_total",
+              "Failures of Redis holding the copies made ahead (kept in memory meanwhile).",
+              lambda: float(getattr(prepared.shared, "errors", 0)))
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
@@ -305,6 +308,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.documents = PgDocuments(pool)
         app.state.search = PgSearch(pool)
         app.state.workers = WorkerPool(settings.render_workers)
+        app.state.trust_anchors = documents.trust_anchors(settings.trust_anchors_dir)
         app.state.pages = PageCache(settings.data_dir / "cache" / "pages",
                                     pool=app.state.workers)
         app.state.prepared = documents.prepared_pages(app.state)

@@ -985,4 +985,16 @@ export default {
   'opinions.issued': 'The summary is issued.',
   'opinions.summaryIssued': 'Summary of opinions, issued',
   'opinions.downloadPdf': 'Download the summary (PDF)',
+
+  // Digital signatures of uploaded PDFs (shared/signatures.js)
+  'sign.summaryValid': 'Valid digital signatures ({count})',
+  'sign.verdict.valid': 'Valid signature: the document is unchanged since signing and the certificate is trusted.',
+  'sign.verdict.changed': 'The document was changed after it was signed.',
+  'sign.verdict.broken': 'Invalid signature: the signed content is not intact.',
+  'sign.verdict.expired': "The signer's certificate had expired or was not yet valid.",
+  'sign.verdict.untrusted': 'The certificate is not from a trusted certification authority.',
+  'sign.signedAt': 'signed {time}',
+  'sign.checkedAt': 'Checked on upload, {time}. The download is the signed original.',
+  'sign.checkedAtCleaned': 'Checked on upload, {time}. Scripts or attachments were removed: the download is the cleaned copy, on which the signatures no longer verify.',
+  'sign.unknownSigner': 'Unknown signer',
 }

@@ -985,4 +985,16 @@ export default {
   'opinions.issued': 'Đã ban hành bản tổng hợp.',
   'opinions.summaryIssued': 'Tổng hợp ý kiến đã ban hành',
   'opinions.downloadPdf': 'Tải bản tổng hợp (PDF)',
+
+  // Digital signatures of uploaded PDFs (shared/signatures.js)
+  'sign.summaryValid': 'Có chữ ký số hợp lệ ({count})',
+  'sign.verdict.valid': 'Chữ ký hợp lệ: văn bản không bị thay đổi sau khi ký, chứng thư số được tin cậy.',
+  'sign.verdict.changed': 'Văn bản đã bị thay đổi sau khi ký.',
+  'sign.verdict.broken': 'Chữ ký không hợp lệ: nội dung đã ký không còn nguyên vẹn.',
+  'sign.verdict.expired': 'Chứng thư số của người ký đã hết hạn hoặc chưa có hiệu lực.',
+  'sign.verdict.untrusted': 'Chứng thư số không thuộc tổ chức cung cấp dịch vụ chứng thực được tin cậy.',
+  'sign.signedAt': 'ký lúc {time}',
+  'sign.checkedAt': 'Kiểm tra khi tải lên, lúc {time}. Bản tải về là tệp gốc đã ký.',
+  'sign.checkedAtCleaned': 'Kiểm tra khi tải lên, lúc {time}. Tệp có mã lệnh hoặc tệp đính kèm đã được loại bỏ: bản tải về là bản đã làm sạch, chữ ký trên đó không còn kiểm chứng được.',
+  'sign.unknownSigner': 'Không rõ người ký',
 }
