@@ -191,3 +191,20 @@ export const decideDeputy = (id, userId, approve) =>
 // Bodies of the installation, for the site admin (docs/api.md "Bodies").
 export const listBodies = () => call('GET', '/api/bodies')
 export const createBody = (fields) => call('POST', '/api/bodies', fields)
+
+// Written opinions between meetings (docs/opinions.md).
+export const listOpinions = () => call('GET', '/api/opinions')
+export const createOpinion = (fields) => call('POST', '/api/opinions', fields)
+export const getOpinion = (id) => call('GET', `/api/opinions/${seg(id)}`)
+export const updateOpinion = (id, fields) => call('PATCH', `/api/opinions/${seg(id)}`, fields)
+export const sendOpinion = (id, workingDays) => call('POST', `/api/opinions/${seg(id)}/send`, { working_days: workingDays })
+export const answerOpinion = (id, answers) => call('PUT', `/api/opinions/${seg(id)}/answer`, { answers })
+export const uploadOpinionDocument = (id, file, params) =>
+  call('POST', `/api/opinions/${seg(id)}/documents${query({ filename: file.name, ...params })}`, file, { raw: true })
+export const removeOpinionDocument = (id, docId) => call('DELETE', `/api/opinions/${seg(id)}/documents/${seg(docId)}`)
+export const opinionPageUrl = (id, docId, page, confidentiality) =>
+  `/api/opinions/${seg(id)}/documents/${seg(docId)}/pages/${seg(page)}?fmt=${confidentiality === 'public' ? 'webp' : 'jpeg'}`
+export const opinionSummary = (id) => call('GET', `/api/opinions/${seg(id)}/summary`)
+export const saveOpinionSummary = (id, fields) => call('PUT', `/api/opinions/${seg(id)}/summary`, fields)
+export const issueOpinionSummary = (id, fields) => call('POST', `/api/opinions/${seg(id)}/summary/issue`, fields)
+export const listBodyPeople = () => call('GET', '/api/users?body=mine')

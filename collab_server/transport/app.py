@@ -63,6 +63,7 @@ from collab_server.transport import (
     meetings,
     minutes,
     oidc,
+    opinions,
     polls,
     search,
     signing,
@@ -266,6 +267,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/groups", groups.meeting_groups),
         Route("/api/meetings/{meeting_id}/groups/{group_id}", groups.add_group,
               methods=["POST"]),
+        # Written opinions between meetings (transport/opinions.py).
+        *opinions.routes(),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),

@@ -5,6 +5,7 @@
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
+//   #/opinions[/new|/ID]       written opinions between meetings
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -18,6 +19,8 @@ import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
 import { mountAdmin } from './screens/admin.js'
+import { mountOpinions } from './screens/opinions.js'
+import { mountOpinion } from './screens/opinion.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -48,6 +51,7 @@ function renderHeader() {
       'div',
       { class: 'tools' },
       app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user ? h('a', { class: 'button', href: '#/opinions', 'data-key': 'opinions' }, t('header.opinions')) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
@@ -136,11 +140,14 @@ async function route() {
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
   const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
+  const opinion = /^#\/opinions(?:\/([^/?#]+))?/.exec(location.hash)
   if (checkin) setScreen(mountMeeting(main, decodeURIComponent(checkin[1]), { ...ctx, checkinCode: decodeURIComponent(checkin[2]) }))
   else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
+  else if (opinion && opinion[1] && opinion[1] !== 'new') setScreen(mountOpinion(main, decodeURIComponent(opinion[1]), ctx))
+  else if (opinion) setScreen(mountOpinions(main, ctx, { creating: opinion[1] === 'new' }))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }
