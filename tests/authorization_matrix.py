@@ -337,6 +337,12 @@ HTTP: tuple[Rule, ...] = (
     Rule("POST /api/meetings/{meeting_id}/conclusion", meeting(SIGNERS),
          note="status ended, minutes approved"),
     Rule("GET /api/meetings/{meeting_id}/conclusion.pdf", meeting(READERS)),
+    Rule("POST /api/meetings/{meeting_id}/minutes/{version}/sign",
+         meeting(secretary=409, chair=409),
+         note="only the person named in a signature block, in that role; 409 here: no signing"
+              " key on this server (tests/test_signing_documents.py signs)"),
+    Rule("POST /api/meetings/{meeting_id}/conclusion/{version}/sign", meeting(chair=409),
+         note="the notice's block is the chair's; 409 here: no signing key on this server"),
     Rule("GET /api/meetings/{meeting_id}/export.zip", meeting(PREPARERS)),
     Rule("POST /api/meetings/{meeting_id}/copy", meeting(("body_admin",)),
          note="admins and preparers (`can_prepare`) of the meeting's body who see it; "

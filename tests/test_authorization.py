@@ -616,6 +616,8 @@ for _path in ("/polls", "/minutes", "/minutes/draft", "/conclusion", "/conclusio
     fixed(f"GET {M}{_path}", ids={"meeting_id": "ended_id"})
 fixed(f"GET {M}/minutes/{{version}}.pdf", ids={"meeting_id": "ended_id", "version": "one"})
 fixed(f"POST {M}/minutes/approve", ids={"meeting_id": "ended_id"}, json={"text": MINUTES_TEXT})
+fixed(f"POST {M}/minutes/{{version}}/sign", ids={"meeting_id": "ended_id", "version": "one"})
+fixed(f"POST {M}/conclusion/{{version}}/sign", ids={"meeting_id": "ended_id", "version": "one"})
 fixed(f"POST {M}/conclusion", ids={"meeting_id": "ended_id"}, json={"text": NOTICE_TEXT})
 fixed("GET /api/polls/{poll_id}", ids={"poll_id": "named_poll"})
 fixed("GET /api/polls/{poll_id}/receipts", ids={"poll_id": "secret_poll"})
