@@ -16,10 +16,12 @@ import asyncpg
 import httpx
 import pymupdf
 import pytest
+from playwright.async_api import Browser, expect
 
 from collab_server.documents import pades
 from tests import pki
-from tests.conftest import Server, World, build_world
+from tests.browser_support import LAPTOP, Person, shot
+from tests.conftest import PASSWORD, Server, World, build_world
 from tests.yclient import YClient
 
 CODE = f"ky-{uuid.uuid4().hex[:6]}"
@@ -142,3 +144,35 @@ async def test_a_body_without_a_key_is_told(server: Server) -> None:
         assert "chứng thư số" in r.json()["error"]["message"]
         missing = await sec.post(f"/api/meetings/{other.meeting_id}/minutes/7/sign")
         assert missing.status_code == 404
+
+
+async def test_the_secretary_signs_in_the_browser_and_sees_it(
+        server: Server, world: World, browser: Browser) -> None:
+    base = f"/api/meetings/{world.meeting_id}/minutes"
+    async with client(server, world, "secretary") as sec:
+        r = await sec.post(f"{base}/approve", json={"text": TEXT + "\nPhiên bản ký trên máy."})
+        assert r.status_code == 201, r.text
+        version = r.json()["minutes"]["version"]
+    person = await Person.open(browser, server.http, viewport=LAPTOP)
+    try:
+        await person.login_api(f"{CODE}-secretary", PASSWORD)
+        await person.goto(f"/#/minutes/{world.meeting_id}")
+        page = person.page
+        cell = page.locator(f'[data-key="signed-minutes-{version}"]')
+        await expect(cell).to_contain_text("Chưa ký số.")
+        await expect(cell).not_to_contain_text("null")
+        await page.click(f'[data-key="sign-minutes-{version}"]')
+        await expect(page.locator('[data-key="confirm-dialog"]')).to_contain_text(
+            "Ký số văn bản này?")
+        await page.click('[data-key="confirm-yes"]')
+        await expect(cell).to_contain_text("✓ Đã ký số: Người secretary")
+        await expect(page.locator(f'[data-key="sign-minutes-{version}"]')).to_have_count(0)
+        await shot(page, "signing-minutes")
+        # The chair's turn is still open; a delegate has no button at all.
+        async with client(server, world, "chair") as chair:
+            listed = (await chair.get(base)).json()["versions"]
+            assert [v["sign"] for v in listed if v["version"] == version] == [
+                f"{base}/{version}/sign"]
+        assert not person.errors, person.errors
+    finally:
+        await person.close()

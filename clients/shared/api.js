@@ -103,6 +103,8 @@ export const pollExportUrl = (id, format) => `/api/polls/${seg(id)}/result.${for
 export const minutesDraft = (id) => call('GET', `/api/meetings/${seg(id)}/minutes/draft`)
 export const listMinutes = (id) => call('GET', `/api/meetings/${seg(id)}/minutes`)
 export const approveMinutes = (id, body) => call('POST', `/api/meetings/${seg(id)}/minutes/approve`, body)
+export const signMinutes = (id, version) => call('POST', `/api/meetings/${seg(id)}/minutes/${seg(version)}/sign`)
+export const signConclusion = (id, version) => call('POST', `/api/meetings/${seg(id)}/conclusion/${seg(version)}/sign`)
 export const getConclusion = (id) => call('GET', `/api/meetings/${seg(id)}/conclusion`)
 export const issueConclusion = (id, body) => call('POST', `/api/meetings/${seg(id)}/conclusion`, body)
 export const copyMeeting = (id, body) => call('POST', `/api/meetings/${seg(id)}/copy`, body)

@@ -997,4 +997,14 @@ export default {
   'sign.checkedAt': 'Checked on upload, {time}. The download is the signed original.',
   'sign.checkedAtCleaned': 'Checked on upload, {time}. Scripts or attachments were removed: the download is the cleaned copy, on which the signatures no longer verify.',
   'sign.unknownSigner': 'Unknown signer',
+  // Digital signing of the body's documents (parts/digital-sign.js)
+  'dsign.column': 'Digital signatures',
+  'dsign.none': 'Not signed yet.',
+  'dsign.signedBy': 'Signed by {name}, {time}',
+  'dsign.sign': 'Sign digitally',
+  'dsign.signing': 'Signing…',
+  'dsign.noKey': 'The body has no signing key configured.',
+  'dsign.confirmTitle': 'Sign this document digitally?',
+  'dsign.confirmBody': "The body's digital signature is placed in the signature block bearing your name, with the time of signing. From then on the download is the signed file; to change the text, approve a new version and sign it again.",
+  'dsign.confirmYes': 'Sign',
 }

@@ -997,4 +997,14 @@ export default {
   'sign.checkedAt': 'Kiểm tra khi tải lên, lúc {time}. Bản tải về là tệp gốc đã ký.',
   'sign.checkedAtCleaned': 'Kiểm tra khi tải lên, lúc {time}. Tệp có mã lệnh hoặc tệp đính kèm đã được loại bỏ: bản tải về là bản đã làm sạch, chữ ký trên đó không còn kiểm chứng được.',
   'sign.unknownSigner': 'Không rõ người ký',
+  // Digital signing of the body's documents (parts/digital-sign.js)
+  'dsign.column': 'Chữ ký số',
+  'dsign.none': 'Chưa ký số.',
+  'dsign.signedBy': 'Đã ký số: {name}, lúc {time}',
+  'dsign.sign': 'Ký số',
+  'dsign.signing': 'Đang ký…',
+  'dsign.noKey': 'Cơ quan chưa được cấu hình chứng thư số để ký.',
+  'dsign.confirmTitle': 'Ký số văn bản này?',
+  'dsign.confirmBody': 'Chữ ký số của cơ quan được gắn vào ô ký mang tên bạn, kèm thời gian ký. Sau khi ký, bản tải về là bản đã ký; muốn sửa nội dung phải phê duyệt phiên bản mới và ký lại.',
+  'dsign.confirmYes': 'Ký số',
 }
