@@ -25,10 +25,10 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,15 @@ def shared_key(parts: Iterable[object]) -> str:
 
 class RedisPages:
     def __init__(self, url: str, *, ttl: float) -> None:
+        # Imported here: without REDIS_URL a server needs no redis package.
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
         # Short timeouts: a reader waiting on a slow Redis would rather have
         # the page made again.
-        self._client = aioredis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        self._client: aioredis.Redis = aioredis.from_url(
+            url, socket_connect_timeout=0.5, socket_timeout=1.0)
         self.ttl = max(1, int(ttl))
         self.errors = 0
         self._resting_until = 0.0
@@ -89,7 +95,7 @@ class RedisPages:
             return True
         try:
             return bool(await self._client.set(CLAIM + key, b"1", nx=True, ex=CLAIM_S))
-        except (RedisError, OSError) as err:
+        except self._errors as err:
             self._failed("claim", err)
             return True
 
@@ -99,7 +105,7 @@ class RedisPages:
         try:
             await self._client.set(PREFIX + key, image, ex=self.ttl)
             return True
-        except (RedisError, OSError) as err:
+        except self._errors as err:
             self._failed("put", err)
             return False
 
@@ -108,7 +114,7 @@ class RedisPages:
             return None
         try:
             image = await self._client.getdel(PREFIX + key)
-        except (RedisError, OSError) as err:
+        except self._errors as err:
             self._failed("take", err)
             return None
         return image if isinstance(image, bytes) else None
@@ -119,11 +125,11 @@ class RedisPages:
             return
         try:
             await self._client.delete(*names)
-        except (RedisError, OSError) as err:
+        except self._errors as err:
             self._failed("delete", err)
 
     async def close(self) -> None:
         try:
             await self._client.aclose()
-        except (RedisError, OSError):
+        except self._errors:
             pass
