@@ -191,3 +191,13 @@ export const decideDeputy = (id, userId, approve) =>
 // Bodies of the installation, for the site admin (docs/api.md "Bodies").
 export const listBodies = () => call('GET', '/api/bodies')
 export const createBody = (fields) => call('POST', '/api/bodies', fields)
+
+// Room laptops and PINs (docs/api.md "Room laptops and PINs").
+export const loginPin = (who, pin) => call('POST', '/api/login/pin', { ...who, pin })
+export const roomDevice = () => call('GET', '/api/room-device')
+export const myPin = () => call('GET', '/api/me/pin')
+export const setPin = (currentPassword, pin) => call('PUT', '/api/me/pin', { current_password: currentPassword, pin })
+export const removePin = () => call('DELETE', '/api/me/pin')
+export const roomDevices = (roomId) => call('GET', `/api/rooms/${seg(roomId)}/devices`)
+export const registerDevice = (roomId, name) => call('POST', `/api/rooms/${seg(roomId)}/devices`, { name })
+export const revokeDevice = (roomId, deviceId) => call('DELETE', `/api/rooms/${seg(roomId)}/devices/${seg(deviceId)}`)

@@ -5,6 +5,7 @@
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
+//   #/account                  the caller's own account: the PIN for the room's laptops
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -18,6 +19,7 @@ import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
 import { mountAdmin } from './screens/admin.js'
+import { mountAccount } from './screens/account.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -47,7 +49,7 @@ function renderHeader() {
     h(
       'div',
       { class: 'tools' },
-      app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
@@ -78,6 +80,7 @@ function showLogin(notice) {
   document.title = `${t('login.title')} – ${t('app.name')}`
   app.screen = mountLogin(main, {
     notice,
+    roomDevice: true,
     onLoggedIn: (user) => {
       app.user = user
       route()
@@ -141,6 +144,7 @@ async function route() {
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
+  else if (location.hash.startsWith('#/account')) setScreen(mountAccount(main, ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }
