@@ -51,9 +51,10 @@ class PgPins:
         done: str = await self.pool.execute("DELETE FROM user_pins WHERE user_id = $1", user_id)
         return done != "DELETE 0"
 
-    async def check(self, user_id: int, pin: str) -> Check:
+    async def check(self, user_id: int, pin: str, device_id: int) -> Check:
         """Compare under the row's lock, so that parallel tries cannot pass
-        the limit: each one sees the failures of those before it."""
+        the limit: each one sees the failures of those before it. A right
+        PIN also marks the room's laptop as used (same commit)."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "SELECT pin_mac, failures, locked_at FROM user_pins WHERE user_id = $1"
@@ -66,6 +67,10 @@ class PgPins:
                 if row["failures"]:
                     await conn.execute("UPDATE user_pins SET failures = 0 WHERE user_id = $1",
                                        user_id)
+                await conn.execute(
+                    "UPDATE room_devices SET last_used_at = now() WHERE id = $1 AND"
+                    " (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+                    device_id)
                 return Check(Outcome.OK)
             failures = int(row["failures"]) + 1
             locked = failures >= pins.MAX_FAILURES

@@ -98,11 +98,6 @@ class PgRoomDevices:
         return RoomDevice(row["id"], row["room_id"], row["room_name"], row["body_id"],
                           row["name"], tuple(row["networks"] or ()))
 
-    async def used(self, device_id: int) -> None:
-        await self.pool.execute("UPDATE room_devices SET last_used_at = now() WHERE id = $1"
-                                " AND (last_used_at IS NULL"
-                                "  OR last_used_at < now() - interval '1 minute')", device_id)
-
     async def people_today(self, room_id: int) -> list[dict[str, Any]]:
         """Whom the room's laptops offer to sign in: the people of today's
         meetings there, by name (no login names: the list is on a shared screen)."""
@@ -114,20 +109,17 @@ class PgRoomDevices:
         return [{"id": r["id"], "full_name": r["full_name"], "title": r["title"],
                  "unit": r["unit"]} for r in rows]
 
-    async def person(self, *, user_id: int | None, username: str | None) -> User | None:
-        """An active person by id or login name."""
-        if user_id is not None:
-            row = await self.pool.fetchrow(
-                f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = $1 AND u.is_active", user_id)
-        else:
-            row = await self.pool.fetchrow(
-                f"SELECT {_USER_COLUMNS} FROM users u WHERE lower(u.username) = lower($1)"
-                " AND u.is_active", (username or "")[:100])
-        return _user(row) if row is not None else None
-
-    async def invited_today(self, room_id: int, user_id: int) -> bool:
-        return bool(await self.pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM meetings m"
-            " JOIN meeting_participants p ON p.meeting_id = m.id JOIN users u ON u.id = p.user_id"
-            f" WHERE m.room_id = $1 AND p.user_id = $2 AND {_PERSON} AND {_TODAY})",
-            room_id, user_id))
+    async def person(self, room_id: int, *, user_id: int | None,
+                     username: str | None) -> tuple[User | None, bool]:
+        """An active person by id or login name, and whether they are invited
+        to a meeting in the room today (one round trip: a room signs in at once)."""
+        where = "u.id = $2" if user_id is not None else "lower(u.username) = lower($2)"
+        row = await self.pool.fetchrow(
+            f"SELECT {_USER_COLUMNS}, EXISTS (SELECT 1 FROM meetings m"
+            "  JOIN meeting_participants p ON p.meeting_id = m.id"
+            f"  WHERE m.room_id = $1 AND p.user_id = u.id AND {_PERSON} AND {_TODAY}) AS invited"
+            f" FROM users u WHERE {where} AND u.is_active",
+            room_id, user_id if user_id is not None else (username or "")[:100])
+        if row is None:
+            return None, False
+        return _user(row), bool(row["invited"])

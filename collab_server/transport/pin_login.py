@@ -148,7 +148,7 @@ async def pin_login(request: Request) -> Response:
                      **where)
         raise OutsideRoomNetwork()
     devices: PgRoomDevices = request.app.state.room_devices
-    person = await devices.person(user_id=user_id, username=username)
+    person, invited = await devices.person(device.room_id, user_id=user_id, username=username)
     # The throttle counts by login name, whoever the laptop names.
     name = person.username if person is not None else (username or asked)
     throttle = LoginThrottle(pool)
@@ -158,16 +158,15 @@ async def pin_login(request: Request) -> Response:
         await record(request, None, "login.throttled", f"username:{name[:100]}", method="pin",
                      bucket=verdict.bucket, wait_s=math.ceil(verdict.wait_s))
         return await _slow_down(request, verdict.wait_s)
-    if person is None or not await devices.invited_today(device.room_id, person.id):
+    if person is None or not invited:
         await record(request, None, "login.pin_refused", asked, reason="not_in_room_today",
                      **where)
         raise NotInRoomToday()
-    check = await _pins(request).check(person.id, pin)
+    check = await _pins(request).check(person.id, pin, device.id)
     if check.outcome is not Outcome.OK:
         await _refuse(request, person, check.outcome, check.left, where)
     await throttle.succeeded(person.id, person.username, verdict,
                              browser := browser or secrets.token_urlsafe(24))
-    await devices.used(device.id)
     return await _signed_in(request, person, browser, where)
 
 
