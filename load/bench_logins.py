@@ -30,7 +30,15 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_live import OwnServer, machine, now, parse_accounts, summary_ms  # noqa: E402
+from bench_live import (  # noqa: E402
+    OwnServer,
+    machine,
+    machine_busy_seconds,
+    now,
+    own_cpu_seconds,
+    parse_accounts,
+    summary_ms,
+)
 
 PIN_OF = "{:06d}"  # person n's PIN: 100000 + 7919 n, never a run or a repeat
 
@@ -62,6 +70,11 @@ async def _all_at_once(base: str, calls: list[tuple[dict[str, Any], dict[str, st
         await asyncio.gather(*(one(body, cookies) for body, cookies in calls))
         total = now() - started
     return tokens, times, total
+
+
+def _cpu(round_: dict[str, Any]) -> str:
+    c = round_["cpu_s"]
+    return f"{c['server']:.1f}/{c['postgres']:.1f}/{c['machine']:.1f}"
 
 
 async def _logout_all(base: str, tokens: list[str]) -> None:
@@ -122,22 +135,33 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         devices = await setup(base, accounts, people)
         print(f"{len(people)} people with a PIN, {len(devices)} laptops registered", flush=True)
         rounds: dict[str, list[dict[str, Any]]] = {"password": [], "pin": []}
+        calls = {
+            "password": ([({"username": u, "password": accounts[u]}, {}) for u in people],
+                         "/api/login"),
+            "pin": ([({"username": u, "pin": pin_for(i)}, {"phonghop_room": devices[i]})
+                     for i, u in enumerate(people)], "/api/login/pin"),
+        }
         for n in range(args.runs):
-            tokens, times, total = await _all_at_once(
-                base, [({"username": u, "password": accounts[u]}, {}) for u in people],
-                "/api/login")
-            rounds["password"].append({"total_ms": round(total * 1000, 1),
-                                       "each_ms": summary_ms(times)})
-            await _logout_all(base, tokens)
-            tokens, times, total = await _all_at_once(
-                base, [({"username": u, "pin": pin_for(i)}, {"phonghop_room": devices[i]})
-                       for i, u in enumerate(people)], "/api/login/pin")
-            rounds["pin"].append({"total_ms": round(total * 1000, 1),
-                                  "each_ms": summary_ms(times)})
-            await _logout_all(base, tokens)
+            for kind, (bodies, path) in calls.items():
+                before = (own.cpu() or {}, own_cpu_seconds(), machine_busy_seconds())
+                tokens, times, total = await _all_at_once(base, bodies, path)
+                after = (own.cpu() or {}, own_cpu_seconds(), machine_busy_seconds())
+                rounds[kind].append({
+                    "total_ms": round(total * 1000, 1), "each_ms": summary_ms(times),
+                    # CPU seconds during the round: what the logins cost, and
+                    # what else the machine was doing meanwhile.
+                    "cpu_s": {"server": round(after[0].get("server", 0)
+                                              - before[0].get("server", 0), 2),
+                              "postgres": round(after[0].get("postgres", 0)
+                                                - before[0].get("postgres", 0), 2),
+                              "clients": round(after[1] - before[1], 2),
+                              "machine": round(after[2] - before[2], 2)}})
+                await _logout_all(base, tokens)
             print(f"run {n + 1}: {len(people)} at once, the last signed in after"
                   f" {rounds['password'][-1]['total_ms']:.0f} ms with passwords,"
-                  f" {rounds['pin'][-1]['total_ms']:.0f} ms with PINs", flush=True)
+                  f" {rounds['pin'][-1]['total_ms']:.0f} ms with PINs (CPU s, server/postgres/"
+                  f"machine: {_cpu(rounds['password'][-1])} and {_cpu(rounds['pin'][-1])})",
+                  flush=True)
         return {
             "machine": machine(),
             "command": " ".join(["load/bench_logins.py", *sys.argv[1:]]),
