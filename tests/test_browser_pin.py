@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -174,18 +173,28 @@ async def test_a_laptop_not_registered_offers_no_pin(browser: Browser, server: S
         await other.close()
 
 
-async def test_a_revoked_laptop_refuses_the_pin(server: Server, laptop: Person,
-                                                room: Room) -> None:
+async def test_a_revoked_laptop_refuses_the_pin(browser: Browser, server: Server,
+                                                laptop: Person, room: Room) -> None:
     page = laptop.page
     await page.click("[data-key=use-pin]")
     await page.select_option("#pin-person", label="Người delegate01")
     await page.fill("#pin-code", PIN)
-    admin = {"authorization": f"Bearer {room.world.tokens['outsider']}"}
-    async with httpx.AsyncClient(base_url=server.http, headers=admin, timeout=30) as http:
-        devices = (await http.get(f"/api/rooms/{room.room_id}/devices")).json()["devices"]
-        (device,) = [d for d in devices if d["name"] == "Ghế 12"]
-        r = await http.delete(f"/api/rooms/{room.room_id}/devices/{device['id']}")
-        assert r.status_code == 200
+    # Meanwhile the admin, on another laptop, revokes it from the rooms tab.
+    admin = await Person.open(browser, server.http, viewport=LAPTOP)
+    try:
+        await admin.login_ui(room.usernames["outsider"], PASSWORD)
+        await expect(admin.page.locator("#top [data-key=admin]")).to_be_visible()
+        await admin.goto("/#/admin/rooms")
+        line = admin.page.locator(f"li[data-room='{room.room_id}'] .room-devices li",
+                                  has_text="Ghế 12")
+        await expect(line.locator(".tag")).to_have_count(0)  # not this laptop
+        await line.locator("button", has_text="Thu hồi").click()
+        await expect(admin.page.locator(".admin-notice")).to_contain_text(
+            "Đã thu hồi máy Ghế 12.")
+        await expect(line.locator(".tag")).to_have_text("Đã thu hồi")
+        assert admin.errors == []
+    finally:
+        await admin.close()
     await page.click("[data-key=pin-submit]")
     await expect(page.locator("#pin-error")).to_have_text(
         "Máy này chưa được đăng ký là máy của phòng họp (hoặc đã bị thu hồi); vui lòng đăng"
