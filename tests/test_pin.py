@@ -338,3 +338,16 @@ async def test_bad_requests_have_clear_answers(laptop: httpx.AsyncClient, room: 
         r = await laptop.post("/api/login/pin", json=body)
         assert r.status_code == 400, (body, r.text)
         assert set(r.json()["error"]) == {"code", "message", "message_en"}
+
+
+async def test_without_a_pin_the_laptop_says_so(http: httpx.AsyncClient,
+                                                laptop: httpx.AsyncClient, room: Room) -> None:
+    assert (await set_pin(http, room, "guest")).status_code == 200
+    r = await http.delete("/api/me/pin", headers=bearer(room.world, "guest"))
+    assert r.status_code == 200 and r.json()["set"] is False
+    assert "pin.remove" in await audit_actions(room, f"user:{room.world.users['guest']}")
+    r = await until_not_throttled(lambda: laptop.post(
+        "/api/login/pin", json={"user_id": room.world.users["guest"], "pin": PIN}))
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "no_pin"
+    assert r.json()["error"]["message"].startswith("Bạn chưa đặt mã PIN")
