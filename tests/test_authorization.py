@@ -599,7 +599,7 @@ async def _pin_elsewhere(a: Authz, role: str) -> Call:
 async def _pin_in_room(a: Authz, role: str) -> Call:
     room = await _new_room(a)
     person = await a.add_user(f"pin-{next(a.serial)}")
-    meeting = await a.meeting(agenda=0, documents=0, cast={})
+    meeting = await a.meeting(agenda=0, documents=0, cast={"chair": "chair"})
     await a.pool.execute("UPDATE meetings SET room_id = $2, starts_at = now() WHERE id = $1",
                          meeting.id, room)
     await a.pool.execute("INSERT INTO meeting_participants (meeting_id, user_id, role)"
