@@ -119,6 +119,7 @@ bench: test-deps clients
 	$(PY) load/bench_pages.py --json var/bench-pages.json
 	$(PY) load/bench_scale.py --json var/bench-scale.json
 	$(PY) load/bench_votes.py --json var/bench-votes.json
+	$(PY) load/bench_logins.py --json var/bench-logins.json
 	$(PY) load/goals.py
 
 # A whole session under locust (92 laptops; see load/README.md). Without URL it

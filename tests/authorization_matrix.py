@@ -436,6 +436,23 @@ HTTP: tuple[Rule, ...] = (
         Rule("GET /api/search", opinion_listing(OPINION_READERS),
              case="finds an issued summary of opinions"),
     ),
+    # PINs and the laptops of a room (domain/pin.py).
+    Rule("GET /api/me/pin", users(USERS), note="whether the caller has a PIN, and if it is locked"),
+    Rule("PUT /api/me/pin", users(USERS), note="the caller's own PIN, with their current password"),
+    Rule("DELETE /api/me/pin", users(USERS), note="the caller's own PIN"),
+    Rule("POST /api/login/pin", anyone(**dict.fromkeys(GLOBAL_ROLES, 403)),
+         case="a laptop not registered to a room",
+         note="whoever calls: the laptop, not a session, is what a PIN needs"),
+    Rule("POST /api/login/pin", anyone(), case="a room's laptop, a person invited there today",
+         note="the PIN of someone invited to a meeting in the laptop's room today; audited"),
+    Rule("GET /api/room-device", anyone(),
+         note="no session needed; today's people of the room (names) only to the room's"
+              " registered laptops on its networks"),
+    Rule("GET /api/rooms/{room_id}/devices", users(("admin",), other_admin=404), note=OWN_BODY),
+    Rule("POST /api/rooms/{room_id}/devices", users(("admin",), other_admin=404),
+         note=OWN_BODY + "; registers the caller's own browser; audited"),
+    Rule("DELETE /api/rooms/{room_id}/devices/{device_id}", users(("admin",), other_admin=404),
+         note=OWN_BODY + "; audited"),
     # The clients' files.
     Rule("GET /display", anyone(**dict.fromkeys(GLOBAL_ROLES, 308)), note="redirect to /display/"),
     Rule("MOUNT /display", anyone(), note="static files: never 401/403 (404 until built)"),

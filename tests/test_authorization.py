@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import itertools
 import secrets
 import warnings
@@ -566,6 +567,72 @@ async def _create_display(a: Authz, role: str) -> Call:
     return Call({"room_id": await _new_room(a)},
                 json={"username": f"authz-screen-{secrets.token_hex(4)}",
                       "full_name": "Màn hình chiếu"})
+
+
+# PINs and the laptops of a room (domain/pin.py).
+fixed("GET /api/me/pin")
+fixed("GET /api/room-device")
+
+
+@plays("PUT /api/me/pin")
+async def _set_pin(a: Authz, role: str) -> Call:
+    body = {"current_password": PASSWORD, "pin": "480271"}
+    return Call(json=body) if role == "anon" else Call(headers=bearer(await a.like(role)),
+                                                       json=body)
+
+
+@plays("DELETE /api/me/pin")
+async def _remove_pin(a: Authz, role: str) -> Call:
+    return Call() if role == "anon" else Call(headers=bearer(await a.like(role)))
+
+
+async def _room_laptop(a: Authz, room: int) -> str:
+    """A token of a device of `room`, as a registered laptop's cookie holds it."""
+    token = secrets.token_urlsafe(32)
+    await a.pool.execute(
+        "INSERT INTO room_devices (room_id, token_hash, name) VALUES ($1, $2, 'Ghế thử')",
+        room, hashlib.sha256(b"room-device:" + token.encode()).digest())
+    return token
+
+
+@plays("POST /api/login/pin", "a laptop not registered to a room")
+async def _pin_elsewhere(a: Authz, role: str) -> Call:
+    return Call(json={"user_id": a.users["delegate01"], "pin": "480271"})
+
+
+@plays("POST /api/login/pin", "a room's laptop, a person invited there today")
+async def _pin_in_room(a: Authz, role: str) -> Call:
+    room = await _new_room(a)
+    person = await a.add_user(f"pin-{next(a.serial)}")
+    meeting = await a.meeting(agenda=0, documents=0, cast={"chair": "chair"})
+    await a.pool.execute("UPDATE meetings SET room_id = $2, starts_at = now() WHERE id = $1",
+                         meeting.id, room)
+    await a.pool.execute("INSERT INTO meeting_participants (meeting_id, user_id, role)"
+                         " VALUES ($1, $2, 'delegate')", meeting.id, person)
+    key = bytes.fromhex((a.server.workdir / "keys" / "pin.key").read_text().strip())
+    await a.pool.execute(
+        "INSERT INTO user_pins (user_id, pin_mac) VALUES ($1, $2)", person,
+        hmac.new(key, f"pin:{person}:480271".encode(), hashlib.sha256).digest())
+    cookie = {"cookie": f"phonghop_room={await _room_laptop(a, room)}"}
+    return Call(json={"user_id": person, "pin": "480271"}, headers={**a.auth(role), **cookie})
+
+
+@plays("GET /api/rooms/{room_id}/devices")
+async def _list_devices(a: Authz, role: str) -> Call:
+    return Call({"room_id": await _new_room(a)})
+
+
+@plays("POST /api/rooms/{room_id}/devices")
+async def _register_device(a: Authz, role: str) -> Call:
+    return Call({"room_id": await _new_room(a)}, json={"name": "Ghế 1"})
+
+
+@plays("DELETE /api/rooms/{room_id}/devices/{device_id}")
+async def _revoke_device(a: Authz, role: str) -> Call:
+    room = await _new_room(a)
+    await _room_laptop(a, room)
+    device = await a.pool.fetchval("SELECT id FROM room_devices WHERE room_id = $1", room)
+    return Call({"room_id": room, "device_id": device})
 
 
 @plays("POST /api/units")

@@ -210,3 +210,12 @@ export const opinionSummary = (id) => call('GET', `/api/opinions/${seg(id)}/summ
 export const saveOpinionSummary = (id, fields) => call('PUT', `/api/opinions/${seg(id)}/summary`, fields)
 export const issueOpinionSummary = (id, fields) => call('POST', `/api/opinions/${seg(id)}/summary/issue`, fields)
 export const listBodyPeople = () => call('GET', '/api/users?body=mine')
+// Room laptops and PINs (docs/api.md "Room laptops and PINs").
+export const loginPin = (who, pin) => call('POST', '/api/login/pin', { ...who, pin })
+export const roomDevice = () => call('GET', '/api/room-device')
+export const myPin = () => call('GET', '/api/me/pin')
+export const setPin = (currentPassword, pin) => call('PUT', '/api/me/pin', { current_password: currentPassword, pin })
+export const removePin = () => call('DELETE', '/api/me/pin')
+export const roomDevices = (roomId) => call('GET', `/api/rooms/${seg(roomId)}/devices`)
+export const registerDevice = (roomId, name) => call('POST', `/api/rooms/${seg(roomId)}/devices`, { name })
+export const revokeDevice = (roomId, deviceId) => call('DELETE', `/api/rooms/${seg(roomId)}/devices/${seg(deviceId)}`)

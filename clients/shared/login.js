@@ -1,8 +1,9 @@
 // The login screen, the same for laptops and the projector.
 
 import { h, replaceContent } from './dom.js'
-import { login } from './api.js'
+import { login, roomDevice } from './api.js'
 import { t, has, errorMessage, onLangChange } from './i18n/index.js'
+import { createPinLogin } from './pin-login.js'
 
 function loginError(err) {
   if (has(`login.error.${err.code}`)) return t(`login.error.${err.code}`)
@@ -12,11 +13,12 @@ function loginError(err) {
 
 /**
  * @param {HTMLElement} root
- * @param {{onLoggedIn: (user: object) => void, notice?: string, hint?: string}} options
- *   notice and hint are catalogue keys
+ * @param {{onLoggedIn: (user: object) => void, notice?: string, hint?: string, roomDevice?: boolean}} options
+ *   notice and hint are catalogue keys; roomDevice: ask whether this laptop
+ *   is a room's, and offer the PIN if it is (pin-login.js)
  */
-export function mountLogin(root, { onLoggedIn, notice, hint }) {
-  const state = { username: '', password: '', error: '', busy: false, notice }
+export function mountLogin(root, { onLoggedIn, notice, hint, roomDevice: askRoom = false }) {
+  const state = { username: '', password: '', error: '', busy: false, notice, room: null, pin: null }
 
   async function submit(event) {
     event.preventDefault()
@@ -68,7 +70,18 @@ export function mountLogin(root, { onLoggedIn, notice, hint }) {
     )
   }
 
+  function usePin() {
+    state.pin = createPinLogin({ ...state.room, onLoggedIn, onPassword: () => { state.pin = null; render(); root.querySelector('[data-key="username"]')?.focus() } })
+    render()
+    state.pin.focus()
+  }
+
   function render() {
+    if (state.pin) {
+      state.pin.render()
+      replaceContent(root, state.pin.el)
+      return
+    }
     replaceContent(
       root,
       h(
@@ -89,6 +102,9 @@ export function mountLogin(root, { onLoggedIn, notice, hint }) {
           { type: 'submit', class: 'primary', 'data-key': 'submit', disabled: state.busy },
           state.busy ? t('login.submitting') : t('login.submit'),
         ),
+        state.room
+          ? h('button', { type: 'button', class: 'pin-offer', 'data-key': 'use-pin', onclick: usePin }, t('pin.login.offer', { room: state.room.device.room }))
+          : null,
       ),
     )
   }
@@ -96,5 +112,14 @@ export function mountLogin(root, { onLoggedIn, notice, hint }) {
   render()
   root.querySelector('[data-key="username"]')?.focus()
   const offLang = onLangChange(render)
+  if (askRoom) {
+    roomDevice()
+      .then((found) => {
+        if (!found.device) return
+        state.room = { device: found.device, people: found.people ?? [] }
+        if (!state.pin) render()
+      })
+      .catch(() => {}) // no offer: the password works everywhere
+  }
   return { destroy: offLang }
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,9 +22,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("phonghop-dummy-password")
-# Off the event loop (the hash releases the GIL), two at a time: both cores,
-# and never more hashing than a 2-core server can do while the room goes on.
-_HASHING = asyncio.Semaphore(2)
+# Off the event loop, one hash per core the process may run on: argon2-cffi
+# releases the GIL for the hash (tests/test_pin_cores.py shows the loop
+# running while a hash is computed), so two logins hash in parallel on a
+# 2-core server, and never more at once than the cores can take while the
+# room goes on.
+_HASHING = asyncio.Semaphore(max(1, len(os.sched_getaffinity(0)))
+                             if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2)
 
 
 async def _verify(stored: str, password: str) -> bool:

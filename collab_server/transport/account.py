@@ -72,6 +72,8 @@ async def login(request: Request) -> Response:
         raise LoginFailed()
     device = device or secrets.token_urlsafe(24)
     await throttle.succeeded(user.id, username, verdict, device)
+    if await request.app.state.pins.unlock(user.id):  # wrong PINs forgotten (domain/pin.py)
+        await audit(pool, user.id, "pin.unlock", f"user:{user.id}", ip=ip)
     token = await accounts.open_session(user.id, request.headers.get("user-agent", ""))
     await audit(pool, user.id, "login", f"user:{user.id}", ip=ip)
     response = JSONResponse({"user": user.to_json(), "token": token})

@@ -28,6 +28,7 @@ from collab_server.documents.cache import PageCache
 from collab_server.documents.pool import WorkerPool
 from collab_server.documents.prepared import PreparedPages
 from collab_server.domain import checkin
+from collab_server.domain import pin as pins
 from collab_server.errors import AppError
 from collab_server.keys import ServerKeys, ensure_known
 from collab_server.live.connection import Connection, ConnectionLimits
@@ -44,6 +45,8 @@ from collab_server.storage.docs import PgDocStore, merge_parts
 from collab_server.storage.documents import PgDocuments
 from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
+from collab_server.storage.pins import PgPins
+from collab_server.storage.room_devices import PgRoomDevices
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
 from collab_server.storage.signed import PgSigned
@@ -64,7 +67,9 @@ from collab_server.transport import (
     minutes,
     oidc,
     opinions,
+    pin_login,
     polls,
+    room_devices,
     search,
     signing,
 )
@@ -178,6 +183,16 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/logout/everywhere", account.logout_everywhere, methods=["POST"]),
         Route("/api/me", account.me),
         Route("/api/me/password", account.change_password, methods=["POST"]),
+        # Room laptops and PINs (transport/room_devices.py, transport/pin_login.py).
+        Route("/api/login/pin", pin_login.pin_login, methods=["POST"]),
+        Route("/api/me/pin", pin_login.pin_status),
+        Route("/api/me/pin", pin_login.set_pin, methods=["PUT"]),
+        Route("/api/me/pin", pin_login.remove_pin, methods=["DELETE"]),
+        Route("/api/room-device", room_devices.status),
+        Route("/api/rooms/{room_id}/devices", room_devices.list_devices),
+        Route("/api/rooms/{room_id}/devices", room_devices.register, methods=["POST"]),
+        Route("/api/rooms/{room_id}/devices/{device_id}", room_devices.revoke,
+              methods=["DELETE"]),
         Route("/api/oidc", oidc.status),
         Route("/api/oidc/login", oidc.login),
         Route("/api/oidc/callback", oidc.callback),
@@ -299,6 +314,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         await keys.ensure_known(pool, "ballot", app.state.keys.get("ballot"))
         # And sign room check-in codes the others accept.
         await keys.ensure_known(pool, checkin.KEY_NAME, app.state.keys.get(checkin.KEY_NAME))
+        # And check the PINs the others stored (domain/pin.py).
+        await keys.ensure_known(pool, pins.KEY_NAME, app.state.keys.get(pins.KEY_NAME))
         app.state.oidc = oidc.make_client(settings)
         app.state.pool = pool
         app.state.accounts = Accounts(
@@ -307,6 +324,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             idle_timeout=timedelta(minutes=settings.session_idle_minutes),
         )
         app.state.meetings = PgMeetings(pool)
+        app.state.pins = PgPins(pool, app.state.keys.get(pins.KEY_NAME))
+        app.state.room_devices = PgRoomDevices(pool)
         app.state.agenda = PgAgenda(pool)
         app.state.participants = PgParticipants(pool)
         app.state.directory = PgDirectory(pool)

@@ -6,6 +6,7 @@
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
 //   #/opinions[/new|/ID]       written opinions between meetings
+//   #/account                  the caller's own account: the PIN for the room's laptops
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -21,6 +22,7 @@ import { mountRecord } from './screens/record.js'
 import { mountAdmin } from './screens/admin.js'
 import { mountOpinions } from './screens/opinions.js'
 import { mountOpinion } from './screens/opinion.js'
+import { mountAccount } from './screens/account.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -50,7 +52,7 @@ function renderHeader() {
     h(
       'div',
       { class: 'tools' },
-      app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
       app.user ? h('a', { class: 'button', href: '#/opinions', 'data-key': 'opinions' }, t('header.opinions')) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
@@ -82,6 +84,7 @@ function showLogin(notice) {
   document.title = `${t('login.title')} – ${t('app.name')}`
   app.screen = mountLogin(main, {
     notice,
+    roomDevice: true,
     onLoggedIn: (user) => {
       app.user = user
       route()
@@ -148,6 +151,7 @@ async function route() {
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
   else if (opinion && opinion[1] && opinion[1] !== 'new') setScreen(mountOpinion(main, decodeURIComponent(opinion[1]), ctx))
   else if (opinion) setScreen(mountOpinions(main, ctx, { creating: opinion[1] === 'new' }))
+  else if (location.hash.startsWith('#/account')) setScreen(mountAccount(main, ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }

@@ -4,14 +4,17 @@
 // once), move one to another room, lock it (a projector lost or replaced)
 // and open it again. Only display
 // accounts carry a room; people log in on any laptop of any room.
+// The room's laptops (room-devices.js): the admin registers the laptop they
+// use, where people invited there today sign in with a PIN.
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { listRooms, createRoom, updateRoom, createDisplay, adminUsers, updateUser } from '../../../shared/api.js'
 import { t } from '../../../shared/i18n/index.js'
 import { actions, adminError, noticeLine, madePassword, field, confirmDeactivate } from './admin-common.js'
+import { loadDevices, devicesBlock } from './room-devices.js'
 
 export function createRoomsAdmin(ctx) {
-  const state = { rooms: null, displays: [], notice: null, made: null, adding: null }
+  const state = { rooms: null, displays: [], devices: {}, notice: null, made: null, adding: null }
   const el = h('section', { class: 'panel admin-rooms', 'aria-labelledby': 'a-rooms' })
   const newName = h('input', { id: 'a-room-name', 'data-key': 'a-room-name', maxlength: 200, autocomplete: 'off' })
   const newSeats = h('input', { id: 'a-room-seats', 'data-key': 'a-room-seats', type: 'number', min: 0, max: 10000, value: '0' })
@@ -23,6 +26,7 @@ export function createRoomsAdmin(ctx) {
       const [rooms, users] = await Promise.all([listRooms(), adminUsers('', true)])
       state.rooms = rooms.rooms ?? []
       state.displays = (users.users ?? []).filter((u) => u.room_id !== null && u.room_id !== undefined)
+      state.devices = await loadDevices(state.rooms)
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
       state.notice = { kind: 'error', text: adminError(err) }
@@ -94,6 +98,7 @@ export function createRoomsAdmin(ctx) {
             h('button', { type: 'button', onclick: () => { state.adding = null; render() } }, t('admin.cancel')),
           )
         : h('button', { type: 'button', 'data-key': `a-display-add-${room.id}`, onclick: () => { state.adding = room.id; dName.value = dName.value || t('admin.rooms.displayDefault', { room: room.name }); render(); dUser.focus() } }, t('admin.rooms.addDisplay')),
+      devicesBlock(room, state.devices[room.id] ?? [], run),
     )
   }
 
