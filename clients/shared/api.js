@@ -191,3 +191,15 @@ export const decideDeputy = (id, userId, approve) =>
 // Bodies of the installation, for the site admin (docs/api.md "Bodies").
 export const listBodies = () => call('GET', '/api/bodies')
 export const createBody = (fields) => call('POST', '/api/bodies', fields)
+
+// Tasks from the conclusion notice (docs/tasks.md).
+export const listTasks = (params = {}) => call('GET', `/api/tasks${query(params)}`)
+export const createTask = (fields) => call('POST', '/api/tasks', fields)
+export const getTask = (id) => call('GET', `/api/tasks/${seg(id)}`)
+export const taskStep = (id, body) => call('POST', `/api/tasks/${seg(id)}/actions`, body)
+export const attachToTask = (id, file) =>
+  call('POST', `/api/tasks/${seg(id)}/attachments${query({ filename: file.name })}`, file, { raw: true })
+export const proposedTasks = (meetingId) => call('GET', `/api/meetings/${seg(meetingId)}/tasks/proposed`)
+export const createTasksFromNotice = (meetingId, tasks) =>
+  call('POST', `/api/meetings/${seg(meetingId)}/tasks`, { tasks })
+export const taskReportUrl = (format, params = {}) => `/api/tasks/report.${format}${query(params)}`

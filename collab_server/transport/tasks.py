@@ -291,8 +291,9 @@ async def board(request: Request) -> Response:
     caller may see, nearest deadline first, with counts by unit and meeting."""
     user = await current_user(request)
     rows, office = await visible_rows(request, user)
+    can_export = office or await _store(request).chairs_any(user.body_id, user.id)
     return JSONResponse({"tasks": rows, "summary": summary(rows), "office": office,
-                         "today": _today().isoformat()})
+                         "can_export": can_export, "today": _today().isoformat()})
 
 
 async def get_task(request: Request) -> Response:

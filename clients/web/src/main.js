@@ -5,6 +5,7 @@
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
+//   #/tasks[?filters], #/tasks/ID, #/tasks/meeting/ID   tasks from conclusion notices
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -18,6 +19,9 @@ import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
 import { mountAdmin } from './screens/admin.js'
+import { mountTasks } from './screens/tasks.js'
+import { mountTask } from './screens/tasks-detail.js'
+import { mountTasksFromNotice } from './screens/tasks-notice.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -48,6 +52,7 @@ function renderHeader() {
       'div',
       { class: 'tools' },
       app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user?.id ? h('a', { class: 'button', href: '#/tasks', 'data-key': 'tasks' }, t('header.tasks')) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
@@ -136,11 +141,16 @@ async function route() {
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
   const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
+  const tasksOf = /^#\/tasks\/meeting\/([^/?#]+)/.exec(location.hash)
+  const task = /^#\/tasks\/([0-9]+)/.exec(location.hash)
   if (checkin) setScreen(mountMeeting(main, decodeURIComponent(checkin[1]), { ...ctx, checkinCode: decodeURIComponent(checkin[2]) }))
   else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
+  else if (tasksOf) setScreen(mountTasksFromNotice(main, decodeURIComponent(tasksOf[1]), ctx))
+  else if (task) setScreen(mountTask(main, task[1], ctx))
+  else if (/^#\/tasks\b/.test(location.hash)) setScreen(mountTasks(main, ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }

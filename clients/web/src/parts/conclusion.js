@@ -93,6 +93,8 @@ export function createConclusion({ meetingId, canIssue, warn = canIssue, unautho
         data.issued_on_time === false ? t('conclusion.late') : t('conclusion.onTime'),
       ),
       h('p', {}, h('a', { href: n.pdf || conclusionPdfUrl(meetingId), download: '', 'data-key': 'conclusion-pdf' }, t('conclusion.download'))),
+      // Tasks of the notice (screens/tasks-notice.js): assigned by the office, followed by all.
+      h('p', {}, h('a', { class: 'button', href: `#/tasks/meeting/${encodeURIComponent(meetingId)}`, 'data-key': 'conclusion-tasks' }, t('tasks.fromNoticeLink'))),
     )
   }
 
