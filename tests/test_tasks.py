@@ -224,7 +224,13 @@ async def test_the_office_assigns_by_hand_and_other_bodies_see_nothing(server: S
         r = await c.post(f"/api/meetings/{world.meeting_id}/tasks",
                          json={"tasks": [{"title": "x", "unit_id": units["Sở Y tế"]}]})
         assert r.status_code == 403
+    async with client(server, world, "outsider") as c:
+        # A unit renamed keeps its tasks, and its people keep them too.
+        r = await c.patch(f"/api/units/{units['Sở Y tế']}", json={"name": "Sở Y tế tỉnh"})
+        assert r.status_code == 200, r.text
     async with client(server, world, "delegate02") as c:
+        r = await c.get(f"/api/tasks/{task['id']}")
+        assert r.status_code == 200 and r.json()["task"]["unit"]["name"] == "Sở Y tế tỉnh"
         r = await c.post(f"/api/tasks/{task['id']}/actions",
                          json={"action": "report", "note": "Đã gửi báo cáo"})
         assert r.status_code == 200

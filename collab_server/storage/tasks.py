@@ -81,14 +81,17 @@ class TaskRow:
 
 _SELECT = (
     "SELECT k.*, coalesce(m.title, '') AS meeting_title,"
-    " coalesce(a.full_name, '') AS assignee_name"
+    " coalesce(a.full_name, '') AS assignee_name, coalesce(u.name, k.unit_name) AS unit_now"
     " FROM tasks k LEFT JOIN meetings m ON m.id = k.meeting_id"
-    " LEFT JOIN users a ON a.id = k.assignee_id"
+    " LEFT JOIN users a ON a.id = k.assignee_id LEFT JOIN body_units u ON u.id = k.unit_id"
 )
+# The unit as it is named now (a rename carries over to its people); the name
+# as assigned when the unit is gone.
+_UNIT = "coalesce(u.name, k.unit_name)"
 # What a person who is not the office sees: their own tasks, their unit's, and
 # those of the meetings they chaired or kept the minutes of.
 _MINE = (
-    "(k.assignee_id = $2 OR (k.unit_name <> '' AND lower(btrim(k.unit_name)) ="
+    f"(k.assignee_id = $2 OR ({_UNIT} <> '' AND lower(btrim({_UNIT})) ="
     " (SELECT lower(btrim(unit)) FROM users WHERE id = $2))"
     " OR EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = k.meeting_id"
     " AND p.user_id = $2 AND p.role IN ('chair', 'secretary')))"
@@ -99,7 +102,7 @@ def _row(r: asyncpg.Record) -> TaskRow:
     return TaskRow(
         id=r["id"], body_id=r["body_id"], meeting_id=r["meeting_id"],
         meeting_title=r["meeting_title"], notice_version=r["notice_version"],
-        item_no=r["item_no"], title=r["title"], unit_id=r["unit_id"], unit_name=r["unit_name"],
+        item_no=r["item_no"], title=r["title"], unit_id=r["unit_id"], unit_name=r["unit_now"],
         assignee_id=r["assignee_id"], assignee_name=r["assignee_name"],
         assigned_on=r["assigned_on"], working_days=r["working_days"],
         state=t.State(
@@ -192,7 +195,7 @@ class PgTasks:
             where.append(f"k.meeting_id = ${len(args)}")
         if query.strip():
             args.append(f"%{fold(query.strip())}%")
-            where.append(f"(k.title_folded LIKE ${len(args)} OR lower(k.unit_name) LIKE"
+            where.append(f"(k.title_folded LIKE ${len(args)} OR lower({_UNIT}) LIKE"
                          f" ${len(args)})")
         sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY k.deadline, k.id LIMIT 2000"
         async with self.pool.acquire() as conn:
