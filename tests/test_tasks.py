@@ -121,6 +121,9 @@ async def test_tasks_from_a_notice_move_through_their_states(server: Server) -> 
         r = await c.post(f"/api/tasks/{first}/attachments", params={"filename": "hong.pdf"},
                          content=b"%PDF-1.7 not really")
         assert r.status_code == 422
+        r = await c.post(f"/api/tasks/{first}/attachments", params={"filename": "bao-cao.docx"},
+                         content=b"MZ\x90\x00 a program named .docx")
+        assert r.status_code == 415 and r.json()["error"]["code"] == "type_mismatch"
         # Granting is the office's: the role is checked before the state.
         r = await c.post(f"/api/tasks/{first}/actions", json={"action": "grant"})
         assert r.status_code == 403
@@ -259,7 +262,7 @@ async def test_the_follow_up_report_as_csv_and_pdf(server: Server) -> None:
         assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
         text = pymupdf.open(stream=r.content, filetype="pdf")[0].get_text()
         assert "BÁO CÁO" in text and "Sở Tài chính" in text
-    audit = await sql(world, "SELECT details FROM audit_log WHERE action = 'task.report'"
+    audit = await sql(world, "SELECT details FROM audit_log WHERE action = 'task.export'"
                              " AND actor_id = $1", world.users["chair"])
     assert [a["details"]["format"] for a in audit] == ["csv", "pdf"]
 

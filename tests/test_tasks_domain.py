@@ -47,6 +47,19 @@ def test_each_step_belongs_to_one_side(action: t.Action, actor: t.Actor) -> None
     assert err.value.status == 403
 
 
+def test_the_office_may_grant_less_than_asked_and_work_may_end_while_asking() -> None:
+    asked = t.apply(state(), t.Step(t.Action.ASK_EXTENSION, "lý do", until=date(2027, 1, 29)),
+                    OWNER, MON)
+    shorter = t.apply(asked, t.Step(t.Action.GRANT, until=date(2027, 1, 8)), OFFICE, MON)
+    assert (shorter.deadline, shorter.status) == (date(2027, 1, 8), t.Status.ASSIGNED)
+    with pytest.raises(t.TaskRuleError) as err:  # a "grant" that gives no more time
+        t.apply(asked, t.Step(t.Action.GRANT, until=date(2026, 12, 18)), OFFICE, MON)
+    assert err.value.status == 400
+    done = t.apply(asked, t.Step(t.Action.REPORT, "Xong sớm"), OWNER, MON)
+    assert (done.status, done.asked_until, done.deadline) == (t.Status.DONE, None,
+                                                              date(2026, 12, 18))
+
+
 def test_wrong_states_and_missing_reasons_are_refused() -> None:
     with pytest.raises(t.TaskRuleError) as err:
         t.apply(state(), t.Step(t.Action.GRANT), OFFICE, MON)

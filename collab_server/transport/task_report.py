@@ -81,7 +81,7 @@ async def _rows(request: Request, fmt: str) -> tuple[Any, list[dict[str, Any]]]:
         raise Forbidden("Chỉ văn phòng và chủ tọa được xuất báo cáo theo dõi nhiệm vụ.",
                         "Only the office and chairs may export the follow-up report.")
     tasks, _ = await visible_rows(request, user)
-    await record(request, user, "task.report", f"body:{user.body_id}", format=fmt,
+    await record(request, user, "task.export", f"body:{user.body_id}", format=fmt,
                  tasks=len(tasks))
     return user, tasks
 

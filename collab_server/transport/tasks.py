@@ -11,6 +11,7 @@ for a task, as if it did not exist.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -340,7 +341,8 @@ async def take_step(request: Request) -> Response:
 async def attach(request: Request) -> Response:
     """`POST /api/tasks/{id}/attachments?filename=`: the body is the file. The
     same limits and type checks as a meeting's documents: a whole PDF, or an
-    Office file we can read; kept as it was sent."""
+    Office file whose content is what its name says (within the zip limits);
+    kept as it was sent, never converted."""
     user = await current_user(request)
     task, seat = await _task(request, user)
     if not seat.responsible:
@@ -363,7 +365,9 @@ async def attach(request: Request) -> Response:
     elif filename.lower().endswith(".pdf"):
         raise NotPdf()
     elif convert.supported(filename):
-        kind, extension = convert.media_type(filename), filename.rpartition(".")[2].lower()
+        # What the content is, not what it is named (as a document's upload).
+        extension = await asyncio.to_thread(convert.sniff, data, filename)
+        kind = convert.media_type(filename)
     else:
         raise UnsupportedType()
     name = stored_name(filename, extension)
