@@ -176,3 +176,28 @@ async def test_the_chair_sees_what_is_overdue_by_unit(
             assert chair.errors == []
         finally:
             await chair.close()
+
+
+async def test_the_office_assigns_a_task_by_hand_to_a_person(
+        browser: Browser, server: Server, world: World) -> None:
+    admin = await person(browser, server, world, "outsider")  # the body's admin
+    try:
+        page = admin.page
+        await page.locator("#top [data-key=tasks]").click()
+        await page.locator("[data-key=task-new-open]").click()
+        await page.fill("[data-key=task-new-title]", "Chuẩn bị báo cáo nhanh về mưa lũ")
+        await page.fill("[data-key=task-new-person-q]", "delegate03")
+        await expect(page.locator("[data-key=task-new-person] option:checked")).to_contain_text(
+            "Người delegate03")
+        await page.fill("[data-key=task-new-days]", "2")
+        await shot(page, "task-new-by-hand")
+        await page.locator("[data-key=task-new-submit]").click()
+        card = page.locator(".task-card", has_text="Chuẩn bị báo cáo nhanh về mưa lũ")
+        await expect(card).to_contain_text("Người delegate03")
+        await expect(card.locator(".task-status")).to_have_text("Đã giao")
+        assert admin.errors == []
+    finally:
+        await admin.close()
+    rows = await fetch(world, "SELECT assignee_id, working_days FROM tasks WHERE title = $1",
+                       "Chuẩn bị báo cáo nhanh về mưa lũ")
+    assert [tuple(r) for r in rows] == [(world.users["delegate03"], 2)]

@@ -1007,6 +1007,9 @@ export default {
   'tasks.already': 'Assigned',
   'tasks.addRow': 'Add a task',
   'tasks.create': 'Assign {count} tasks',
-  'tasks.needUnit': 'Each task needs a text and a responsible unit.',
+  'tasks.field.personQ': 'Find the responsible person (optional)',
+  'tasks.field.person': 'Responsible person',
+  'tasks.noPerson': '(no person)',
+  'tasks.needUnit': 'Each task needs a text and a responsible unit (or person).',
   'tasks.item': 'Item {no}',
 }

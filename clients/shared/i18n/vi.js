@@ -1007,6 +1007,9 @@ export default {
   'tasks.already': 'Đã giao',
   'tasks.addRow': 'Thêm nhiệm vụ',
   'tasks.create': 'Giao {count} nhiệm vụ',
-  'tasks.needUnit': 'Mỗi nhiệm vụ cần nội dung và đơn vị chịu trách nhiệm.',
+  'tasks.field.personQ': 'Tìm người chịu trách nhiệm (không bắt buộc)',
+  'tasks.field.person': 'Người chịu trách nhiệm',
+  'tasks.noPerson': '(không chọn người)',
+  'tasks.needUnit': 'Mỗi nhiệm vụ cần nội dung và đơn vị (hoặc người) chịu trách nhiệm.',
   'tasks.item': 'Mục {no}',
 }

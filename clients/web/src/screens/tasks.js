@@ -6,7 +6,7 @@
 // the deadline and the day.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { listTasks, createTask, listUnits, taskReportUrl } from '../../../shared/api.js'
+import { listTasks, createTask, listUnits, adminUsers, taskReportUrl } from '../../../shared/api.js'
 import { t, onLangChange } from '../../../shared/i18n/index.js'
 import { adminError, noticeLine, field } from '../parts/admin-common.js'
 
@@ -48,6 +48,24 @@ export function mountTasks(root, ctx) {
     unit: h('select', { id: 'task-new-unit', 'data-key': 'task-new-unit' }),
     deadline: h('input', { id: 'task-new-deadline', 'data-key': 'task-new-deadline', type: 'date' }),
     days: h('input', { id: 'task-new-days', 'data-key': 'task-new-days', type: 'number', min: 1, max: 1000, inputmode: 'numeric' }),
+    personQ: h('input', { id: 'task-new-person-q', 'data-key': 'task-new-person-q', type: 'search', autocomplete: 'off', oninput: () => findPeople() }),
+    person: h('select', { id: 'task-new-person', 'data-key': 'task-new-person' }, h('option', { value: '' }, t('tasks.noPerson'))),
+  }
+  let searching = null
+
+  // People of the body, found as the office types (GET /api/users, own body only).
+  function findPeople() {
+    clearTimeout(searching)
+    searching = setTimeout(async () => {
+      const q = form.personQ.value.trim()
+      try {
+        const people = q ? ((await adminUsers(q)).users ?? []).filter((u) => !u.room_id) : []
+        form.person.replaceChildren(h('option', { value: '' }, t('tasks.noPerson')), ...people.map((u) => h('option', { value: String(u.id) }, [u.full_name, u.title, u.unit].filter(Boolean).join(' – '))))
+        if (people.length === 1) form.person.value = String(people[0].id)
+      } catch (err) {
+        if (err.status === 401) ctx.unauthorized()
+      }
+    }, 250)
   }
 
   async function load() {
@@ -75,15 +93,16 @@ export function mountTasks(root, ctx) {
     e.preventDefault()
     const body = { title: form.title.value.trim() }
     if (form.unit.value) body.unit_id = Number(form.unit.value)
+    if (form.person.value) body.assignee_id = Number(form.person.value)
     if (form.deadline.value) body.deadline = form.deadline.value
     else if (form.days.value) body.working_days = Number(form.days.value)
-    if (!body.title || !body.unit_id) {
+    if (!body.title || !(body.unit_id || body.assignee_id)) {
       state.notice = { kind: 'error', text: t('tasks.needUnit') }
       return render()
     }
     try {
       await createTask(body)
-      form.title.value = form.deadline.value = form.days.value = ''
+      form.title.value = form.deadline.value = form.days.value = form.personQ.value = form.person.value = ''
       state.notice = { kind: 'ok', text: t('tasks.assigned') }
       await load()
     } catch (err) {
@@ -162,6 +181,7 @@ export function mountTasks(root, ctx) {
         { class: 'prep-form', onsubmit: assign, novalidate: true },
         field('task-new-title', t('tasks.field.title'), form.title),
         field('task-new-unit', t('tasks.field.unit'), form.unit),
+        h('div', { class: 'row' }, field('task-new-person-q', t('tasks.field.personQ'), form.personQ), field('task-new-person', t('tasks.field.person'), form.person)),
         h('div', { class: 'row' }, field('task-new-deadline', t('tasks.field.deadline'), form.deadline), field('task-new-days', t('tasks.field.days'), form.days)),
         h('button', { type: 'submit', class: 'primary', 'data-key': 'task-new-submit' }, t('tasks.assign')),
       ),
@@ -221,5 +241,10 @@ export function mountTasks(root, ctx) {
   render()
   load()
   const unsubscribe = onLangChange(render)
-  return { destroy: unsubscribe }
+  return {
+    destroy() {
+      unsubscribe()
+      clearTimeout(searching)
+    },
+  }
 }
