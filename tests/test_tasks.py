@@ -18,7 +18,7 @@ import pytest
 from collab_server.domain import calendar
 from collab_server.domain import tasks as t
 from collab_server.storage.tasks import PgTasks
-from collab_server.transport.tasks import due_reminders
+from collab_server.transport.tasks import queue_reminders
 from tests.conftest import Server, World, build_world
 from tests.test_documents import make_pdf
 
@@ -184,7 +184,7 @@ async def test_tasks_from_a_notice_move_through_their_states(server: Server) -> 
     await sql(world, "UPDATE tasks SET deadline = $2 WHERE id = $1", second, tomorrow)
     pool = await asyncpg.create_pool(world.url, min_size=1, max_size=1)
     try:
-        due = await due_reminders(PgTasks(pool), lambda body: _holidays(world, body), today)
+        due = await queue_reminders(PgTasks(pool), lambda body: _holidays(world, body), today)
     finally:
         await pool.close()
     mine = [(task.id, reminder.kind, reminder.days) for task, reminder in due

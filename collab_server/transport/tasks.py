@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -393,15 +394,12 @@ async def attachment(request: Request) -> Response:
 # -- reminders -----------------------------------------------------------------------------
 
 
-async def due_reminders(store: PgTasks, holidays_of: Any,
-                        today: date) -> list[tuple[TaskRow, t.Reminder]]:
-    """The reminders due today for every open task (domain/tasks.reminder_due).
+HolidaysOf = Callable[[int], Awaitable[set[date]]]
 
-    NOTIFY: once the notifications outbox is merged, the sweep that calls
-    this queues each reminder there, keyed by `Reminder.key` so a reminder
-    computed twice goes out once, to the responsible person (or the members
-    of the responsible unit) and, for "overdue", to the office as well.
-    Nothing is sent today."""
+
+async def due_reminders(store: PgTasks, holidays_of: HolidaysOf,
+                        today: date) -> list[tuple[TaskRow, t.Reminder]]:
+    """The reminders due today for every open task (domain/tasks.reminder_due)."""
     due: list[tuple[TaskRow, t.Reminder]] = []
     cache: dict[int, set[date]] = {}
     for task in await store.open_tasks():
@@ -411,4 +409,19 @@ async def due_reminders(store: PgTasks, holidays_of: Any,
                                   cache[task.body_id])
         if reminder is not None:
             due.append((task, reminder))
+    return due
+
+
+async def queue_reminders(store: PgTasks, holidays_of: HolidaysOf,
+                          today: date) -> list[tuple[TaskRow, t.Reminder]]:
+    """Queue today's reminders. Nothing calls this on a schedule yet, and
+    nothing is sent: see the NOTIFY line."""
+    due = await due_reminders(store, holidays_of, today)
+    for task, reminder in due:
+        # NOTIFY: once the notifications outbox (branch `notify`) is merged, queue
+        # the reminder here, keyed by `reminder.key` so one computed twice goes out
+        # once: to the responsible person (or the members of the responsible
+        # unit) and, for "overdue", to the office as well.
+        log.info("task reminder due", extra={"task": task.id, "kind": reminder.kind,
+                                             "days": reminder.days, "key": reminder.key})
     return due
