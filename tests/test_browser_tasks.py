@@ -140,6 +140,10 @@ async def test_tasks_from_the_notice_through_their_states(
     await expect(phone.locator("[data-key=task-do-progress]")).to_have_count(0)
     await expect(phone.locator(".task-events li").last).to_contain_text("báo cáo hoàn thành")
     await shot(phone, "task-phone-done", full_page=True)
+    # The notice's link, followed by someone who does not assign: the meeting's board.
+    await unit_member.goto(f"/#/tasks/meeting/{world.meeting_id}")
+    await expect(phone).to_have_url(f"{server.http}/#/tasks?meeting={world.meeting_id}")
+    await expect(phone.locator(".task-card")).to_have_count(1)
 
 
 async def test_the_chair_sees_what_is_overdue_by_unit(
