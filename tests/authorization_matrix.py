@@ -164,6 +164,7 @@ DOCUMENT_IDS = "an outsider learns which document ids exist (404) where the rule
 TASK = ("the responsible person (*plain user*), the office, the chair or secretary of its"
         " meeting; another body's is 404")
 RESPONSIBLE = "the person (or a member of the unit) responsible; the role is checked first"
+REPORT = "also chairs and secretaries of the body's meetings (their meetings' tasks); audited"
 OFFICE = "the office of the task's body (admins, preparers) or its meeting's secretary"
 
 HTTP: tuple[Rule, ...] = (
@@ -383,9 +384,9 @@ HTTP: tuple[Rule, ...] = (
     Rule("POST /api/tasks", users(("preparer", "admin", "other_admin")),
          note="a task by hand, in the caller's own body"),
     Rule("GET /api/tasks/report.csv", users(("preparer", "admin", "other_admin")),
-         note="also chairs of the body's meetings (their meetings' tasks); audited"),
+         note=REPORT),
     Rule("GET /api/tasks/report.pdf", users(("preparer", "admin", "other_admin")),
-         note="also chairs of the body's meetings (their meetings' tasks); audited"),
+         note=REPORT),
     Rule("GET /api/tasks/{task_id}", users(("plain", "preparer", "admin"), other_admin=404),
          note=TASK),
     Rule("POST /api/tasks/{task_id}/actions", users(("plain",), other_admin=404),

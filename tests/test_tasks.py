@@ -249,6 +249,9 @@ async def test_the_follow_up_report_as_csv_and_pdf(server: Server) -> None:
         items = (await c.get(f"/api/meetings/{world.meeting_id}/tasks/proposed")).json()["items"]
         assert (await c.post(f"/api/meetings/{world.meeting_id}/tasks",
                              json={"tasks": items})).status_code == 201
+        # The meeting's secretary is no preparer of the body, and still exports.
+        assert (await c.get("/api/tasks")).json()["can_export"]
+        assert (await c.get("/api/tasks/report.csv")).status_code == 200
     async with client(server, world, "delegate01") as c:
         assert (await c.get("/api/tasks/report.csv")).status_code == 403
     async with client(server, world, "chair") as c:
@@ -265,6 +268,8 @@ async def test_the_follow_up_report_as_csv_and_pdf(server: Server) -> None:
     audit = await sql(world, "SELECT details FROM audit_log WHERE action = 'task.export'"
                              " AND actor_id = $1", world.users["chair"])
     assert [a["details"]["format"] for a in audit] == ["csv", "pdf"]
+    assert len(await sql(world, "SELECT 1 FROM audit_log WHERE action = 'task.export'"
+                                " AND actor_id = $1", world.users["secretary"])) == 1
 
 
 @pytest.mark.parametrize("body", [{"tasks": []}, {"tasks": "x"}, {"tasks": [{"title": ""}]}])

@@ -136,12 +136,13 @@ class PgTasks:
                 meeting_id, user_id)
         return role
 
-    async def chairs_any(self, body_id: int, user_id: int) -> bool:
+    async def leads_any(self, body_id: int, user_id: int) -> bool:
+        """Whether the person chairs, or keeps the minutes of, a meeting of the body."""
         async with self.pool.acquire() as conn:
             return bool(await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM meeting_participants p JOIN meetings m"
                 " ON m.id = p.meeting_id WHERE m.body_id = $1 AND p.user_id = $2"
-                " AND p.role = 'chair')", body_id, user_id))
+                " AND p.role IN ('chair', 'secretary'))", body_id, user_id))
 
     async def units(self, body_id: int) -> list[tuple[int, str]]:
         async with self.pool.acquire() as conn:

@@ -1,7 +1,8 @@
 """The follow-up report of tasks (báo cáo tình hình thực hiện nhiệm vụ): the
 board as CSV for a spreadsheet, or as a PDF in the layout of Decree 30.
-For the office of the body and for chairs of its meetings (who get the tasks
-of their own meetings); the rows are exactly the board's, filters included."""
+For the office of the body and for the chairs and secretaries of its
+meetings (who get the tasks of their own meetings); the rows are exactly the
+board's, filters included."""
 
 from __future__ import annotations
 
@@ -77,9 +78,11 @@ def text(tasks: list[dict[str, Any]], today: date) -> str:
 async def _rows(request: Request, fmt: str) -> tuple[Any, list[dict[str, Any]]]:
     user = await current_user(request)
     if not (_office_of_body(user, user.body_id)
-            or await PgTasks(request.app.state.pool).chairs_any(user.body_id, user.id)):
-        raise Forbidden("Chỉ văn phòng và chủ tọa được xuất báo cáo theo dõi nhiệm vụ.",
-                        "Only the office and chairs may export the follow-up report.")
+            or await PgTasks(request.app.state.pool).leads_any(user.body_id, user.id)):
+        raise Forbidden("Chỉ văn phòng, chủ tọa và thư ký cuộc họp được xuất báo cáo theo dõi"
+                        " nhiệm vụ.",
+                        "Only the office, chairs and secretaries may export the follow-up"
+                        " report.")
     tasks, _ = await visible_rows(request, user)
     await record(request, user, "task.export", f"body:{user.body_id}", format=fmt,
                  tasks=len(tasks))

@@ -293,7 +293,7 @@ async def board(request: Request) -> Response:
     caller may see, nearest deadline first, with counts by unit and meeting."""
     user = await current_user(request)
     rows, office = await visible_rows(request, user)
-    can_export = office or await _store(request).chairs_any(user.body_id, user.id)
+    can_export = office or await _store(request).leads_any(user.body_id, user.id)
     return JSONResponse({"tasks": rows, "summary": summary(rows), "office": office,
                          "can_export": can_export, "today": _today().isoformat()})
 

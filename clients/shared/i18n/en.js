@@ -916,7 +916,7 @@ export default {
   // Tasks from the conclusion notice: screens/tasks*.js.
   'header.tasks': 'Tasks',
   'tasks.title': 'Task follow-up',
-  'tasks.mineHint': 'Tasks assigned to you, to your unit and those of meetings you chair.',
+  'tasks.mineHint': 'Tasks assigned to you, to your unit and those of meetings you chair or keep the minutes of.',
   'tasks.officeHint': 'Every task of the body; "overdue" is read from the deadline and today.',
   'tasks.total': 'Total',
   'tasks.none': 'No tasks.',

@@ -916,7 +916,7 @@ export default {
   // Tasks from the conclusion notice (giao việc, theo dõi, nhắc việc): screens/tasks*.js.
   'header.tasks': 'Nhiệm vụ',
   'tasks.title': 'Theo dõi nhiệm vụ',
-  'tasks.mineHint': 'Các nhiệm vụ giao cho bạn, cho đơn vị của bạn và của các cuộc họp bạn chủ trì.',
+  'tasks.mineHint': 'Các nhiệm vụ giao cho bạn, cho đơn vị của bạn và của các cuộc họp bạn chủ trì hoặc làm thư ký.',
   'tasks.officeHint': 'Mọi nhiệm vụ của cơ quan; "quá hạn" tính theo hạn xử lý và ngày hôm nay.',
   'tasks.total': 'Tổng số',
   'tasks.none': 'Không có nhiệm vụ nào.',
