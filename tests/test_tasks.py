@@ -17,8 +17,8 @@ import pytest
 
 from collab_server.domain import calendar
 from collab_server.domain import tasks as t
+from collab_server.reminders import queue_reminders
 from collab_server.storage.tasks import PgTasks
-from collab_server.transport.tasks import queue_reminders
 from tests.conftest import Server, World, build_world
 from tests.test_documents import make_pdf
 

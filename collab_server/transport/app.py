@@ -64,6 +64,7 @@ from collab_server.transport import (
     oidc,
     polls,
     search,
+    task_files,
     task_report,
     tasks,
 )
@@ -262,7 +263,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/groups", groups.meeting_groups),
         Route("/api/meetings/{meeting_id}/groups/{group_id}", groups.add_group,
               methods=["POST"]),
-        # Tasks from the conclusion notice (transport/tasks.py, task_report.py).
+        # Tasks from the conclusion notice (transport/tasks.py, task_files.py, task_report.py).
         Route("/api/meetings/{meeting_id}/tasks/proposed", tasks.proposed),
         Route("/api/meetings/{meeting_id}/tasks", tasks.create_from_notice, methods=["POST"]),
         Route("/api/tasks", tasks.board),
@@ -271,8 +272,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/tasks/report.pdf", task_report.report_pdf),
         Route("/api/tasks/{task_id}", tasks.get_task),
         Route("/api/tasks/{task_id}/actions", tasks.take_step, methods=["POST"]),
-        Route("/api/tasks/{task_id}/attachments", tasks.attach, methods=["POST"]),
-        Route("/api/tasks/{task_id}/attachments/{attachment_id}", tasks.attachment),
+        Route("/api/tasks/{task_id}/attachments", task_files.attach, methods=["POST"]),
+        Route("/api/tasks/{task_id}/attachments/{attachment_id}", task_files.attachment),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),

@@ -21,7 +21,7 @@ from collab_server.transport.auth import current_user
 from collab_server.transport.http import record
 from collab_server.transport.minutes import RENDER_TIMEOUT, _attachment
 from collab_server.transport.spreadsheet import csv_bytes
-from collab_server.transport.tasks import _office_of_body, summary, visible_rows
+from collab_server.transport.tasks import office_of_body, summary, visible_rows
 
 SHOWN = {
     "assigned": "Đã giao", "in_progress": "Đang thực hiện",
@@ -77,7 +77,7 @@ def text(tasks: list[dict[str, Any]], today: date) -> str:
 
 async def _rows(request: Request, fmt: str) -> tuple[Any, list[dict[str, Any]]]:
     user = await current_user(request)
-    if not (_office_of_body(user, user.body_id)
+    if not (office_of_body(user, user.body_id)
             or await PgTasks(request.app.state.pool).leads_any(user.body_id, user.id)):
         raise Forbidden("Chỉ văn phòng, chủ tọa và thư ký cuộc họp được xuất báo cáo theo dõi"
                         " nhiệm vụ.",

@@ -1,6 +1,7 @@
 """Tasks over HTTP: created from the items of a conclusion notice or by hand,
-the board, one task with its history and attachments, its steps, and the
-reminder sweep's call site. The rules live in domain/tasks.py.
+the board, one task with its history and attachments, and its steps. Files
+are in task_files.py, the report in task_report.py, reminders in
+collab_server/reminders.py; the rules live in domain/tasks.py.
 
 Who: the office of the task's body (its admins and preparers, and the
 secretary of the task's meeting) creates tasks and answers extensions; the
@@ -11,9 +12,7 @@ for a task, as if it did not exist.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,10 +20,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.documents import convert
-from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
-from collab_server.documents.names import content_disposition, stored_name
-from collab_server.documents.validate import inspect_pdf
 from collab_server.domain import calendar
 from collab_server.domain import tasks as t
 from collab_server.domain.roles import Role
@@ -33,7 +28,6 @@ from collab_server.storage.accounts import User
 from collab_server.storage.minutes import PgMinutes
 from collab_server.storage.tasks import NewTask, PgTasks, TaskRow
 from collab_server.transport.auth import client_ip, current_user
-from collab_server.transport.documents import _read_body
 from collab_server.transport.http import Fields, caller_and_meeting, path_id, read_json
 from collab_server.transport.responses import JSONResponse
 
@@ -50,7 +44,7 @@ class TaskRefused(AppError):
         self.code = err.code  # type: ignore[misc]
 
 
-def _store(request: Request) -> PgTasks:
+def task_store(request: Request) -> PgTasks:
     return PgTasks(request.app.state.pool)
 
 
@@ -58,7 +52,7 @@ def _today() -> date:
     return calendar.local_day(datetime.now(UTC))
 
 
-def _office_of_body(user: User, body_id: int) -> bool:
+def office_of_body(user: User, body_id: int) -> bool:
     return user.body_id == body_id and (user.is_admin or user.can_prepare)
 
 
@@ -76,17 +70,17 @@ class Seat:
 
 
 async def _seat(request: Request, user: User, task: TaskRow) -> Seat:
-    role = await _store(request).meeting_role(task.meeting_id, user.id)
+    role = await task_store(request).meeting_role(task.meeting_id, user.id)
     unit = user.unit.strip().casefold()
     responsible = user.body_id == task.body_id and (
         task.assignee_id == user.id
         or (bool(task.unit_name.strip()) and unit == task.unit_name.strip().casefold()))
-    return Seat(office=_office_of_body(user, task.body_id) or role == Role.SECRETARY.value,
+    return Seat(office=office_of_body(user, task.body_id) or role == Role.SECRETARY.value,
                 responsible=responsible, chair=role == Role.CHAIR.value)
 
 
-async def _task(request: Request, user: User) -> tuple[TaskRow, Seat]:
-    task = await _store(request).get(path_id(request, "task_id"))
+async def visible_task(request: Request, user: User) -> tuple[TaskRow, Seat]:
+    task = await task_store(request).get(path_id(request, "task_id"))
     seat = await _seat(request, user, task) if task is not None else None
     if task is None or seat is None or not seat.sees:
         raise NotFound("Không có nhiệm vụ này.", "No such task.")
@@ -131,7 +125,7 @@ async def _unit(request: Request, body_id: int, fields: Fields) -> tuple[int | N
     unit_id = fields.integer("unit_id", minimum=1, required=False)
     if unit_id is None:
         return None, ""
-    units = dict(await _store(request).units(body_id))
+    units = dict(await task_store(request).units(body_id))
     if unit_id not in units:
         raise NotFound("Không có đơn vị này trong cơ quan.", "No such unit in this body.")
     return unit_id, units[unit_id]
@@ -145,7 +139,7 @@ async def _new_task(request: Request, body_id: int, data: Any, today: date,
     title = fields.text("title", limit=t.MAX_TITLE)
     unit_id, unit_name = await _unit(request, body_id, fields)
     assignee = fields.integer("assignee_id", minimum=1, required=False)
-    if assignee is not None and await _store(request).person(body_id, assignee) is None:
+    if assignee is not None and await task_store(request).person(body_id, assignee) is None:
         raise NotFound("Không có người này trong cơ quan.", "No such person in this body.")
     if unit_id is None and assignee is None:
         raise BadRequest("Cần chọn đơn vị hoặc người chịu trách nhiệm.",
@@ -174,11 +168,11 @@ async def proposed(request: Request) -> Response:
     notice = await PgMinutes(request.app.state.pool).notice(access.meeting_id)
     if notice is None:
         raise Conflict("Chưa ban hành thông báo kết luận.", "No conclusion notice is issued.")
-    units = await _store(request).units(access.body_id)
+    units = await task_store(request).units(access.body_id)
     by_name = {name.casefold(): unit_id for unit_id, name in units}
     holidays = await _holidays(request, access.body_id)
     today = _today()
-    made = {r.item_no for r in await _store(request).board(access.body_id, None,
+    made = {r.item_no for r in await task_store(request).board(access.body_id, None,
                                                             meeting_id=access.meeting_id)
             if r.notice_version == notice.version}
     items = []
@@ -219,7 +213,7 @@ async def create_from_notice(request: Request) -> Response:
     tasks = [await _new_task(request, access.body_id, item, today, holidays,
                              meeting_id=access.meeting_id, notice_version=notice.version)
              for item in raw]
-    made = await _store(request).create(access.body_id, tasks, user.id, client_ip(request))
+    made = await task_store(request).create(access.body_id, tasks, user.id, client_ip(request))
     return JSONResponse({"created": made, "skipped": len(tasks) - len(made)},
                         status_code=201 if made else 200)
 
@@ -227,13 +221,13 @@ async def create_from_notice(request: Request) -> Response:
 async def create_task(request: Request) -> Response:
     """`POST /api/tasks`: a task made by hand by the office of the caller's body."""
     user = await current_user(request)
-    if not _office_of_body(user, user.body_id):
+    if not office_of_body(user, user.body_id):
         raise Forbidden("Chỉ văn phòng (người chuẩn bị họp, quản trị) được giao việc.",
                         "Only the office (preparers, admins) may assign tasks.")
     holidays = await _holidays(request, user.body_id)
     task = await _new_task(request, user.body_id, await read_json(request), _today(), holidays)
-    made = await _store(request).create(user.body_id, [task], user.id, client_ip(request))
-    found = await _store(request).get(made[0])
+    made = await task_store(request).create(user.body_id, [task], user.id, client_ip(request))
+    found = await task_store(request).get(made[0])
     assert found is not None
     return JSONResponse({"task": _shown(found, _today(), holidays)}, status_code=201)
 
@@ -267,10 +261,10 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 async def visible_rows(request: Request, user: User) -> tuple[list[dict[str, Any]], bool]:
     """The board's rows for the caller, with the filters of the query, and
     whether the caller is the office (who sees the whole body)."""
-    office = _office_of_body(user, user.body_id)
+    office = office_of_body(user, user.body_id)
     raw = request.query_params.get("meeting", "")
     meeting_id = int(raw) if raw.isdigit() and len(raw) < 18 else None
-    rows = await _store(request).board(user.body_id, None if office else user.id,
+    rows = await task_store(request).board(user.body_id, None if office else user.id,
                                        meeting_id=meeting_id,
                                        query=request.query_params.get("q", "")[:200])
     holidays = await _holidays(request, user.body_id)
@@ -293,7 +287,7 @@ async def board(request: Request) -> Response:
     caller may see, nearest deadline first, with counts by unit and meeting."""
     user = await current_user(request)
     rows, office = await visible_rows(request, user)
-    can_export = office or await _store(request).leads_any(user.body_id, user.id)
+    can_export = office or await task_store(request).leads_any(user.body_id, user.id)
     return JSONResponse({"tasks": rows, "summary": summary(rows), "office": office,
                          "can_export": can_export, "today": _today().isoformat()})
 
@@ -302,8 +296,8 @@ async def get_task(request: Request) -> Response:
     """`GET /api/tasks/{id}`: the task, its history, its attachments, and the
     steps the caller may take."""
     user = await current_user(request)
-    task, seat = await _task(request, user)
-    store = _store(request)
+    task, seat = await visible_task(request, user)
+    store = task_store(request)
     return JSONResponse({
         "task": _shown(task, _today(), await _holidays(request, task.body_id)),
         "history": await store.history(task.id),
@@ -316,7 +310,7 @@ async def get_task(request: Request) -> Response:
 async def take_step(request: Request) -> Response:
     """`POST /api/tasks/{id}/actions` `{"action", "note"?, "progress"?, "until"?}`."""
     user = await current_user(request)
-    task, seat = await _task(request, user)
+    task, seat = await visible_task(request, user)
     fields = Fields(await read_json(request))
     action = t.Action(fields.choice("action", tuple(a.value for a in t.Action)))
     note = fields.text("note", limit=t.MAX_NOTE, required=False, empty=True)
@@ -327,101 +321,10 @@ async def take_step(request: Request) -> Response:
     today = _today()
     try:
         t.apply(task.state, step, actor, today)  # refuse before taking the lock
-        after = await _store(request).step(
+        after = await task_store(request).step(
             task.id, action.value, note, lambda row: t.apply(row.state, step, actor, today),
             user.id, client_ip(request),
             {"until": until.isoformat() if until else None})
     except t.TaskRuleError as err:
         raise TaskRefused(err) from err
     return JSONResponse({"task": _shown(after, today, await _holidays(request, after.body_id))})
-
-
-# -- attachments ---------------------------------------------------------------------------
-
-
-async def attach(request: Request) -> Response:
-    """`POST /api/tasks/{id}/attachments?filename=`: the body is the file. The
-    same limits and type checks as a meeting's documents: a whole PDF, or an
-    Office file whose content is what its name says (within the zip limits);
-    kept as it was sent, never converted."""
-    user = await current_user(request)
-    task, seat = await _task(request, user)
-    if not seat.responsible:
-        raise Forbidden("Chỉ người hoặc đơn vị được giao việc được đính kèm báo cáo.",
-                        "Only the person or unit responsible may attach files.")
-    if task.state.status is t.Status.DONE:
-        raise Conflict("Việc đã hoàn thành.", "The task is done.")
-    filename = request.query_params.get("filename", "").strip()
-    if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:
-        raise BadRequest("Cần tên tệp (filename) hợp lệ.", "A valid 'filename' is required.")
-    settings = request.app.state.settings
-    data = await _read_body(request, settings.max_upload_bytes)
-    if not data:
-        raise EmptyPdf("Tệp trống (0 byte); vui lòng tải lên tệp có nội dung.",
-                       "The file is empty (0 bytes); upload one with content.")
-    if data.startswith(b"%PDF-"):
-        await request.app.state.workers.run(inspect_pdf, data, timeout=120,
-                                            max_pages=settings.max_pages)
-        kind, extension = "application/pdf", "pdf"
-    elif filename.lower().endswith(".pdf"):
-        raise NotPdf()
-    elif convert.supported(filename):
-        # What the content is, not what it is named (as a document's upload).
-        extension = await asyncio.to_thread(convert.sniff, data, filename)
-        kind = convert.media_type(filename)
-    else:
-        raise UnsupportedType()
-    name = stored_name(filename, extension)
-    attachment_id = await _store(request).attach(task.id, name, kind, data, user.id,
-                                                 client_ip(request))
-    return JSONResponse({"attachment": {"id": attachment_id, "name": name,
-                                        "url": f"/api/tasks/{task.id}/attachments/"
-                                               f"{attachment_id}"}}, status_code=201)
-
-
-async def attachment(request: Request) -> Response:
-    """`GET /api/tasks/{id}/attachments/{attachment_id}`."""
-    user = await current_user(request)
-    task, _ = await _task(request, user)
-    found = await _store(request).attachment(task.id, path_id(request, "attachment_id"))
-    if found is None:
-        raise NotFound("Không có tệp đính kèm này.", "No such attachment.")
-    name, media_type, data = found
-    return Response(data, media_type=media_type, headers={
-        "content-disposition": content_disposition(name), "cache-control": "no-store"})
-
-
-# -- reminders -----------------------------------------------------------------------------
-
-
-HolidaysOf = Callable[[int], Awaitable[set[date]]]
-
-
-async def due_reminders(store: PgTasks, holidays_of: HolidaysOf,
-                        today: date) -> list[tuple[TaskRow, t.Reminder]]:
-    """The reminders due today for every open task (domain/tasks.reminder_due)."""
-    due: list[tuple[TaskRow, t.Reminder]] = []
-    cache: dict[int, set[date]] = {}
-    for task in await store.open_tasks():
-        if task.body_id not in cache:
-            cache[task.body_id] = await holidays_of(task.body_id)
-        reminder = t.reminder_due(task.id, task.state.status, task.state.deadline, today,
-                                  cache[task.body_id])
-        if reminder is not None:
-            due.append((task, reminder))
-    return due
-
-
-async def queue_reminders(store: PgTasks, holidays_of: HolidaysOf,
-                          today: date) -> list[tuple[TaskRow, t.Reminder]]:
-    """Queue today's reminders. Nothing calls this on a schedule yet, and
-    nothing is sent: see the NOTIFY line."""
-    due = await due_reminders(store, holidays_of, today)
-    for task, reminder in due:
-        # NOTIFY: once the notifications outbox (branch `notify`) is merged, queue
-        # the reminder here, keyed by `reminder.key` so one computed twice goes out
-        # once: to the responsible person (or the members of the responsible
-        # unit) and, for "overdue", to the office as well.
-        log.info("task reminder due", extra={"task": task.id, "kind": reminder.kind,
-                                             "days": reminder.days, "key": reminder.key})
-    return due
