@@ -69,6 +69,15 @@ async def fits_the_width(page: Page) -> None:
     assert width <= page.viewport_size["width"] if page.viewport_size else True, width
 
 
+async def notice_tasks_made(server: Server, world: World) -> None:
+    """The notice's tasks (made already when the first test ran: then nothing is added)."""
+    async with httpx.AsyncClient(base_url=server.http, timeout=60, headers={
+            "authorization": f"Bearer {world.token('secretary')}"}) as c:
+        base = f"/api/meetings/{world.meeting_id}/tasks"
+        items = (await c.get(f"{base}/proposed")).json()["items"]
+        assert (await c.post(base, json={"tasks": items})).status_code in (200, 201)
+
+
 async def step(page: Page, key: str, status: str) -> None:
     await page.locator(f"[data-key={key}]").click()
     await expect(page.locator(".task-facts .task-status")).to_have_text(status)
@@ -149,12 +158,7 @@ async def test_tasks_from_the_notice_through_their_states(
 async def test_the_chair_sees_what_is_overdue_by_unit(
         browser: Browser, server: Server, world: World) -> None:
     today = calendar.local_day(datetime.now(UTC))
-    # The notice's tasks (already made when the test above ran: then nothing is added).
-    async with httpx.AsyncClient(base_url=server.http, timeout=60, headers={
-            "authorization": f"Bearer {world.token('secretary')}"}) as c:
-        base = f"/api/meetings/{world.meeting_id}/tasks"
-        items = (await c.get(f"{base}/proposed")).json()["items"]
-        assert (await c.post(base, json={"tasks": items})).status_code in (200, 201)
+    await notice_tasks_made(server, world)
     rows = await fetch(world, "SELECT id FROM tasks WHERE body_id = $1 AND unit_name = $2",
                        world.body_id, "Sở Y tế")
     await fetch(world, "UPDATE tasks SET assigned_on = $2, deadline = $3 WHERE id = $1",
@@ -184,9 +188,23 @@ async def test_the_chair_sees_what_is_overdue_by_unit(
 
 async def test_the_office_assigns_a_task_by_hand_to_a_person(
         browser: Browser, server: Server, world: World) -> None:
+    await notice_tasks_made(server, world)
     admin = await person(browser, server, world, "outsider")  # the body's admin
     try:
         page = admin.page
+        # On the notice's screen: its items are assigned already; one more, to a person.
+        await admin.goto(f"/#/tasks/meeting/{world.meeting_id}")
+        await expect(page.locator(".task-item.created")).to_have_count(2)
+        await expect(page.locator("[data-key=tasks-create]")).to_be_disabled()
+        await page.locator("[data-key=tasks-add-row]").click()
+        await page.fill("[data-key=item-2-title]", "Tổng hợp ý kiến các huyện về dự toán")
+        await page.fill("[data-key=item-2-person-q]", "delegate02")
+        await expect(page.locator("[data-key=item-2-person] option:checked")).to_contain_text(
+            "Người delegate02")
+        await page.locator("[data-key=tasks-create]").click()
+        card = page.locator(".task-card", has_text="Tổng hợp ý kiến các huyện")
+        await expect(card).to_contain_text("Người delegate02")
+        await page.locator("#top [data-key=tasks]").click()
         await page.locator("#top [data-key=tasks]").click()
         await page.locator("[data-key=task-new-open]").click()
         await page.fill("[data-key=task-new-title]", "Chuẩn bị báo cáo nhanh về mưa lũ")

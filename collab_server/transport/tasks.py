@@ -12,7 +12,6 @@ for a task, as if it did not exist.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,7 +30,6 @@ from collab_server.transport.auth import client_ip, current_user
 from collab_server.transport.http import Fields, caller_and_meeting, path_id, read_json
 from collab_server.transport.responses import JSONResponse
 
-log = logging.getLogger(__name__)
 MAX_ITEMS = 100
 
 

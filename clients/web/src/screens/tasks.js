@@ -26,6 +26,30 @@ export function timeLeft(task) {
   return t('tasks.late', { days: -task.days_left })
 }
 
+/**
+ * A person of the body, found as the office types (GET /api/users, own body
+ * only): a search box and the select of those found.
+ */
+export function personPicker(id, ctx) {
+  let searching = null
+  const select = h('select', { id, 'data-key': id }, h('option', { value: '' }, t('tasks.noPerson')))
+  const q = h('input', { id: `${id}-q`, 'data-key': `${id}-q`, type: 'search', autocomplete: 'off', oninput: find })
+  function find() {
+    clearTimeout(searching)
+    searching = setTimeout(async () => {
+      const text = q.value.trim()
+      try {
+        const people = text ? ((await adminUsers(text)).users ?? []).filter((u) => !u.room_id) : []
+        select.replaceChildren(h('option', { value: '' }, t('tasks.noPerson')), ...people.map((u) => h('option', { value: String(u.id) }, [u.full_name, u.title, u.unit].filter(Boolean).join(' – '))))
+        if (people.length === 1) select.value = String(people[0].id)
+      } catch (err) {
+        if (err.status === 401) ctx.unauthorized()
+      }
+    }, 250)
+  }
+  return { q, select, destroy: () => clearTimeout(searching) }
+}
+
 export const responsible = (task) => [task.unit?.name, task.assignee?.full_name].filter(Boolean).join(' – ')
 
 function filtersFromHash() {
@@ -48,25 +72,10 @@ export function mountTasks(root, ctx) {
     unit: h('select', { id: 'task-new-unit', 'data-key': 'task-new-unit' }),
     deadline: h('input', { id: 'task-new-deadline', 'data-key': 'task-new-deadline', type: 'date' }),
     days: h('input', { id: 'task-new-days', 'data-key': 'task-new-days', type: 'number', min: 1, max: 1000, inputmode: 'numeric' }),
-    personQ: h('input', { id: 'task-new-person-q', 'data-key': 'task-new-person-q', type: 'search', autocomplete: 'off', oninput: () => findPeople() }),
-    person: h('select', { id: 'task-new-person', 'data-key': 'task-new-person' }, h('option', { value: '' }, t('tasks.noPerson'))),
   }
-  let searching = null
-
-  // People of the body, found as the office types (GET /api/users, own body only).
-  function findPeople() {
-    clearTimeout(searching)
-    searching = setTimeout(async () => {
-      const q = form.personQ.value.trim()
-      try {
-        const people = q ? ((await adminUsers(q)).users ?? []).filter((u) => !u.room_id) : []
-        form.person.replaceChildren(h('option', { value: '' }, t('tasks.noPerson')), ...people.map((u) => h('option', { value: String(u.id) }, [u.full_name, u.title, u.unit].filter(Boolean).join(' – '))))
-        if (people.length === 1) form.person.value = String(people[0].id)
-      } catch (err) {
-        if (err.status === 401) ctx.unauthorized()
-      }
-    }, 250)
-  }
+  const picker = personPicker('task-new-person', ctx)
+  form.personQ = picker.q
+  form.person = picker.select
 
   async function load() {
     try {
@@ -244,7 +253,7 @@ export function mountTasks(root, ctx) {
   return {
     destroy() {
       unsubscribe()
-      clearTimeout(searching)
+      picker.destroy()
     },
   }
 }
