@@ -1006,7 +1006,7 @@ export default {
   'tasks.include': 'Assign',
   'tasks.already': 'Assigned',
   'tasks.addRow': 'Add a task',
-  'tasks.create': 'Assign {count} tasks',
+  'tasks.create': { one: 'Assign {count} task', other: 'Assign {count} tasks' },
   'tasks.field.personQ': 'Find the responsible person (optional)',
   'tasks.field.person': 'Responsible person',
   'tasks.noPerson': '(no person)',
