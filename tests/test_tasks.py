@@ -265,6 +265,7 @@ async def test_the_follow_up_report_as_csv_and_pdf(server: Server) -> None:
         assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
         text = pymupdf.open(stream=r.content, filetype="pdf")[0].get_text()
         assert "BÁO CÁO" in text and "Sở Tài chính" in text
+        assert "NGƯỜI LẬP BÁO CÁO" in text and "Người chair" in text and "- Lưu: VT." in text
     audit = await sql(world, "SELECT details FROM audit_log WHERE action = 'task.export'"
                              " AND actor_id = $1", world.users["chair"])
     assert [a["details"]["format"] for a in audit] == ["csv", "pdf"]

@@ -12,9 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.documents.official import OfficialDocument, render
+from collab_server.documents.official import OfficialDocument, Signature, render
 from collab_server.domain import calendar
-from collab_server.domain.minutes import place_and_date
+from collab_server.domain.minutes import bullet_list, place_and_date
 from collab_server.errors import Forbidden
 from collab_server.storage.tasks import PgTasks
 from collab_server.transport.auth import current_user
@@ -107,7 +107,9 @@ async def report_pdf(request: Request) -> Response:
         organ=body["name"], number="Số:" + "\u00a0" * 10 + "/BC",
         place_date=place_and_date(body["place"], today), kind="BÁO CÁO",
         subject="Tình hình thực hiện các nhiệm vụ được giao", text=text(tasks, today),
-        recipients=("Chủ tịch, các Phó Chủ tịch", "Lưu: VT"), author=user.full_name)
+        signatures=(Signature("NGƯỜI LẬP BÁO CÁO", user.full_name),),
+        recipients=bullet_list(["Chủ tịch, các Phó Chủ tịch", "Lưu: VT"]),
+        author=user.full_name)
     pdf: bytes = await request.app.state.workers.run(render, document, timeout=RENDER_TIMEOUT)
     return _attachment(pdf, f"Báo cáo theo dõi nhiệm vụ {today.isoformat()}", "pdf",
                        "application/pdf")
