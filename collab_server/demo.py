@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from collab_server import demo_opinions
+from collab_server import demo_opinions, demo_tasks
 from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.text import fold
 from collab_server.storage.accounts import Accounts, hash_password
@@ -172,6 +172,8 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
     chair = await pool.fetchval("SELECT id FROM users WHERE username = 'chutoa'")
     await demo_opinions.seed(pool, body, secretary, chair,
                              demo_pdf(demo_opinions.TITLE, 3))
+    # Last month's meeting, its conclusion notice and the tasks it assigned.
+    await demo_tasks.seed(pool, body, room_id, chair, secretary)
     return passwords
 
 

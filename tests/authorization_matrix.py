@@ -192,6 +192,13 @@ OFFICE = ("preparer", "admin")
 OPINION_READERS = ("member", "opinion_chair", "preparer", "admin")
 DOCUMENT_IDS = "an outsider learns which document ids exist (404) where the rule says 403"
 
+# Tasks: the *plain user* column is the person the task is assigned to.
+TASK = ("the responsible person (*plain user*), the office, the chair or secretary of its"
+        " meeting; another body's is 404")
+RESPONSIBLE = "the person (or a member of the unit) responsible; the role is checked first"
+REPORT = "also chairs and secretaries of the body's meetings (their meetings' tasks); audited"
+TASK_OFFICE = "the office of the task's body (admins, preparers) or its meeting's secretary"
+
 HTTP: tuple[Rule, ...] = (
     # System endpoints and the session.
     Rule("GET /-/health", anyone(), note="no login; nginx restricts `/-/` to monitoring"),
@@ -453,6 +460,40 @@ HTTP: tuple[Rule, ...] = (
          note=OWN_BODY + "; registers the caller's own browser; audited"),
     Rule("DELETE /api/rooms/{room_id}/devices/{device_id}", users(("admin",), other_admin=404),
          note=OWN_BODY + "; audited"),
+    # Tasks from the conclusion notice (collab_server/transport/tasks.py).
+    Rule("GET /api/meetings/{meeting_id}/tasks/proposed", meeting(("secretary", "body_admin")),
+         note="the items of the issued notice, for the office to adjust"),
+    Rule("POST /api/meetings/{meeting_id}/tasks", meeting(("secretary", "body_admin")),
+         note="tasks of the notice's items, to units and people of the meeting's body"),
+    Rule("GET /api/tasks", users(USERS),
+         note="the board: the office (admins, preparers) sees the body's tasks; others their"
+              " own, their unit's and those of meetings they chair or keep the minutes of"),
+    Rule("GET /api/tasks", {"anon": 401, "plain": HIDDEN, "preparer": FOUND, "admin": FOUND,
+                            "other_admin": HIDDEN}, case="lists a task of another person"),
+    Rule("POST /api/tasks", users(("preparer", "admin", "other_admin")),
+         note="a task by hand, in the caller's own body"),
+    Rule("GET /api/tasks/report.csv", users(("preparer", "admin", "other_admin")),
+         note=REPORT),
+    Rule("GET /api/tasks/report.pdf", users(("preparer", "admin", "other_admin")),
+         note=REPORT),
+    Rule("GET /api/tasks/{task_id}", users(("plain", "preparer", "admin"), other_admin=404),
+         note=TASK),
+    Rule("POST /api/tasks/{task_id}/actions", users(("plain",), other_admin=404),
+         case="progress", note=RESPONSIBLE),
+    Rule("POST /api/tasks/{task_id}/actions", users(("plain",), other_admin=404),
+         case="done, with a report", note=RESPONSIBLE),
+    Rule("POST /api/tasks/{task_id}/actions", users(("plain",), other_admin=404),
+         case="extension asked", note=RESPONSIBLE),
+    Rule("POST /api/tasks/{task_id}/actions", users(("preparer", "admin"), other_admin=404),
+         case="extension granted", note=TASK_OFFICE),
+    Rule("POST /api/tasks/{task_id}/actions", users(("preparer", "admin"), other_admin=404),
+         case="extension refused", note=TASK_OFFICE),
+    Rule("POST /api/tasks/{task_id}/actions", users(("preparer", "admin"), other_admin=404),
+         case="a report reopened", note=TASK_OFFICE),
+    Rule("POST /api/tasks/{task_id}/attachments", users(("plain",), other_admin=404),
+         note=RESPONSIBLE),
+    Rule("GET /api/tasks/{task_id}/attachments/{attachment_id}",
+         users(("plain", "preparer", "admin"), other_admin=404), note=TASK),
     # The clients' files.
     Rule("GET /display", anyone(**dict.fromkeys(GLOBAL_ROLES, 308)), note="redirect to /display/"),
     Rule("MOUNT /display", anyone(), note="static files: never 401/403 (404 until built)"),

@@ -673,6 +673,89 @@ async def _remove_group(a: Authz, role: str) -> Call:
     return Call({"group_id": await _new_group(a, a.body_id)})
 
 
+# Tasks (transport/tasks.py): each changing cell gets a task of its own,
+# assigned to the *plain user* (the outsider).
+fixed("GET /api/meetings/{meeting_id}/tasks/proposed", ids={"meeting_id": "ended_id"})
+fixed("GET /api/tasks")
+fixed("GET /api/tasks/report.csv")
+fixed("GET /api/tasks/report.pdf")
+
+
+async def _new_task(a: Authz, status: str = "assigned", *, to: str = "outsider") -> int:
+    today = date.today()
+    asked = status == "extension_asked"
+    task: int = await a.pool.fetchval(
+        "INSERT INTO tasks (body_id, title, assignee_id, assigned_on, deadline, status,"
+        " asked_until, asked_reason, status_before, report, done_on, created_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        a.body_id, f"Nhiệm vụ {next(a.serial)}", a.users[to], today,
+        today + timedelta(days=14), status, today + timedelta(days=30) if asked else None,
+        "Chờ số liệu" if asked else "", "in_progress" if asked else None,
+        "Đã xong" if status == "done" else "", today if status == "done" else None,
+        a.users["admin"])
+    return task
+
+
+@plays("POST /api/meetings/{meeting_id}/tasks")
+async def _tasks_from_notice(a: Authz, role: str) -> Call:
+    return Call({"meeting_id": a.ended_id},
+                json={"tasks": [{"title": "Việc thử", "assignee_id": a.users["delegate01"],
+                                 "working_days": 5}]})
+
+
+@plays("GET /api/tasks", "lists a task of another person")
+async def _lists_task(a: Authz, role: str) -> Call:
+    task = await _new_task(a, to="delegate01")
+
+    def judge(r: httpx.Response) -> Outcome:
+        if r.status_code != 200:
+            return r.status_code
+        return FOUND if any(x["id"] == task for x in r.json()["tasks"]) else HIDDEN
+    return Call(judge=judge)
+
+
+@plays("POST /api/tasks")
+async def _create_task(a: Authz, role: str) -> Call:
+    to = a.users["stranger" if role == "other_admin" else "delegate01"]
+    return Call(json={"title": "Việc giao thử", "assignee_id": to, "working_days": 3})
+
+
+@plays("GET /api/tasks/{task_id}")
+async def _get_task(a: Authz, role: str) -> Call:
+    return Call({"task_id": await _new_task(a)})
+
+
+for _case, _status, _body in (
+    ("progress", "assigned", {"action": "progress", "progress": 30}),
+    ("done, with a report", "in_progress", {"action": "report", "note": "Đã hoàn thành"}),
+    ("extension asked", "in_progress",
+     {"action": "ask_extension", "note": "Chờ số liệu", "until": "2099-01-05"}),
+    ("extension granted", "extension_asked", {"action": "grant"}),
+    ("extension refused", "extension_asked", {"action": "refuse", "note": "Không đủ lý do"}),
+    ("a report reopened", "done", {"action": "reopen", "note": "Thiếu phụ lục"}),
+):
+    def _step(status: str, body: dict[str, Any]) -> Builder:
+        async def build(a: Authz, role: str) -> Call:
+            return Call({"task_id": await _new_task(a, status)}, json=body)
+        return build
+    plays("POST /api/tasks/{task_id}/actions", _case)(_step(_status, _body))
+
+
+@plays("POST /api/tasks/{task_id}/attachments")
+async def _attach_to_task(a: Authz, role: str) -> Call:
+    return Call({"task_id": await _new_task(a)}, params={"filename": "bao-cao.pdf"},
+                content=make_pdf(1))
+
+
+@plays("GET /api/tasks/{task_id}/attachments/{attachment_id}")
+async def _task_attachment(a: Authz, role: str) -> Call:
+    task = await _new_task(a)
+    r = await a.http.post(f"/api/tasks/{task}/attachments", params={"filename": "bao-cao.pdf"},
+                          content=make_pdf(1), headers=a.auth("plain"))
+    assert r.status_code == 201, r.text
+    return Call({"task_id": task, "attachment_id": r.json()["attachment"]["id"]})
+
+
 # A meeting and what is under it. Reads use the prepared or the ended meeting;
 # changes get a meeting of their own.
 M = "/api/meetings/{meeting_id}"

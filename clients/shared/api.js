@@ -219,3 +219,14 @@ export const removePin = () => call('DELETE', '/api/me/pin')
 export const roomDevices = (roomId) => call('GET', `/api/rooms/${seg(roomId)}/devices`)
 export const registerDevice = (roomId, name) => call('POST', `/api/rooms/${seg(roomId)}/devices`, { name })
 export const revokeDevice = (roomId, deviceId) => call('DELETE', `/api/rooms/${seg(roomId)}/devices/${seg(deviceId)}`)
+// Tasks from the conclusion notice (docs/tasks.md).
+export const listTasks = (params = {}) => call('GET', `/api/tasks${query(params)}`)
+export const createTask = (fields) => call('POST', '/api/tasks', fields)
+export const getTask = (id) => call('GET', `/api/tasks/${seg(id)}`)
+export const taskStep = (id, body) => call('POST', `/api/tasks/${seg(id)}/actions`, body)
+export const attachToTask = (id, file) =>
+  call('POST', `/api/tasks/${seg(id)}/attachments${query({ filename: file.name })}`, file, { raw: true })
+export const proposedTasks = (meetingId) => call('GET', `/api/meetings/${seg(meetingId)}/tasks/proposed`)
+export const createTasksFromNotice = (meetingId, tasks) =>
+  call('POST', `/api/meetings/${seg(meetingId)}/tasks`, { tasks })
+export const taskReportUrl = (format, params = {}) => `/api/tasks/report.${format}${query(params)}`

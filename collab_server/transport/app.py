@@ -72,6 +72,9 @@ from collab_server.transport import (
     room_devices,
     search,
     signing,
+    task_files,
+    task_report,
+    tasks,
 )
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
@@ -284,6 +287,17 @@ def routes(settings: Settings) -> list[BaseRoute]:
               methods=["POST"]),
         # Written opinions between meetings (transport/opinions.py).
         *opinions.routes(),
+        # Tasks from the conclusion notice (transport/tasks.py, task_files.py, task_report.py).
+        Route("/api/meetings/{meeting_id}/tasks/proposed", tasks.proposed),
+        Route("/api/meetings/{meeting_id}/tasks", tasks.create_from_notice, methods=["POST"]),
+        Route("/api/tasks", tasks.board),
+        Route("/api/tasks", tasks.create_task, methods=["POST"]),
+        Route("/api/tasks/report.csv", task_report.report_csv),
+        Route("/api/tasks/report.pdf", task_report.report_pdf),
+        Route("/api/tasks/{task_id}", tasks.get_task),
+        Route("/api/tasks/{task_id}/actions", tasks.take_step, methods=["POST"]),
+        Route("/api/tasks/{task_id}/attachments", task_files.attach, methods=["POST"]),
+        Route("/api/tasks/{task_id}/attachments/{attachment_id}", task_files.attachment),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),

@@ -7,6 +7,7 @@
 //   #/admin[/TAB]              administration of the body (admins only)
 //   #/opinions[/new|/ID]       written opinions between meetings
 //   #/account                  the caller's own account: the PIN for the room's laptops
+//   #/tasks[?filters], #/tasks/ID, #/tasks/meeting/ID   tasks from conclusion notices
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -23,6 +24,9 @@ import { mountAdmin } from './screens/admin.js'
 import { mountOpinions } from './screens/opinions.js'
 import { mountOpinion } from './screens/opinion.js'
 import { mountAccount } from './screens/account.js'
+import { mountTasks } from './screens/tasks.js'
+import { mountTask } from './screens/tasks-detail.js'
+import { mountTasksFromNotice } from './screens/tasks-notice.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -54,6 +58,7 @@ function renderHeader() {
       { class: 'tools' },
       app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
       app.user ? h('a', { class: 'button', href: '#/opinions', 'data-key': 'opinions' }, t('header.opinions')) : null,
+      app.user?.id ? h('a', { class: 'button', href: '#/tasks', 'data-key': 'tasks' }, t('header.tasks')) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
@@ -144,6 +149,8 @@ async function route() {
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
   const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
   const opinion = /^#\/opinions(?:\/([^/?#]+))?/.exec(location.hash)
+  const tasksOf = /^#\/tasks\/meeting\/([^/?#]+)/.exec(location.hash)
+  const task = /^#\/tasks\/([0-9]+)/.exec(location.hash)
   if (checkin) setScreen(mountMeeting(main, decodeURIComponent(checkin[1]), { ...ctx, checkinCode: decodeURIComponent(checkin[2]) }))
   else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
@@ -152,6 +159,9 @@ async function route() {
   else if (opinion && opinion[1] && opinion[1] !== 'new') setScreen(mountOpinion(main, decodeURIComponent(opinion[1]), ctx))
   else if (opinion) setScreen(mountOpinions(main, ctx, { creating: opinion[1] === 'new' }))
   else if (location.hash.startsWith('#/account')) setScreen(mountAccount(main, ctx))
+  else if (tasksOf) setScreen(mountTasksFromNotice(main, decodeURIComponent(tasksOf[1]), ctx))
+  else if (task) setScreen(mountTask(main, task[1], ctx))
+  else if (/^#\/tasks\b/.test(location.hash)) setScreen(mountTasks(main, ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }

@@ -95,6 +95,8 @@ export function createConclusion({ meetingId, canIssue, warn = canIssue, unautho
       ),
       h('p', {}, h('a', { href: n.pdf || conclusionPdfUrl(meetingId), download: '', 'data-key': 'conclusion-pdf' }, t('conclusion.download'))),
       signatureCell(n, { signingKey: Boolean(data.signing_key), sign: () => signConclusion(meetingId, n.version), done: load, key: `conclusion-${n.version}` }),
+      // Tasks of the notice (screens/tasks-notice.js): assigned by the office, followed by all.
+      h('p', {}, h('a', { class: 'button', href: `#/tasks/meeting/${encodeURIComponent(meetingId)}`, 'data-key': 'conclusion-tasks' }, t('tasks.fromNoticeLink'))),
     )
   }
 
