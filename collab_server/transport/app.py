@@ -35,6 +35,7 @@ from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
 from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
+from collab_server.notify.worker import Delivery, DeliveryConfig
 from collab_server.storage import audit, audit_heads, db, migration_audit
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.admin import PgAdmin
@@ -61,6 +62,7 @@ from collab_server.transport import (
     invitations,
     meetings,
     minutes,
+    notifications,
     oidc,
     polls,
     search,
@@ -172,6 +174,11 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/logout/everywhere", account.logout_everywhere, methods=["POST"]),
         Route("/api/me", account.me),
         Route("/api/me/password", account.change_password, methods=["POST"]),
+        Route("/api/me/notifications", notifications.my_settings),
+        Route("/api/me/notifications", notifications.save_my_settings, methods=["PUT"]),
+        Route("/api/notifications", notifications.outbox),
+        Route("/api/notifications/{notification_id}/retry", notifications.retry,
+              methods=["POST"]),
         Route("/api/oidc", oidc.status),
         Route("/api/oidc/login", oidc.login),
         Route("/api/oidc/callback", oidc.callback),
@@ -351,6 +358,9 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             log.info("relaying through redis")
         await app.state.workers.start()
         app.state.prepared.start()
+        # Every process drains the outbox; claims keep each row in one hand.
+        app.state.delivery = Delivery(pool, DeliveryConfig.from_settings(settings))
+        app.state.delivery.start()
         _settle_garbage_collector()
         pauses = PauseWatch(app.state.hub.metrics)
         pauses.start()
@@ -360,6 +370,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         try:
             yield
         finally:
+            await app.state.delivery.stop()
             sealer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sealer

@@ -32,6 +32,7 @@ from collab_server.errors import (
 from collab_server.storage import files
 from collab_server.storage.accounts import User
 from collab_server.storage.documents import DocumentRow, NewDocument
+from collab_server.transport import notifications
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import (
     Fields,
@@ -173,7 +174,10 @@ async def upload(request: Request) -> Response:
         allow_download=_flag(request, "allow_download"),
         agenda_item_id=item_id,
         uploaded_by=user.id,
-    ))
+    ), also=notifications.on_document_added(
+        request, access.meeting_id, title=title or name,
+        public=confidentiality == "public" and secrecy == "none"))
+    notifications.wake(request)
     await record(request, user, "document.upload", f"document:{document_id}",
                  meeting=access.meeting_id, pages=ingested.info.page_count, type=kind)
     await _announce(request, access.meeting_id)
