@@ -499,6 +499,24 @@ async def _change_password(a: Authz, role: str) -> Call:
                                                        json=body)
 
 
+fixed("GET /api/me/notifications")
+fixed("GET /api/notifications")
+
+
+@plays("PUT /api/me/notifications")
+async def _notification_settings(a: Authz, role: str) -> Call:
+    return Call(json={"email": f"{role}@quangbinh.gov.vn", "by_email": True})
+
+
+@plays("POST /api/notifications/{notification_id}/retry")
+async def _retry_notification(a: Authz, role: str) -> Call:
+    row: int = await a.pool.fetchval(
+        "INSERT INTO notification_outbox (user_id, channel, kind, key, subject, body, failed_at)"
+        " VALUES ($1, 'email', 'test', $2, 'Thử', 'Thử', now()) RETURNING id",
+        a.users["delegate01"], f"authz:{next(a.serial)}")
+    return Call({"notification_id": row})
+
+
 def _holiday(a: Authz) -> date:
     return date(2031, 1, 1) + timedelta(days=next(a.serial))
 
