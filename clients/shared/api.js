@@ -191,3 +191,10 @@ export const decideDeputy = (id, userId, approve) =>
 // Bodies of the installation, for the site admin (docs/api.md "Bodies").
 export const listBodies = () => call('GET', '/api/bodies')
 export const createBody = (fields) => call('POST', '/api/bodies', fields)
+
+// Notifications (docs/notifications.md): the caller's own channels, and for a
+// body's admin the outbox of the body's people.
+export const myNotifications = () => call('GET', '/api/me/notifications')
+export const saveMyNotifications = (fields) => call('PUT', '/api/me/notifications', fields)
+export const listNotifications = (state) => call('GET', `/api/notifications${query({ state })}`)
+export const retryNotification = (id) => call('POST', `/api/notifications/${seg(id)}/retry`)

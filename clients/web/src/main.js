@@ -5,6 +5,7 @@
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
+//   #/account                  the person's own account: notification channels
 
 import './style.css'
 import { h, replaceContent } from '../../shared/dom.js'
@@ -18,6 +19,7 @@ import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
 import { mountAdmin } from './screens/admin.js'
+import { mountAccount } from './screens/account.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
 const NOTICE_KEY = 'phonghop.notice'
@@ -47,7 +49,8 @@ function renderHeader() {
     h(
       'div',
       { class: 'tools' },
-      app.user ? h('span', { class: 'who' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      // The name opens the person's own account (notification channels).
+      app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account', title: t('header.account') }, t('header.signedInAs', { name: displayName(app.user) })) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
@@ -141,6 +144,7 @@ async function route() {
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
+  else if (/^#\/account/.test(location.hash)) setScreen(mountAccount(main, ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })
 }
