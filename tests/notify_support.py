@@ -78,6 +78,13 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.sink.unknown:
+            return "550 5.1.1 Không có hộp thư này"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         sink = self.sink
         with sink.lock:
@@ -98,6 +105,8 @@ class SmtpSink:
     mails: list[Mail] = field(default_factory=list)
     refuse_after: int | None = None
     refused: int = 0
+    # Mailboxes the server does not have (550: a permanent refusal).
+    unknown: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
 
