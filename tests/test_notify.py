@@ -261,6 +261,11 @@ async def test_an_smtp_outage_in_the_middle_of_sending_is_retried_and_nothing_se
     await until(db, "SELECT count(*) = $2 FROM notification_outbox o JOIN users u"
                 " ON u.id = o.user_id WHERE u.body_id = $1 AND o.sent_at IS NOT NULL",
                 world.body_id, len(people))
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        metrics = (await http.get("/-/metrics")).text
+    failures = next(line for line in metrics.splitlines()
+                    if line.startswith("phonghop_notification_failures_total "))
+    assert float(failures.split()[1]) >= len(people) - 1
 
     # Restarted after sending: nothing is sent again. What comes next (a change
     # of time, queued after the restart) arrives alone.

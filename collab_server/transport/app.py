@@ -148,6 +148,14 @@ def _register_metrics(hub: Hub) -> None:
               lambda: float(getattr(hub.broker, "errors", 0)))
 
 
+def _register_delivery(m: Metrics, delivery: Delivery) -> None:
+    m.counter("phonghop_notifications_sent_total",
+              "Notifications the SMTP server or the gateway accepted.", lambda: delivery.sent)
+    m.counter("phonghop_notification_failures_total",
+              "Notification attempts that failed (each is tried again later).",
+              lambda: delivery.failures)
+
+
 def _register_prepared(m: Metrics, prepared: PreparedPages) -> None:
     m.counter("phonghop_pages_prepared_total",
               "Watermarked pages made ahead of a page turn.", lambda: prepared.prepared)
@@ -361,6 +369,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         # Every process drains the outbox; claims keep each row in one hand.
         app.state.delivery = Delivery(pool, DeliveryConfig.from_settings(settings))
         app.state.delivery.start()
+        _register_delivery(app.state.hub.metrics, app.state.delivery)
         _settle_garbage_collector()
         pauses = PauseWatch(app.state.hub.metrics)
         pauses.start()
