@@ -87,6 +87,8 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         sink = self.sink
+        if sink.delay_s:
+            await asyncio.sleep(sink.delay_s)  # a slow server: each message takes this long
         with sink.lock:
             if sink.refuse_after is not None and len(sink.mails) >= sink.refuse_after:
                 # The server goes away in the middle of a batch.
@@ -105,6 +107,7 @@ class SmtpSink:
     mails: list[Mail] = field(default_factory=list)
     refuse_after: int | None = None
     refused: int = 0
+    delay_s: float = 0.0
     # Mailboxes the server does not have (550: a permanent refusal).
     unknown: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -67,6 +67,31 @@ async def test_two_workers_at_once_send_each_row_once(pool: asyncpg.Pool,
     assert len({m.message_id for m in smtp.mails}) == 45
 
 
+async def test_a_worker_stopped_in_the_middle_of_a_batch_sends_nothing_twice(
+        pool: asyncpg.Pool, smtp: SmtpSink) -> None:
+    """A server stopping (an upgrade) while a batch goes out: the message being
+    sent is finished and marked, the rest is released for the next worker."""
+    ids = await people(pool, 10)
+    await queue_one(pool, ids, "event:1")
+    smtp.delay_s = 0.2
+    worker = Delivery(pool, config(smtp.port))
+    worker.start()
+    await smtp.wait_for(lambda: len(smtp.mails) >= 2)
+    await worker.stop()
+    sent = await pool.fetchval("SELECT count(*) FROM notification_outbox WHERE sent_at IS NOT NULL")
+    assert 2 <= sent < 10
+    assert len(smtp.mails) == sent  # every accepted message is marked
+    assert await pool.fetchval(
+        "SELECT bool_and(claim IS NULL AND next_attempt_at <= clock_timestamp()"
+        " AND attempts = 0) FROM notification_outbox WHERE sent_at IS NULL")
+    smtp.delay_s = 0
+    after = Delivery(pool, config(smtp.port))
+    while await pool.fetchval("SELECT count(*) FROM notification_outbox WHERE sent_at IS NULL"):
+        await after.run_once()
+    assert sorted(m.to[0] for m in smtp.mails) == sorted(
+        f"nguoi{i}@quangbinh.gov.vn" for i in range(10))
+
+
 async def test_a_permanent_refusal_fails_at_once_and_an_outage_gives_up_after_the_attempts(
         pool: asyncpg.Pool, smtp: SmtpSink) -> None:
     ids = await people(pool, 2)

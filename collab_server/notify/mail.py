@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -95,10 +96,13 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
 
 
 def send_batch(config: SmtpConfig, rows: list[Claimed],
-               settle: Callable[[Claimed, SendError | None], None]) -> None:
+               settle: Callable[[Claimed, SendError | None], None], *,
+               stopping: threading.Event | None = None,
+               release: Callable[[Claimed], None] | None = None) -> None:
     """Send each row on one connection (blocking: run it in a thread), and
     `settle` each as soon as the server answered it (None: accepted), so the
-    row is marked before the next is sent."""
+    row is marked before the next is sent. Once `stopping` is set, the rows
+    not sent yet are handed to `release` instead."""
     pending = list(rows)
     try:
         smtp = _connect(config)
@@ -111,6 +115,11 @@ def send_batch(config: SmtpConfig, rows: list[Claimed],
         if config.user:
             smtp.login(config.user, config.password)
         while pending:
+            if stopping is not None and stopping.is_set() and release is not None:
+                for row in pending:
+                    release(row)
+                pending.clear()
+                break
             row = pending[0]
             try:
                 smtp.send_message(build(config, row))

@@ -93,6 +93,14 @@ async def mark_retry(conn: asyncpg.Connection, row: Claimed, error: str, delay_s
         row.id, row.claim, error[:1000], delay_s, give_up)
 
 
+async def release(conn: asyncpg.Connection, row: Claimed) -> None:
+    """Not sent: due again at once, for any worker (this one is stopping)."""
+    await conn.execute(
+        "UPDATE notification_outbox SET claim = NULL, attempts = greatest(attempts - 1, 0),"
+        " next_attempt_at = clock_timestamp() WHERE id = $1 AND claim = $2 AND sent_at IS NULL",
+        row.id, row.claim)
+
+
 async def mark_dropped(conn: asyncpg.Connection, row: Claimed, reason: str) -> None:
     """Not to be sent any more: the person turned the channel off, removed the
     address or left, or the channel is not configured on this server."""

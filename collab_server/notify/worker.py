@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 
 import asyncpg
@@ -35,6 +36,8 @@ from collab_server.storage import db
 log = logging.getLogger(__name__)
 
 BATCH = 20
+# How long a stopping server waits for the message being sent (SMTP's own timeout, and some).
+STOP_WAIT_S = 40.0
 MAX_DELAY_S = 3600.0
 
 
@@ -76,6 +79,8 @@ class Delivery:
         self.sent = 0
         self.failures = 0
         self._wake = asyncio.Event()
+        # Set by `stop`: nothing new is sent; read by the SMTP thread too.
+        self._stopping = threading.Event()
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
 
@@ -84,10 +89,18 @@ class Delivery:
         self._task = asyncio.create_task(self._run(), name="notification-delivery")
 
     async def stop(self) -> None:
+        """Finish the message being sent and mark it, release the rest of the
+        batch (due again at once, for any process), then stop. Cancelling
+        instead would leave messages sent and unmarked, to go again."""
+        self._stopping.set()
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT_S)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         if self._http is not None:
             await self._http.aclose()
 
@@ -96,7 +109,7 @@ class Delivery:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             try:
                 full = await self.run_once() >= BATCH
@@ -114,6 +127,9 @@ class Delivery:
             rows = await queue.claim(conn, limit=BATCH, lease_s=self.config.lease_s)
         emails = []
         for row in rows:
+            if self._stopping.is_set():
+                await self._release(row)
+                continue
             reason = self._not_deliverable(row)
             if reason is not None:
                 async with self.pool.acquire() as conn:
@@ -133,8 +149,15 @@ class Delivery:
             def settle(row: queue.Claimed, outcome: SendError | None) -> None:
                 # Marked before the thread sends the next one.
                 asyncio.run_coroutine_threadsafe(self._settle(row, outcome), loop).result()
-            await asyncio.to_thread(mail.send_batch, self.config.smtp, emails, settle)
+            def release(row: queue.Claimed) -> None:
+                asyncio.run_coroutine_threadsafe(self._release(row), loop).result()
+            await asyncio.to_thread(mail.send_batch, self.config.smtp, emails, settle,
+                                    stopping=self._stopping, release=release)
         return len(rows)
+
+    async def _release(self, row: queue.Claimed) -> None:
+        async with self.pool.acquire() as conn:
+            await queue.release(conn, row)
 
     def _not_deliverable(self, row: queue.Claimed) -> str | None:
         if not row.still_chosen:
