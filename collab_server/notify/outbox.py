@@ -83,8 +83,9 @@ async def enqueue(conn: asyncpg.Connection, *, user_ids: Iterable[int], kind: st
     `not_before`: a reminder is not sent before then (cancel it with `cancel`
     when it is no longer due). Returns how many rows were queued.
     """
-    if not 1 <= len(key) <= 300 or not 1 <= len(kind) <= 100:
-        raise ValueError("key and kind must be 1-300 and 1-100 characters")
+    # A caller's mistake, said before it could fail the caller's own change.
+    if not 1 <= len(key) <= 300 or not 1 <= len(kind) <= 100 or len(link) > 2000:
+        raise ValueError("key, kind and link must be 1-300, 1-100 and at most 2000 characters")
     rows: list[tuple[object, ...]] = []
     for person in await recipients(conn, user_ids):
         for channel in person.channels:

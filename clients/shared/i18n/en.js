@@ -916,7 +916,6 @@ export default {
   // Notifications (thông báo): the account screen and the admin's outbox.
   'header.account': 'Account',
   'account.title': 'My account',
-  'account.who': '{name}',
   'notify.title': 'Notifications',
   'notify.hint': 'Invitations, schedule changes, new documents, opinion forms, reminders and task deadlines reach you on the channels you choose. A notification holds only the meeting\'s name, time, place and a link into the system, never a document\'s content.',
   'notify.email': 'E-mail address',

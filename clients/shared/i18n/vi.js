@@ -916,7 +916,6 @@ export default {
   // Notifications (thông báo): the account screen and the admin's outbox.
   'header.account': 'Tài khoản',
   'account.title': 'Tài khoản của tôi',
-  'account.who': '{name}',
   'notify.title': 'Thông báo',
   'notify.hint': 'Giấy mời, thay đổi lịch họp, tài liệu mới, phiếu lấy ý kiến, nhắc việc và thời hạn công việc được gửi tới bạn theo các kênh bạn chọn. Thông báo chỉ có tên cuộc họp, thời gian, địa điểm và đường dẫn vào hệ thống, không bao giờ có nội dung tài liệu.',
   'notify.email': 'Địa chỉ thư điện tử',
