@@ -19,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 import orjson
 
 from collab_server.notify.mail import SendError
 from collab_server.notify.queue import Claimed
+
+if TYPE_CHECKING:  # imported when a gateway is configured (collab_server/features.py)
+    import httpx
 
 TIMEOUT_S = 15
 SIGNATURE_HEADER = "X-Phonghop-Signature"
@@ -49,6 +52,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 async def send(client: httpx.AsyncClient, config: GatewayConfig, row: Claimed) -> None:
+    import httpx
+
     body = payload(row)
     headers = {"content-type": "application/json",
                SIGNATURE_HEADER: signature(config.secret, body),

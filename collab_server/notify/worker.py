@@ -22,9 +22,9 @@ import contextlib
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
-import httpx
 
 from collab_server.config import Settings
 from collab_server.notify import gateway, mail, queue
@@ -32,6 +32,9 @@ from collab_server.notify.gateway import GatewayConfig
 from collab_server.notify.mail import SendError, SmtpConfig
 from collab_server.notify.outbox import EMAIL, GATEWAY
 from collab_server.storage import db
+
+if TYPE_CHECKING:  # imported when a gateway is configured (collab_server/features.py)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,10 @@ class Delivery:
         self._http: httpx.AsyncClient | None = None
 
     def start(self) -> None:
-        self._http = httpx.AsyncClient()
+        if self.config.gateway is not None:
+            import httpx
+
+            self._http = httpx.AsyncClient()
         self._task = asyncio.create_task(self._run(), name="notification-delivery")
 
     async def stop(self) -> None:
@@ -116,6 +122,9 @@ class Delivery:
             except (*db.OUTAGE, asyncpg.PostgresError):
                 log.warning("notification delivery: database unavailable; trying again",
                             exc_info=True)
+                full = False
+            except Exception:  # noqa: BLE001 - the outbox must not stop draining for good
+                log.exception("notification delivery failed; trying again at the next poll")
                 full = False
             if not full:
                 with contextlib.suppress(TimeoutError):
