@@ -369,6 +369,10 @@ HTTP: tuple[Rule, ...] = (
          note="the caller's own channels and addresses; a display account gets 403"),
     Rule("PUT /api/me/notifications", users(USERS),
          note="the caller's own; a display account gets 403; audited without the addresses"),
+    Rule("GET /api/users/{user_id}/notifications", users(("admin",), other_admin=404),
+         note="a person of the admin's own body; another body's, or a display account, is 404"),
+    Rule("PUT /api/users/{user_id}/notifications", users(("admin",), other_admin=404),
+         note="a person of the admin's own body; audited as the admin's, without the addresses"),
     Rule("GET /api/notifications", users(("admin", "other_admin")),
          note="the outbox of the admin's own body's people: subjects and states, never an"
               " address or a message's text"),

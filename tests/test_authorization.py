@@ -508,6 +508,17 @@ async def _notification_settings(a: Authz, role: str) -> Call:
     return Call(json={"email": f"{role}@quangbinh.gov.vn", "by_email": True})
 
 
+@plays("GET /api/users/{user_id}/notifications")
+async def _person_notifications(a: Authz, role: str) -> Call:
+    return Call({"user_id": await a.add_user(f"target-{next(a.serial)}")})
+
+
+@plays("PUT /api/users/{user_id}/notifications")
+async def _save_person_notifications(a: Authz, role: str) -> Call:
+    return Call({"user_id": await a.add_user(f"target-{next(a.serial)}")},
+                json={"email": "nguoi.nhan@quangbinh.gov.vn"})
+
+
 @plays("POST /api/notifications/{notification_id}/retry")
 async def _retry_notification(a: Authz, role: str) -> Call:
     row: int = await a.pool.fetchval(

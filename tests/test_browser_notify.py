@@ -187,3 +187,31 @@ async def test_a_body_admin_reads_the_outbox_and_sends_a_failed_one_again(
             await shot(page, name, full_page=True)
         assert admin.errors == []
         await admin.close()
+
+
+async def test_a_body_admin_enters_a_persons_address_in_the_users_tab(
+        browser: Browser, server: Server) -> None:
+    world = await build_world(server.database_url, delegates=1, admin="outsider")
+    admin = await Person.open(browser, server.http, viewport=LAPTOP)
+    await admin.login_ui(await username(world, "outsider"), PASSWORD)
+    page = admin.page
+    await page.locator("#top [data-key=admin]").click()
+    person = world.users["delegate01"]
+    await page.locator(f"[data-key=a-notify-{person}]").click()
+    form = page.locator(f"[data-user='{person}'] .notify-settings")
+    await expect(form.locator("h3")).to_have_text("Nhận thông báo của Người delegate01")
+    await expect(form.locator(f"[data-key=n-{person}-warning]")).to_have_text(
+        "Người này chưa có kênh nào có địa chỉ: sẽ không nhận được thông báo.")
+    await form.get_by_label("Địa chỉ thư điện tử").fill("dai.bieu.01@quangbinh.gov.vn")
+    await form.locator(f"[data-key=n-{person}-save]").click()
+    await expect(form.locator("[role=status]")).to_have_text("Đã lưu lựa chọn nhận thông báo.")
+    await expect(form.locator(f"[data-key=n-{person}-warning]")).to_have_count(0)
+    await shot(page, "notify-admin-person")
+    conn = await asyncpg.connect(world.url)
+    try:
+        assert await conn.fetchval("SELECT email FROM notification_settings WHERE user_id = $1",
+                                   person) == "dai.bieu.01@quangbinh.gov.vn"
+    finally:
+        await conn.close()
+    assert admin.errors == []
+    await admin.close()

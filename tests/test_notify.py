@@ -453,3 +453,30 @@ async def test_a_body_admin_sees_and_retries_only_their_own_bodys_notifications(
     assert error == "Người nhận đã tắt kênh này hoặc chưa có địa chỉ."
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'notification.retry'"
                              " AND target = $1", f"notification:{failed}") == 1
+
+
+async def test_a_body_admin_sets_their_own_peoples_addresses_only(
+        server: Server, db: asyncpg.Connection) -> None:
+    world = await build_world(server.database_url, delegates=1, admin="outsider")
+    other = await build_world(server.database_url, delegates=1, admin="outsider")
+    person = world.users["delegate01"]
+    async with client(server, world, "outsider") as http:
+        r = await http.put(f"/api/users/{person}/notifications",
+                           json={"email": "dai.bieu@quangbinh.gov.vn", "phone": "0912 000 111"})
+        assert r.status_code == 200, r.text
+        assert r.json()["settings"] == {"email": "dai.bieu@quangbinh.gov.vn",
+                                        "phone": "0912000111", "by_email": True,
+                                        "by_gateway": False}
+        r = await http.get(f"/api/users/{person}/notifications")
+        assert r.json()["settings"]["email"] == "dai.bieu@quangbinh.gov.vn"
+        r = await http.put(f"/api/users/{person}/notifications", json={"email": "sai@"})
+        assert r.status_code == 400
+        for stranger in (other.users["delegate01"], 10**12):
+            assert (await http.get(f"/api/users/{stranger}/notifications")).status_code == 404
+    async with client(server, world, "delegate01") as http:
+        r = await http.get("/api/me/notifications")
+        assert r.json()["settings"]["phone"] == "0912000111"
+    entry = await db.fetchrow("SELECT actor_id, details FROM audit_log WHERE target = $1"
+                              " AND action = 'notification.settings'", f"user:{person}")
+    assert entry["actor_id"] == world.users["outsider"]
+    assert "dai.bieu" not in entry["details"] and "0912" not in entry["details"]

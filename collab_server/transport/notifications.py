@@ -97,9 +97,37 @@ async def my_settings(request: Request) -> Response:
 async def save_my_settings(request: Request) -> Response:
     """`PUT /api/me/notifications`: every field optional; what is left out stays."""
     user = await _me(request)
+    return await _save(request, user, user.id)
+
+
+async def _person_of_my_body(request: Request) -> tuple[User, int]:
+    """A body's admin sets their own people's addresses (most have them on
+    file); another body's person, or a display account, reads as missing."""
+    user = await _admin_of_people(request)
+    target = path_id(request, "user_id")
+    row = await request.app.state.pool.fetchrow(
+        "SELECT body_id, room_id FROM users WHERE id = $1", target)
+    if row is None or row["body_id"] != user.body_id or row["room_id"] is not None:
+        raise NotFound("Không có người dùng này trong cơ quan.", "No such user in this body.")
+    return user, target
+
+
+async def person_settings(request: Request) -> Response:
+    """`GET /api/users/{id}/notifications`: a person's channels, for their body's admin."""
+    _, target = await _person_of_my_body(request)
+    return _answer(request, await preferences.get(request.app.state.pool, target))
+
+
+async def save_person_settings(request: Request) -> Response:
+    """`PUT /api/users/{id}/notifications`: as the person would; audited as the admin's."""
+    user, target = await _person_of_my_body(request)
+    return await _save(request, user, target)
+
+
+async def _save(request: Request, user: User, target: int) -> Response:
     fields = Fields(await read_json(request))
     pool = request.app.state.pool
-    old = await preferences.get(pool, user.id)
+    old = await preferences.get(pool, target)
     email, phone = old.email, old.phone
     if fields.has("email"):
         email_in = fields.text("email", limit=254, required=False, empty=True)
@@ -121,9 +149,9 @@ async def save_my_settings(request: Request) -> Response:
     if new.by_gateway and not new.phone:
         raise BadRequest("Cần số điện thoại để nhận tin nhắn.",
                          "A phone number is needed for text messages.")
-    await preferences.save(pool, user.id, new)
+    await preferences.save(pool, target, new)
     # Addresses are personal data: the log says what changed, not to what.
-    await record(request, user, "notification.settings", f"user:{user.id}",
+    await record(request, user, "notification.settings", f"user:{target}",
                  by_email=new.by_email, by_gateway=new.by_gateway,
                  email_changed=new.email != old.email, phone_changed=new.phone != old.phone)
     return _answer(request, new)
@@ -137,6 +165,14 @@ async def _admin(request: Request) -> User:
     if not user.is_admin:
         raise Forbidden("Chỉ quản trị cơ quan xem được hàng đợi thông báo.",
                         "Only a body's admins see the notification outbox.")
+    return user
+
+
+async def _admin_of_people(request: Request) -> User:
+    user = await current_user(request)
+    if not user.is_admin:
+        raise Forbidden("Chỉ quản trị cơ quan đặt địa chỉ nhận thông báo của người khác.",
+                        "Only a body's admins set another person's addresses.")
     return user
 
 

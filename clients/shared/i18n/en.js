@@ -917,6 +917,8 @@ export default {
   'header.account': 'Account',
   'account.title': 'My account',
   'notify.title': 'Notifications',
+  'notify.titleFor': 'Notifications of {name}',
+  'notify.noneFor': 'This person has no channel with an address: they will receive no notifications.',
   'notify.hint': 'Invitations, schedule changes, new documents, opinion forms, reminders and task deadlines reach you on the channels you choose. A notification holds only the meeting\'s name, time, place and a link into the system, never a document\'s content.',
   'notify.email': 'E-mail address',
   'notify.byEmail': 'Receive notifications by e-mail (with a calendar file)',

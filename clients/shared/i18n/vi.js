@@ -917,6 +917,8 @@ export default {
   'header.account': 'Tài khoản',
   'account.title': 'Tài khoản của tôi',
   'notify.title': 'Thông báo',
+  'notify.titleFor': 'Nhận thông báo của {name}',
+  'notify.noneFor': 'Người này chưa có kênh nào có địa chỉ: sẽ không nhận được thông báo.',
   'notify.hint': 'Giấy mời, thay đổi lịch họp, tài liệu mới, phiếu lấy ý kiến, nhắc việc và thời hạn công việc được gửi tới bạn theo các kênh bạn chọn. Thông báo chỉ có tên cuộc họp, thời gian, địa điểm và đường dẫn vào hệ thống, không bao giờ có nội dung tài liệu.',
   'notify.email': 'Địa chỉ thư điện tử',
   'notify.byEmail': 'Nhận thông báo qua thư điện tử (kèm tệp lịch họp)',

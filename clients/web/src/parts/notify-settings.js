@@ -1,19 +1,24 @@
 // "Thông báo" on the account screen: the person's own channels (e-mail with
 // a calendar file, the SMS/Zalo gateway) and their addresses. The server
 // checks each field and answers in Vietnamese; its message is shown as is.
+// With `person` ({id, full_name}), the same form for a body's admin setting
+// one of their people's (admin-users.js).
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { myNotifications, saveMyNotifications } from '../../../shared/api.js'
+import { myNotifications, saveMyNotifications, personNotifications, savePersonNotifications } from '../../../shared/api.js'
 import { t } from '../../../shared/i18n/index.js'
 import { adminError, noticeLine, field } from './admin-common.js'
 
-export function createNotifySettings(ctx) {
+export function createNotifySettings(ctx, person = null) {
   const state = { settings: null, channels: null, notice: null, busy: false }
-  const el = h('section', { class: 'panel notify-settings', 'aria-labelledby': 'n-title' })
-  const email = h('input', { id: 'n-email', 'data-key': 'n-email', type: 'email', autocomplete: 'email', inputmode: 'email', maxlength: 254 })
-  const phone = h('input', { id: 'n-phone', 'data-key': 'n-phone', type: 'tel', autocomplete: 'tel', inputmode: 'tel', maxlength: 30 })
-  const byEmail = h('input', { id: 'n-by-email', 'data-key': 'n-by-email', type: 'checkbox' })
-  const byGateway = h('input', { id: 'n-by-gateway', 'data-key': 'n-by-gateway', type: 'checkbox' })
+  const p = person ? `n-${person.id}-` : 'n-'
+  const fetchSettings = person ? () => personNotifications(person.id) : myNotifications
+  const store = person ? (fields) => savePersonNotifications(person.id, fields) : saveMyNotifications
+  const el = h(person ? 'div' : 'section', { class: person ? 'notify-settings person' : 'panel notify-settings', 'aria-labelledby': `${p}title` })
+  const email = h('input', { id: `${p}email`, 'data-key': `${p}email`, type: 'email', autocomplete: person ? 'off' : 'email', inputmode: 'email', maxlength: 254 })
+  const phone = h('input', { id: `${p}phone`, 'data-key': `${p}phone`, type: 'tel', autocomplete: person ? 'off' : 'tel', inputmode: 'tel', maxlength: 30 })
+  const byEmail = h('input', { id: `${p}by-email`, 'data-key': `${p}by-email`, type: 'checkbox' })
+  const byGateway = h('input', { id: `${p}by-gateway`, 'data-key': `${p}by-gateway`, type: 'checkbox' })
 
   function fill(data) {
     state.settings = data.settings
@@ -26,7 +31,7 @@ export function createNotifySettings(ctx) {
 
   async function load() {
     try {
-      fill(await myNotifications())
+      fill(await fetchSettings())
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
       state.notice = { kind: 'error', text: adminError(err) }
@@ -41,7 +46,7 @@ export function createNotifySettings(ctx) {
     state.notice = null
     render()
     try {
-      fill(await saveMyNotifications({ email: email.value, phone: phone.value, by_email: byEmail.checked, by_gateway: byGateway.checked }))
+      fill(await store({ email: email.value, phone: phone.value, by_email: byEmail.checked, by_gateway: byGateway.checked }))
       state.notice = { kind: 'ok', text: t('notify.saved') }
     } catch (err) {
       if (err.status === 401) return ctx.unauthorized()
@@ -61,25 +66,25 @@ export function createNotifySettings(ctx) {
     const out = []
     if (s.by_email && !c.email) out.push(t('notify.emailOff'))
     if (s.by_gateway && !c.gateway) out.push(t('notify.gatewayOff'))
-    if (!(s.by_email && s.email) && !(s.by_gateway && s.phone)) out.push(t('notify.none'))
-    return out.map((text) => h('p', { class: 'meta small notify-warning', 'data-key': 'n-warning' }, text))
+    if (!(s.by_email && s.email) && !(s.by_gateway && s.phone)) out.push(t(person ? 'notify.noneFor' : 'notify.none'))
+    return out.map((text) => h('p', { class: 'meta small notify-warning', 'data-key': `${p}warning` }, text))
   }
 
   function render() {
     replaceContent(
       el,
-      h('h2', { id: 'n-title' }, t('notify.title')),
-      h('p', { class: 'meta small' }, t('notify.hint')),
+      person ? h('h3', { id: `${p}title` }, t('notify.titleFor', { name: person.full_name })) : h('h2', { id: `${p}title` }, t('notify.title')),
+      person ? null : h('p', { class: 'meta small' }, t('notify.hint')),
       state.settings === null && state.notice === null
         ? h('p', { role: 'status' }, t('app.loading'))
         : h(
             'form',
             { class: 'notify-form', novalidate: true, onsubmit: save },
-            field('n-email', t('notify.email'), email),
+            field(`${p}email`, t('notify.email'), email),
             check(byEmail, t('notify.byEmail')),
-            field('n-phone', t('notify.phone'), phone, t('notify.phoneHint')),
+            field(`${p}phone`, t('notify.phone'), phone, t('notify.phoneHint')),
             check(byGateway, t('notify.byGateway')),
-            h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', 'data-key': 'n-save', disabled: state.busy }, t('notify.save'))),
+            h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', 'data-key': `${p}save`, disabled: state.busy }, t('notify.save'))),
           ),
       noticeLine(state.notice),
       ...warnings(),
