@@ -12,7 +12,7 @@ OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-i
                    fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench load clients venv test-deps interop-deps office chromium test-browser \
+.PHONY: softhsm run test lint bench load clients venv test-deps interop-deps office chromium test-browser \
         screenshots clean help
 
 help:
@@ -70,6 +70,18 @@ chromium:
 	  echo "Không tìm thấy Chromium: kiểm thử trên trình duyệt sẽ thất bại."; \
 	fi
 
+# Signing tests keep the body's key on a PKCS#11 token: SoftHSM2 from Debian.
+softhsm:
+	@if [ -e /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "Cài SoftHSM2 (thiết bị ký số giả lập cho kiểm thử)..."; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    softhsm2 >/dev/null; \
+	else \
+	  echo "Không tìm thấy SoftHSM2: kiểm thử ký số trên thiết bị sẽ thất bại."; \
+	fi
+
 interop-deps:
 	cd tests/interop && $(NPM) ci --no-audit --no-fund --loglevel=error
 
@@ -88,7 +100,7 @@ lint: test-deps
 # slowest modules go first (tests/conftest.py, --no-loadscope-reorder).
 TEST_WORKERS ?= 2
 
-test: test-deps clients interop-deps office chromium
+test: test-deps clients interop-deps office chromium softhsm
 	$(VENV)/bin/ruff check collab_server tests load
 	$(VENV)/bin/mypy
 	@for c in $(CLIENTS); do (cd $$c && $(NPM) test --silent) || exit 1; done

@@ -48,6 +48,16 @@ class Settings:
     )
     max_pages: int = field(default_factory=lambda: _env_int("PHONGHOP_MAX_PAGES", 2000))
     render_workers: int = field(default_factory=lambda: _env_int("PHONGHOP_RENDER_WORKERS", 2))
+    # Certificates (PEM or DER files) a signature of an uploaded PDF must chain to:
+    # the national root CAs the province trusts (documents/pades.py).
+    trust_anchors_dir: Path | None = field(default_factory=lambda: (
+        Path(os.environ["PHONGHOP_TRUST_ANCHORS_DIR"])
+        if os.environ.get("PHONGHOP_TRUST_ANCHORS_DIR") else None))
+    # The bodies' signing keys (PKCS#12 files or PKCS#11 tokens), by body code:
+    # a JSON file, secrets in files beside it (documents/pades.py, docs/signatures.md).
+    signing_config: Path | None = field(default_factory=lambda: (
+        Path(os.environ["PHONGHOP_SIGNING_CONFIG"])
+        if os.environ.get("PHONGHOP_SIGNING_CONFIG") else None))
     # Watermarked pages made ahead of a page turn (documents/prepared.py); 0 turns it off.
     prepared_pages_mb: int = field(
         default_factory=lambda: _env_int("PHONGHOP_PREPARED_PAGES_MB", 64))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
+from collab_server import demo_opinions
 from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.text import fold
 from collab_server.storage.accounts import Accounts, hash_password
@@ -168,6 +169,9 @@ async def seed(pool: asyncpg.Pool, accounts: Accounts) -> dict[str, str]:
             confidentiality=confidentiality, secrecy="none", allow_download=False,
             agenda_item_id=item_ids[position], uploaded_by=secretary,
         ))
+    chair = await pool.fetchval("SELECT id FROM users WHERE username = 'chutoa'")
+    await demo_opinions.seed(pool, body, secretary, chair,
+                             demo_pdf(demo_opinions.TITLE, 3))
     return passwords
 
 

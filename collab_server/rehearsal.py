@@ -162,7 +162,8 @@ async def remove(pool: asyncpg.Pool, code: str) -> dict[str, int]:
             "SELECT id FROM meetings WHERE body_id = $1", body["id"])]
         users = [r["id"] for r in await conn.fetch(
             "SELECT id FROM users WHERE body_id = $1", body["id"])]
-        for table in ("minutes_versions", "conclusion_notices", "meeting_invitations"):
+        for table in ("signed_versions", "minutes_versions", "conclusion_notices",
+                      "meeting_invitations"):
             await conn.execute(f"DELETE FROM {table} WHERE meeting_id = ANY($1::bigint[])",
                                meetings)
         for meeting in meetings:

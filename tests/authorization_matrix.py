@@ -39,6 +39,9 @@ MEETING_ROLES = ("anon", "other_body", "other_meeting", "outsider", *PARTICIPANT
 MISSING = "missing"
 # Callers of routes that belong to no meeting.
 GLOBAL_ROLES = ("anon", "plain", "preparer", "admin", "other_admin")
+# Callers of a request for written opinions (transport/opinion_access.py): besides the
+# global callers, a member asked and the request's chair (no body role either).
+OPINION_ROLES = ("anon", "other_admin", "plain", "member", "opinion_chair", "preparer", "admin")
 
 LABELS = {
     "anon": "no session",
@@ -56,6 +59,8 @@ LABELS = {
     "preparer": "preparer",
     "admin": "admin",
     "other_admin": "admin of another body",
+    "member": "member asked",
+    "opinion_chair": "its chair",
 }
 
 VIEWERS = (*PARTICIPANTS, "body_admin")
@@ -81,10 +86,14 @@ class Rule:
 
     @property
     def scope(self) -> str:
+        if "member" in self.expect:
+            return "opinion"
         return "meeting" if "chair" in self.expect else "global"
 
     @property
     def columns(self) -> tuple[str, ...]:
+        if self.scope == "opinion":
+            return OPINION_ROLES
         if self.scope == "global":
             return GLOBAL_ROLES
         return (*MEETING_ROLES[:4], MISSING, *MEETING_ROLES[4:]) if MISSING in self.expect \
@@ -129,6 +138,26 @@ def users(ok: Iterable[str] = (), *, anon: Outcome = 401, **other: Outcome) -> d
     return out
 
 
+def opinion(ok: Iterable[str] = (), *, refused: Outcome = 403,
+            **other: Outcome) -> dict[str, Outcome]:
+    """A route of written opinions: 401 without a session, 403 for anyone who may
+    not see the request (whether or not it exists); `refused` for the rest."""
+    allowed = set(ok)
+    out: dict[str, Outcome] = {"anon": 401}
+    out.update({role: OK if role in allowed else 403 if role in ("other_admin", "plain")
+                else refused for role in OPINION_ROLES[1:]})
+    out.update(other)
+    return out
+
+
+def opinion_listing(visible: Iterable[str]) -> dict[str, Outcome]:
+    shown = set(visible)
+    out: dict[str, Outcome] = {role: FOUND if role in shown else HIDDEN
+                               for role in OPINION_ROLES}
+    out["anon"] = 401
+    return out
+
+
 def anyone(**other: Outcome) -> dict[str, Outcome]:
     return {**{role: OK for role in GLOBAL_ROLES}, **other}
 
@@ -158,6 +187,9 @@ def live(ok: Iterable[str] = (), **other: Outcome) -> dict[str, Outcome]:
 CHAIR_ROLE = ("the chair role is given and taken by a body admin; while the meeting has no"
               " chair, its preparers name one")
 OWN_BODY = "a room, unit or group of the admin's own body; another body's is 404"
+OP = "/api/opinions/{opinion_id}"
+OFFICE = ("preparer", "admin")
+OPINION_READERS = ("member", "opinion_chair", "preparer", "admin")
 DOCUMENT_IDS = "an outsider learns which document ids exist (404) where the rule says 403"
 
 HTTP: tuple[Rule, ...] = (
@@ -204,8 +236,8 @@ HTTP: tuple[Rule, ...] = (
     Rule("PATCH /api/meetings/{meeting_id}/agenda/{item_id}", meeting(PREPARERS)),
     Rule("DELETE /api/meetings/{meeting_id}/agenda/{item_id}", meeting(PREPARERS)),
     # Participants and invitations.
-    Rule("GET /api/meetings/{meeting_id}/participants", meeting(VIEWERS),
-         note="answers and deputies only for secretary, chair, admin"),
+    Rule("GET /api/meetings/{meeting_id}/participants", meeting(READERS),
+         note="answers and deputies only for secretary, chair, admin; not the projector"),
     Rule("POST /api/meetings/{meeting_id}/participants", meeting(PREPARERS)),
     Rule("POST /api/meetings/{meeting_id}/participants", meeting(("body_admin",)),
          case="as chair", note=CHAIR_ROLE),
@@ -305,6 +337,12 @@ HTTP: tuple[Rule, ...] = (
     Rule("POST /api/meetings/{meeting_id}/conclusion", meeting(SIGNERS),
          note="status ended, minutes approved"),
     Rule("GET /api/meetings/{meeting_id}/conclusion.pdf", meeting(READERS)),
+    Rule("POST /api/meetings/{meeting_id}/minutes/{version}/sign",
+         meeting(secretary=409, chair=409),
+         note="only the person named in a signature block, in that role; 409 here: no signing"
+              " key on this server (tests/test_signing_documents.py signs)"),
+    Rule("POST /api/meetings/{meeting_id}/conclusion/{version}/sign", meeting(chair=409),
+         note="the notice's block is the chair's; 409 here: no signing key on this server"),
     Rule("GET /api/meetings/{meeting_id}/export.zip", meeting(PREPARERS)),
     Rule("POST /api/meetings/{meeting_id}/copy", meeting(("body_admin",)),
          note="admins and preparers (`can_prepare`) of the meeting's body who see it; "
@@ -364,6 +402,40 @@ HTTP: tuple[Rule, ...] = (
     Rule("POST /api/holidays", users(("admin", "other_admin"))),
     Rule("DELETE /api/holidays/{day}", users(("admin",), other_admin=404),
          note="a day off of this body; another body's admin gets 404"),
+    # Written opinions between meetings.
+    *(
+        Rule("GET /api/opinions", opinion(OPINION_ROLES[1:])),
+        Rule("GET /api/opinions", opinion_listing(("member", "opinion_chair", "preparer",
+                                                   "admin")), case="lists a sent request"),
+        Rule("GET /api/opinions", opinion_listing(("opinion_chair", "preparer", "admin")),
+             case="lists a draft", note="members see a request once it is sent"),
+        Rule("POST /api/opinions", opinion(("preparer", "admin", "other_admin")),
+             note="the office: preparers (`can_prepare`) and admins, in their own body"),
+        Rule(f"GET {OP}", opinion(OPINION_READERS), case="sent",
+             note="members see their own answer; others' only once the summary is issued"),
+        Rule(f"GET {OP}", opinion(("opinion_chair", "preparer", "admin")), case="draft",
+             note="members see a request once it is sent"),
+        Rule(f"PATCH {OP}", opinion(OFFICE), case="draft",
+             note="a draft only; once sent, 409 for the office"),
+        Rule(f"POST {OP}/documents", opinion(OFFICE), case="draft",
+             note="a draft only; once sent, 409 for the office"),
+        Rule(f"DELETE {OP}/documents/{{document_id}}", opinion(OFFICE), case="draft",
+             note="a draft only; once sent, 409 for the office"),
+        Rule(f"POST {OP}/send", opinion(OFFICE), case="draft"),
+        Rule(f"GET {OP}/documents/{{document_id}}/pages/{{page_no}}",
+             opinion(OPINION_READERS), case="sent"),
+        Rule(f"PUT {OP}/answer", opinion(("member",)), case="sent",
+             note="until the deadline and the summary's issue; then 409"),
+        Rule(f"GET {OP}/summary", opinion(("opinion_chair", "preparer", "admin")),
+             case="sent", note="members see the summary once it is issued"),
+        Rule(f"GET {OP}/summary", opinion(OPINION_READERS), case="issued"),
+        Rule(f"PUT {OP}/summary", opinion(OFFICE), case="sent"),
+        Rule(f"POST {OP}/summary/issue", opinion(OFFICE), case="sent, everyone answered",
+             note="after the deadline, or once every member has answered every question"),
+        Rule(f"GET {OP}/summary.pdf", opinion(OPINION_READERS), case="issued"),
+        Rule("GET /api/search", opinion_listing(OPINION_READERS),
+             case="finds an issued summary of opinions"),
+    ),
     # Notifications (docs/notifications.md).
     Rule("GET /api/me/notifications", users(USERS),
          note="the caller's own channels and addresses; a display account gets 403"),
@@ -495,6 +567,7 @@ def render() -> str:
     meeting_http = [r for r in HTTP if r.scope == "meeting" and MISSING in r.expect]
     listings = [r for r in HTTP if r.scope == "meeting" and MISSING not in r.expect]
     global_http = [r for r in HTTP if r.scope == "global"]
+    opinion_http = [r for r in HTTP if r.scope == "opinion"]
     # Grouped by why: a missing id is always the document ids' story.
     deviations: dict[str, list[str]] = {}
     for rule in RULES:
@@ -542,6 +615,16 @@ def render() -> str:
         "## Routes outside a meeting",
         "",
         *_table(global_http, GLOBAL_ROLES, "route"),
+        "",
+        "## Written opinions",
+        "",
+        "A request for written opinions of the body (transport/opinion_access.py), sent",
+        "or still a draft. *Member asked* and *its chair* have no body role;",
+        "*preparer* and *admin* are the body's office; *plain user*: someone of the",
+        "body not asked. Listing rows: whether the request (or its issued",
+        "summary) appears in the caller's results.",
+        "",
+        *_table(opinion_http, OPINION_ROLES, "route"),
         "",
         f"## Live documents (`{WS.split(' ', 1)[1]}`)",
         "",

@@ -46,6 +46,10 @@ for _warning in _warned:
         warnings.warn(_warning.message, stacklevel=1)
 
 PLACE = "Hà Tĩnh"
+# The matrix plays every intent as the same few accounts, one right after
+# another: on a quiet machine the chair's per-account budget (a room's,
+# tested in test_quotas.py) ran out and a rule's answer became rate_limited.
+SERVER_ENV = {"PHONGHOP_PERSON_INTENT_BURST": "100000", "PHONGHOP_PERSON_INTENTS_PER_S": "1000"}
 SEARCH_WORD = "phanquyenthu"  # only in the title of the prepared meeting
 MINUTES_WORD = "bienbanthu"  # only in the approved minutes
 NOTICE_WORD = "ketluanthu"  # only in the conclusion notice
@@ -59,6 +63,7 @@ PLAYER = {
     MISSING: "outsider", "display": "display", "guest": "guest", "delegate": "delegate01",
     "secretary": "secretary", "chair": "chair", "body_admin": "admin",
     "plain": "outsider", "preparer": "preparer", "admin": "admin", "other_admin": "stranger",
+    "member": "delegate02", "opinion_chair": "chair",
 }
 # Everyone in a meeting made for a cell: the five roles and two more delegates.
 CAST = {"chair": "chair", "secretary": "secretary", "display": "display", "guest": "guest",
@@ -640,6 +645,8 @@ for _path in ("/polls", "/minutes", "/minutes/draft", "/conclusion", "/conclusio
     fixed(f"GET {M}{_path}", ids={"meeting_id": "ended_id"})
 fixed(f"GET {M}/minutes/{{version}}.pdf", ids={"meeting_id": "ended_id", "version": "one"})
 fixed(f"POST {M}/minutes/approve", ids={"meeting_id": "ended_id"}, json={"text": MINUTES_TEXT})
+fixed(f"POST {M}/minutes/{{version}}/sign", ids={"meeting_id": "ended_id", "version": "one"})
+fixed(f"POST {M}/conclusion/{{version}}/sign", ids={"meeting_id": "ended_id", "version": "one"})
 fixed(f"POST {M}/conclusion", ids={"meeting_id": "ended_id"}, json={"text": NOTICE_TEXT})
 fixed("GET /api/polls/{poll_id}", ids={"poll_id": "named_poll"})
 fixed("GET /api/polls/{poll_id}/receipts", ids={"poll_id": "secret_poll"})
@@ -764,6 +771,117 @@ async def _invitation_sent(a: Authz, m: Meeting) -> None:
 fresh(f"GET {M}/invitation.pdf", prepare=_invitation_sent)
 fresh(f"GET {M}/invitation.pdf", "one invitee's personal letter (?user=)",
       prepare=_invitation_sent, params=lambda a, m: {"user": a.users["delegate01"]})
+
+
+# Written opinions (transport/opinions.py): requests made by the body's preparer,
+# asking the `member` column's player, chaired by the `opinion_chair` column's.
+OP = matrix.OP
+OPINION_WORD = "ykienthu"  # only in the issued summary
+_shared: dict[str, tuple[int, int, int]] = {}  # kind -> (request, question, document)
+_shared_lock = asyncio.Lock()
+
+
+async def _opinion(a: Authz, *, send: bool = True, answer: bool = False, issue: bool = False,
+                   document: bool = False) -> tuple[int, int, int]:
+    office = a.auth("preparer")
+    r = await a.http.post("/api/opinions", headers=office, json={
+        "title": "Xin ý kiến phân quyền", "questions": ["Đồng ý chủ trương?"],
+        "members": [a.users[PLAYER["member"]]], "chair_id": a.users[PLAYER["opinion_chair"]]})
+    assert r.status_code == 201, r.text
+    oid, question = r.json()["opinion"]["id"], r.json()["opinion"]["questions"][0]["id"]
+    doc = 0
+    if document:
+        r = await a.http.post(f"/api/opinions/{oid}/documents", content=make_pdf(1),
+                              params={"filename": "du-thao.pdf"}, headers=office)
+        assert r.status_code == 201, r.text
+        doc = r.json()["document_id"]
+    if send or answer or issue:
+        r = await a.http.post(f"/api/opinions/{oid}/send", json={"working_days": 3},
+                              headers=office)
+        assert r.status_code == 200, r.text
+    if answer or issue:
+        r = await a.http.put(f"/api/opinions/{oid}/answer", headers=a.auth("member"), json={
+            "answers": [{"question_id": question, "choice": "agree", "comment": ""}]})
+        assert r.status_code == 200, r.text
+    if issue:
+        r = await a.http.post(f"/api/opinions/{oid}/summary/issue", headers=office,
+                              json={"text": f"Tổng hợp ý kiến ({OPINION_WORD})."})
+        assert r.status_code == 201, r.text
+    return oid, question, doc
+
+
+async def _shared_opinion(a: Authz, kind: str) -> tuple[int, int, int]:
+    """One request per kind for the cells that change nothing of it."""
+    async with _shared_lock:
+        if kind not in _shared:
+            _shared[kind] = await _opinion(a, send=kind != "draft", issue=kind == "issued",
+                                           document=kind == "sent")
+        return _shared[kind]
+
+
+def _lists_opinion(oid: int) -> Callable[[httpx.Response], Outcome]:
+    def judge(r: httpx.Response) -> Outcome:
+        if r.status_code != 200:
+            return r.status_code
+        body = r.json()
+        rows = body.get("opinions") or body.get("results") or []
+        return FOUND if any(row.get("opinion_id", row.get("id")) == oid and
+                            row.get("kind", "opinion") == "opinion" for row in rows) else HIDDEN
+    return judge
+
+
+def opinion_call(key: str, case: str, kind: str, **call: Any) -> None:
+    async def build(a: Authz, role: str) -> Call:
+        oid, question, doc = await _shared_opinion(a, kind)
+        body = {k: v(oid, question) if callable(v) else v for k, v in call.items()}
+        return Call({"opinion_id": oid, "document_id": doc, "page_no": 1}, **body)
+    plays(key, case)(build)
+
+
+fixed("GET /api/opinions")
+for _kind, _case in (("sent", "lists a sent request"), ("draft", "lists a draft")):
+    opinion_call("GET /api/opinions", _case, _kind,
+                 judge=lambda oid, _q: _lists_opinion(oid))
+opinion_call(f"GET {OP}", "sent", "sent")
+opinion_call(f"GET {OP}", "draft", "draft")
+opinion_call(f"PATCH {OP}", "draft", "draft", json={"title": "Xin ý kiến phân quyền"})
+opinion_call(f"POST {OP}/documents", "draft", "draft", content=make_pdf(1),
+             params={"filename": "phu-luc.pdf"})
+opinion_call(f"GET {OP}/documents/{{document_id}}/pages/{{page_no}}", "sent", "sent",
+             params={"fmt": "png"})
+opinion_call(f"PUT {OP}/answer", "sent", "sent", json=lambda _o, q: {
+    "answers": [{"question_id": q, "choice": "disagree", "comment": "Chưa rõ"}]})
+opinion_call(f"GET {OP}/summary", "sent", "sent")
+opinion_call(f"GET {OP}/summary", "issued", "issued")
+opinion_call(f"PUT {OP}/summary", "sent", "sent", json={"text": "Bản tổng hợp đang soạn."})
+opinion_call(f"GET {OP}/summary.pdf", "issued", "issued")
+opinion_call("GET /api/search", "finds an issued summary of opinions", "issued",
+             params={"q": OPINION_WORD}, judge=lambda oid, _q: _lists_opinion(oid))
+
+
+@plays("POST /api/opinions")
+async def _create_opinion(a: Authz, role: str) -> Call:
+    # Members of the caller's own body: the caller themself.
+    me = a.users[PLAYER[role]] if role != "anon" else a.users[PLAYER["member"]]
+    return Call(json={"title": "Xin ý kiến mới", "questions": ["Đồng ý?"], "members": [me]})
+
+
+@plays(f"DELETE {OP}/documents/{{document_id}}", "draft")
+async def _remove_opinion_document(a: Authz, role: str) -> Call:
+    oid, _, doc = await _opinion(a, send=False, document=True)
+    return Call({"opinion_id": oid, "document_id": doc})
+
+
+@plays(f"POST {OP}/send", "draft")
+async def _send_opinion(a: Authz, role: str) -> Call:
+    oid, _, _ = await _opinion(a, send=False)
+    return Call({"opinion_id": oid}, json={"working_days": 3})
+
+
+@plays(f"POST {OP}/summary/issue", "sent, everyone answered")
+async def _issue_opinion(a: Authz, role: str) -> Call:
+    oid, _, _ = await _opinion(a, answer=True)
+    return Call({"opinion_id": oid}, json={"text": "Tổng hợp ý kiến."})
 
 
 async def play_http(a: Authz, rule: Rule, role: str) -> tuple[Outcome, str]:

@@ -362,3 +362,106 @@ async def test_one_session_ends_and_presence_ids_hold_across_nodes(
     finally:
         for client in (kept, ended, watcher, owner, thief):
             await client.close()
+
+
+# -- watermarked pages made ahead, served by either node ------------------------------
+
+PAGES = [f"Trang {n}: dự thảo kế hoạch đầu tư công năm 2027, tài liệu nội bộ."
+         for n in range(1, 6)]
+
+
+async def page_metrics(node: Server) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=node.http) as client:
+        text = (await client.get("/-/metrics")).text
+    return {name: float(value) for name, _, value in
+            (line.partition(" ") for line in text.splitlines() if "pages" in line
+             and line[0] != "#")}
+
+
+async def pages_settled(nodes: tuple[Server, ...], made: float) -> dict[str, float]:
+    """Both nodes' page metrics once nothing waits to be made and together
+    they made at least `made` copies."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        both = [await page_metrics(node) for node in nodes]
+        total = sum(m["phonghop_pages_prepared_total"] for m in both)
+        if total >= made and all(m["phonghop_pages_preparing"] == 0 for m in both):
+            return {k: sum(m[k] for m in both) for k in both[0]}
+        assert asyncio.get_running_loop().time() < deadline, both
+        await asyncio.sleep(0.1)
+
+
+async def test_a_page_made_ahead_on_one_node_is_served_by_the_other(
+        nodes: tuple[Server, Server]) -> None:
+    from tests.browser_support import make_pdf, upload
+
+    a, b = nodes
+    world = await build_world(a.database_url, delegates=2)
+    doc = (await upload(a.http, world.token("secretary"), world.meeting_id, make_pdf(PAGES),
+                        "noi-bo.pdf", confidentiality="internal"))["id"]
+
+    def reader(node: Server, who: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=node.http, timeout=60,
+                                 headers={"authorization": f"Bearer {world.token(who)}"})
+
+    async def get(client: httpx.AsyncClient, n: int) -> bytes:
+        r = await client.get(f"/api/documents/{doc}/pages/{n}", params={"w": "laptop"})
+        assert r.status_code == 200, r.text[:300]
+        assert r.headers["cache-control"] == "no-store"
+        return r.content
+
+    one_a, one_b = reader(a, "delegate01"), reader(b, "delegate01")
+    two_a, two_b = reader(a, "delegate02"), reader(b, "delegate02")
+    try:
+        start = await pages_settled(nodes, 0)
+        # Only A saw delegate02 on page 2; both nodes saw delegate01 there. Pages
+        # 1 and 3 are made for each reader once, not on each node.
+        await get(two_a, 2)
+        await get(one_a, 2)
+        await get(one_b, 2)
+        ahead = await pages_settled(nodes, start["phonghop_pages_prepared_total"] + 4)
+        assert ahead["phonghop_pages_prepared_total"] == start["phonghop_pages_prepared_total"] + 4
+        # The page turn reaches B, which never saw delegate02: served from A's copy.
+        before_b = await page_metrics(b)
+        theirs = await get(two_b, 3)
+        mine = await get(one_b, 3)
+        after_b = await page_metrics(b)
+        assert (after_b["phonghop_pages_served_prepared_total"]
+                == before_b["phonghop_pages_served_prepared_total"] + 2)
+        # Each reader's own copy: their names are burned in.
+        assert mine != theirs
+        # Once: asked again on A, page 3 is made afresh.
+        before_a = await page_metrics(a)
+        await get(two_a, 3)
+        assert ((await page_metrics(a))["phonghop_pages_served_prepared_total"]
+                == before_a["phonghop_pages_served_prepared_total"])
+    finally:
+        for client in (one_a, one_b, two_a, two_b):
+            await client.aclose()
+
+
+async def test_pages_are_made_ahead_and_served_while_valkey_is_down(
+        nodes: tuple[Server, Server], cluster_valkey: ValkeyServer) -> None:
+    from tests.browser_support import make_pdf, upload
+
+    a, _ = nodes
+    world = await build_world(a.database_url, delegates=1)
+    doc = (await upload(a.http, world.token("secretary"), world.meeting_id, make_pdf(PAGES),
+                        "mat-redis.pdf", confidentiality="internal"))["id"]
+    async with httpx.AsyncClient(base_url=a.http, timeout=60, headers={
+            "authorization": f"Bearer {world.token('delegate01')}"}) as client:
+        cluster_valkey.stop()
+        try:
+            start = await pages_settled((a,), 0)
+            r = await client.get(f"/api/documents/{doc}/pages/1", params={"w": "laptop"})
+            assert r.status_code == 200
+            await pages_settled((a,), start["phonghop_pages_prepared_total"] + 1)
+            # Kept in A's own memory meanwhile, and served from there.
+            r = await client.get(f"/api/documents/{doc}/pages/2", params={"w": "laptop"})
+            assert r.status_code == 200
+            after = await page_metrics(a)
+            assert (after["phonghop_pages_served_prepared_total"]
+                    == start["phonghop_pages_served_prepared_total"] + 1)
+            assert after["phonghop_pages_shared_errors_total"] >= 1
+        finally:
+            cluster_valkey.start()

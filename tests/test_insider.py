@@ -136,6 +136,10 @@ async def test_the_projector_reads_only_what_the_wall_shows(server: Server,
                     ).status_code
 
         assert await page(shown) == 403  # not in session
+        # Nor the list of who is invited: the wall names whom the room names.
+        meeting = (await display.get(f"/api/meetings/{a.meeting_id}")).json()["meeting"]
+        assert meeting["participants"] == [] and meeting["title"]
+        assert (await display.get(f"/api/meetings/{a.meeting_id}/participants")).status_code == 403
         chair = await YClient(server.ws, f"meeting/{a.meeting_id}/room",
                               a.token("chair")).connect()
         try:

@@ -436,7 +436,19 @@ async def test_each_invitee_has_a_personal_letter_and_reads_only_their_own(
     async with client(server, world, "delegate01") as own:
         offered = (await own.get(f"/api/meetings/{world.meeting_id}")).json()["meeting"]
         assert offered["invitation"]["mine"] == f"{url}?user={world.users['delegate01']}"
-        assert (await own.get(url, params=mine)).status_code == 200
+        first = await own.get(url, params=mine)
+        assert first.status_code == 200
+        # Opened again, the same letter is not made again (a render has a time in it).
+        assert (await own.get(url, params=mine)).content == first.content
+    async with client(server, world, "secretary") as sec:
+        r = await sec.patch(f"/api/meetings/{world.meeting_id}",
+                            json={"title": "Họp về tiến độ dự án đường ven biển"})
+        assert r.status_code == 200, r.text
+    async with client(server, world, "delegate01") as own:
+        # What the letter says changed: it is made afresh.
+        changed = await own.get(url, params=mine)
+        with pymupdf.open(stream=changed.content, filetype="pdf") as doc:
+            assert "đường ven biển" in squash("".join(p.get_text() for p in doc))
         r = await own.get(url, params={"user": str(world.users["delegate02"])})
         assert r.status_code == 403 and "chính mình" in r.json()["error"]["message"]
         assert (await own.get(url)).status_code == 200  # the letter to all stays readable

@@ -103,6 +103,8 @@ export const pollExportUrl = (id, format) => `/api/polls/${seg(id)}/result.${for
 export const minutesDraft = (id) => call('GET', `/api/meetings/${seg(id)}/minutes/draft`)
 export const listMinutes = (id) => call('GET', `/api/meetings/${seg(id)}/minutes`)
 export const approveMinutes = (id, body) => call('POST', `/api/meetings/${seg(id)}/minutes/approve`, body)
+export const signMinutes = (id, version) => call('POST', `/api/meetings/${seg(id)}/minutes/${seg(version)}/sign`)
+export const signConclusion = (id, version) => call('POST', `/api/meetings/${seg(id)}/conclusion/${seg(version)}/sign`)
 export const getConclusion = (id) => call('GET', `/api/meetings/${seg(id)}/conclusion`)
 export const issueConclusion = (id, body) => call('POST', `/api/meetings/${seg(id)}/conclusion`, body)
 export const copyMeeting = (id, body) => call('POST', `/api/meetings/${seg(id)}/copy`, body)
@@ -192,6 +194,22 @@ export const decideDeputy = (id, userId, approve) =>
 export const listBodies = () => call('GET', '/api/bodies')
 export const createBody = (fields) => call('POST', '/api/bodies', fields)
 
+// Written opinions between meetings (docs/opinions.md).
+export const listOpinions = () => call('GET', '/api/opinions')
+export const createOpinion = (fields) => call('POST', '/api/opinions', fields)
+export const getOpinion = (id) => call('GET', `/api/opinions/${seg(id)}`)
+export const updateOpinion = (id, fields) => call('PATCH', `/api/opinions/${seg(id)}`, fields)
+export const sendOpinion = (id, workingDays) => call('POST', `/api/opinions/${seg(id)}/send`, { working_days: workingDays })
+export const answerOpinion = (id, answers) => call('PUT', `/api/opinions/${seg(id)}/answer`, { answers })
+export const uploadOpinionDocument = (id, file, params) =>
+  call('POST', `/api/opinions/${seg(id)}/documents${query({ filename: file.name, ...params })}`, file, { raw: true })
+export const removeOpinionDocument = (id, docId) => call('DELETE', `/api/opinions/${seg(id)}/documents/${seg(docId)}`)
+export const opinionPageUrl = (id, docId, page, confidentiality) =>
+  `/api/opinions/${seg(id)}/documents/${seg(docId)}/pages/${seg(page)}?fmt=${confidentiality === 'public' ? 'webp' : 'jpeg'}`
+export const opinionSummary = (id) => call('GET', `/api/opinions/${seg(id)}/summary`)
+export const saveOpinionSummary = (id, fields) => call('PUT', `/api/opinions/${seg(id)}/summary`, fields)
+export const issueOpinionSummary = (id, fields) => call('POST', `/api/opinions/${seg(id)}/summary/issue`, fields)
+export const listBodyPeople = () => call('GET', '/api/users?body=mine')
 // Notifications (docs/notifications.md): the caller's own channels, and for a
 // body's admin the outbox of the body's people.
 export const myNotifications = () => call('GET', '/api/me/notifications')

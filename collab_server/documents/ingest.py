@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from collab_server.documents.text import extract_pages
-from collab_server.documents.validate import MAX_PAGES, PdfInfo, clean_pdf, inspect_pdf
+from collab_server.documents.validate import MAX_PAGES, PdfInfo, cleaned, inspect_pdf
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +24,17 @@ class Ingested:
     """Hex digest of `pdf`: the PageCache key."""
     texts: list[str]
     """One string per page, for search."""
+    active: bool = False
+    """The upload had scripts, attachments or launch actions (not in `pdf`)."""
 
 
 def ingest_pdf(data: bytes, *, max_pages: int = MAX_PAGES) -> Ingested:
     info = inspect_pdf(data, max_pages=max_pages)
-    pdf = clean_pdf(data)
+    pdf, active = cleaned(data)
     return Ingested(
         info=info,
         pdf=pdf,
         sha256=hashlib.sha256(pdf).hexdigest(),
         texts=extract_pages(pdf),
+        active=active,
     )

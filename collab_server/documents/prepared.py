@@ -17,7 +17,9 @@ What it keeps, in memory only:
   document, page, width, format, label, mark, the PDF's digest): a copy made
   under another label or for another reader is never the answer. Each is
   served once, then forgotten; bounded in bytes (oldest dropped first) and
-  in age.
+  in age. With several processes (Redis configured) the images themselves
+  are put in Redis, where any process serves them, and this index only
+  counts and lets go of what this process put there (shared_pages.py).
 
 Only one preparation runs at a time, so the readers' own requests keep the
 other worker of the pool. This module decides nothing about who may read:
@@ -39,6 +41,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from collab_server.documents.render import ImageFormat
+from collab_server.documents.shared_pages import SharedPages, shared_key
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +105,10 @@ class PreparedPages:
     longer see the document."""
 
     def __init__(self, produce: Produce, *, memory_bytes: int = MEMORY_BYTES,
-                 silence: float = SILENCE_S, clock: Callable[[], float] = time.monotonic) -> None:
+                 silence: float = SILENCE_S, clock: Callable[[], float] = time.monotonic,
+                 shared: SharedPages | None = None) -> None:
         self.produce = produce
+        self.shared = shared
         self.memory_bytes = memory_bytes
         self.silence = silence
         self.clock = clock
@@ -116,7 +121,10 @@ class PreparedPages:
         self._planned: dict[tuple[int, str, str, int], int] = {}
         self._members: dict[int, int] = {}
         self._checked: dict[int, float] = {}
-        self._ready: OrderedDict[Key, tuple[bytes, float]] = OrderedDict()
+        # The copy (None: it is in `shared`), when it was made, its size.
+        self._ready: OrderedDict[Key, tuple[bytes | None, float, int]] = OrderedDict()
+        # Copies in `shared` this process let go of, to delete there.
+        self._unshare: list[str] = []
         self._held: dict[tuple[int, int], set[Key]] = {}
         self._ready_bytes = 0
         self._pending: set[Key] = set()
@@ -152,25 +160,41 @@ class PreparedPages:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self.shared is not None:
+            await self.shared.close()
 
     # -- the route's side ----------------------------------------------------------------
 
-    def has(self, key: Key) -> bool:
-        return key in self._ready
-
     def take(self, key: Key) -> bytes | None:
-        """The copy prepared for exactly `key`, once; None when there is none
-        (and then any preparation of it still to come is called off: the
-        route makes it itself)."""
+        """The copy prepared for exactly `key` in this process's memory, once;
+        None when there is none (and then any preparation of it still to come
+        is called off: the route makes it itself)."""
         self._pending.discard(key)
-        entry = self._drop(key)
-        if entry is None:
+        entry = self._ready.get(key)
+        if entry is None or entry[0] is None:
             return None
-        image, made = entry
+        self._drop(key)
+        image, made, _ = entry
         if self.clock() - made > self.silence:
             self.dropped += 1
             return None
         self.served += 1
+        return image
+
+    async def fetch(self, key: Key) -> bytes | None:
+        """`take`, and when this process has no copy in memory, the one any
+        process put in the shared store (once: it is taken out)."""
+        image = self.take(key)
+        if image is not None or self.shared is None or not self.enabled:
+            return image
+        entry = self._drop(key, unshare=False)
+        if entry is not None and self.clock() - entry[1] > self.silence:
+            self._unshare.append(shared_key(key))
+            self.dropped += 1
+            return None
+        image = await self.shared.take(shared_key(key))
+        if image is not None:
+            self.served += 1
         return image
 
     def read(self, reading: Reading) -> None:
@@ -251,8 +275,15 @@ class PreparedPages:
                 await asyncio.wait_for(self._wake.wait(), self.silence / 4)
             self._wake.clear()
             self._expire(self.clock())
+            await self._let_go()
             while (job := self._next()) is not None:
                 await self._make(job)
+                await self._let_go()
+
+    async def _let_go(self) -> None:
+        if self._unshare and self.shared is not None:
+            keys, self._unshare = self._unshare, []
+            await self.shared.delete(keys)
 
     def _next(self) -> Job | None:
         for queue in (self._forward, self._backward):
@@ -269,6 +300,10 @@ class PreparedPages:
         if (current is None or current.key(job.page) != key
                 or abs(current.page - job.page) > REACH
                 or self.clock() - current.when > self.silence):
+            self._pending.discard(key)
+            return
+        if self.shared is not None and not await self.shared.claim(shared_key(key)):
+            # Another process saw this reader too and makes the copy.
             self._pending.discard(key)
             return
         try:
@@ -291,24 +326,29 @@ class PreparedPages:
             self.dropped += 1
             return
         self._pending.discard(key)
-        self._keep(key, image)
+        await self._keep(key, image)
 
-    def _keep(self, key: Key, image: bytes) -> None:
+    async def _keep(self, key: Key, image: bytes) -> None:
         if len(image) > self.memory_bytes:
             self.dropped += 1
             return
-        self._ready[key] = (image, self.clock())
-        self._ready_bytes += len(image)
+        size = len(image)
+        shared = self.shared is not None and await self.shared.put(shared_key(key), image)
+        self._ready[key] = (None if shared else image, self.clock(), size)
+        self._ready_bytes += size
         self._held.setdefault((key.user_id, key.document_id), set()).add(key)
         self.prepared += 1
         while self._ready_bytes > self.memory_bytes:
             self._drop(next(iter(self._ready)))
             self.dropped += 1
 
-    def _drop(self, key: Key) -> tuple[bytes, float] | None:
+    def _drop(self, key: Key, *, unshare: bool = True) -> tuple[bytes | None, float, int] | None:
         entry = self._ready.pop(key, None)
         if entry is not None:
-            self._ready_bytes -= len(entry[0])
+            self._ready_bytes -= entry[2]
+            if entry[0] is None and unshare:
+                self._unshare.append(shared_key(key))
+                self._wake.set()
             held = self._held.get((key.user_id, key.document_id))
             if held is not None:
                 held.discard(key)
@@ -318,7 +358,7 @@ class PreparedPages:
 
     def _expire(self, now: float) -> None:
         while self._ready:
-            key, (_, made) = next(iter(self._ready.items()))
+            key, (_, made, _) = next(iter(self._ready.items()))
             if now - made <= self.silence:
                 break
             self._drop(key)

@@ -141,7 +141,12 @@ def inspect_pdf(data: bytes, *, max_pages: int = MAX_PAGES) -> PdfInfo:
 def clean_pdf(data: bytes) -> bytes:
     """A copy of the PDF without JavaScript, embedded or attached files,
     launch and open actions, written with a fresh cross-reference table and
-    without encryption.
+    without encryption (`cleaned`, without saying what it removed)."""
+    return cleaned(data)[0]
+
+
+def cleaned(data: bytes) -> tuple[bytes, bool]:
+    """`clean_pdf`, and whether there was anything active to remove.
 
     Not `Document.scrub()`: it only blanks scripts kept as objects of their
     own, misses scripts written inline (in an /OpenAction, an /AA, the
@@ -152,13 +157,17 @@ def clean_pdf(data: bytes) -> bytes:
     """
     doc = open_pdf(data)
     try:
+        active = 0
         for name in doc.embfile_names():
             doc.embfile_del(name)
+            active += 1
         for page in doc:
             for annot in list(page.annots(types=[pymupdf.PDF_ANNOT_FILE_ATTACHMENT])):
                 page.delete_annot(annot)
-        _strip_active(doc)
-        return bytes(doc.tobytes(garbage=3, deflate=True, encryption=pymupdf.PDF_ENCRYPT_NONE))
+                active += 1
+        active += _strip_active(doc)
+        out = bytes(doc.tobytes(garbage=3, deflate=True, encryption=pymupdf.PDF_ENCRYPT_NONE))
+        return out, active > 0
     finally:
         doc.close()
 
@@ -195,29 +204,33 @@ def _check_size(page_no: int, size: PageSize) -> None:
         )
 
 
-def _strip_active(doc: pymupdf.Document) -> None:
+def _strip_active(doc: pymupdf.Document) -> int:
+    """How many active things were removed."""
     pdf = mupdf.pdf_document_from_fz_document(doc.this)
+    removed = 0
     for xref in range(1, mupdf.pdf_xref_len(pdf)):
         try:
             obj = mupdf.pdf_load_object(pdf, xref)
         except mupdf.FzErrorBase:
             continue  # a free or unreadable entry: nothing to strip, not written out
-        _strip(obj, 0)
+        removed += _strip(obj, 0)
+    return removed
 
 
-def _strip(obj: mupdf.PdfObj, depth: int) -> None:
+def _strip(obj: mupdf.PdfObj, depth: int) -> int:
     """Remove active content from one object and the direct objects inside it
-    (indirect ones are visited as objects of their own)."""
+    (indirect ones are visited as objects of their own); how many were."""
     if depth > _MAX_NESTING:
         raise CorruptPdf()
     if mupdf.pdf_is_array(obj):
+        removed = 0
         for i in range(mupdf.pdf_array_len(obj)):
             item = mupdf.pdf_array_get(obj, i)
             if not mupdf.pdf_is_indirect(item):
-                _strip(item, depth + 1)
-        return
+                removed += _strip(item, depth + 1)
+        return removed
     if not mupdf.pdf_is_dict(obj):
-        return
+        return 0
     # By index, never by name: a key need not be UTF-8 (/A#80B is legal PDF) and
     # SWIG cannot pass such a name back to MuPDF as a string.
     if _is_active(obj):
@@ -225,15 +238,18 @@ def _strip(obj: mupdf.PdfObj, depth: int) -> None:
         # it points to nothing that runs.
         for i in reversed(range(mupdf.pdf_dict_len(obj))):
             mupdf.pdf_dict_del(obj, mupdf.pdf_dict_get_key(obj, i))
-        return
+        return 1
+    removed = 0
     for i in reversed(range(mupdf.pdf_dict_len(obj))):
         key_obj = mupdf.pdf_dict_get_key(obj, i)
         value = mupdf.pdf_dict_get_val(obj, i)
         key = _name(key_obj)
         if key in _ACTIVE_KEYS or (key == "A" and _is_active(value)):
             mupdf.pdf_dict_del(obj, key_obj)
+            removed += 1
         elif not mupdf.pdf_is_indirect(value):
-            _strip(value, depth + 1)
+            removed += _strip(value, depth + 1)
+    return removed
 
 
 def _name(obj: mupdf.PdfObj) -> str | None:

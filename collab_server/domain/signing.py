@@ -79,3 +79,19 @@ def place_of(place: str, body_name: str) -> str:
         return place.strip()
     match = _PLACE.search(body_name.strip())
     return match.group(1).strip() if match else ""
+
+
+SECRETARY_BLOCK = "THƯ KÝ"
+
+
+def signer_block(layout_signatures: list[list[str]], full_name: str,
+                 is_secretary: bool, is_chair: bool) -> tuple[str, str] | None:
+    """The signature block (title, name) a person signs digitally, or None:
+    their name is on it and they hold the meeting role it stands for, the
+    secretary "THƯ KÝ", the chair any other block."""
+    for title, name in layout_signatures:
+        secretary_block = str(title).strip() == SECRETARY_BLOCK
+        holds = is_secretary if secretary_block else is_chair
+        if holds and str(name).strip() and str(name).strip() == full_name.strip():
+            return str(title), str(name)
+    return None

@@ -30,6 +30,9 @@ class NewDocument:
     allow_download: bool
     agenda_item_id: int | None
     uploaded_by: int
+    # What pades.verify said of the original, when it carried signatures.
+    signatures: list[dict[str, Any]] | None = None
+    serve_original: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,9 @@ class DocumentRow:
     allow_download: bool
     agenda_item_id: int | None
     created_at: str
+    signatures: list[dict[str, Any]] | None = None
+    signatures_checked_at: str | None = None
+    serve_original: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,12 +67,16 @@ class DocumentRow:
             "allow_download": self.allow_download,
             "agenda_item_id": self.agenda_item_id,
             "created_at": self.created_at,
+            "signatures": self.signatures or [],
+            "signatures_checked_at": self.signatures_checked_at,
+            "serve_original": self.serve_original,
         }
 
 
 _COLUMNS = (
     "id, meeting_id, title, page_count, pdf_sha256, original_sha256, original_name,"
-    " original_type, confidentiality, secrecy, allow_download, agenda_item_id, created_at"
+    " original_type, confidentiality, secrecy, allow_download, agenda_item_id, created_at,"
+    " signatures, signatures_checked_at, serve_original"
 )
 
 
@@ -85,6 +95,10 @@ def _document(r: asyncpg.Record) -> DocumentRow:
         allow_download=r["allow_download"],
         agenda_item_id=r["agenda_item_id"],
         created_at=iso(r["created_at"]),
+        signatures=r["signatures"],
+        serve_original=r["serve_original"],
+        signatures_checked_at=(iso(r["signatures_checked_at"])
+                               if r["signatures_checked_at"] is not None else None),
     )
 
 
@@ -101,8 +115,10 @@ class PgDocuments:
             document_id: int = await conn.fetchval(
                 "INSERT INTO documents (meeting_id, title, title_folded, page_count, pdf_sha256,"
                 " original_sha256, original_name, original_type, confidentiality, secrecy,"
-                " allow_download, agenda_item_id, uploaded_by)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
+                " allow_download, agenda_item_id, uploaded_by, signatures, signatures_checked_at,"
+                " serve_original)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
+                " CASE WHEN $14::jsonb IS NULL THEN NULL ELSE now() END, $15) RETURNING id",
                 new.meeting_id,
                 new.title,
                 fold(new.title),
@@ -116,6 +132,8 @@ class PgDocuments:
                 new.allow_download,
                 new.agenda_item_id,
                 new.uploaded_by,
+                new.signatures or None,
+                new.serve_original,
             )
             await conn.copy_records_to_table(
                 "document_pages",

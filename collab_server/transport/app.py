@@ -47,6 +47,7 @@ from collab_server.storage.meetings import PgMeetings
 from collab_server.storage.participants import PgParticipants
 from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
+from collab_server.storage.signed import PgSigned
 from collab_server.storage.socket_sessions import PgSocketSessions
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
@@ -64,8 +65,10 @@ from collab_server.transport import (
     minutes,
     notifications,
     oidc,
+    opinions,
     polls,
     search,
+    signing,
 )
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
@@ -170,6 +173,9 @@ def _register_prepared(m: Metrics, prepared: PreparedPages) -> None:
     m.gauge("phonghop_pages_prepared_bytes", "Bytes held by copies made ahead.",
             lambda: prepared.held_bytes)
     m.gauge("phonghop_pages_preparing", "Copies waiting to be made.", lambda: prepared.waiting)
+    m.counter("phonghop_pages_shared_errors_total",
+              "Failures of Redis holding the copies made ahead (kept in memory meanwhile).",
+              lambda: float(getattr(prepared.shared, "errors", 0)))
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
@@ -231,6 +237,10 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/conclusion", minutes.issue_conclusion,
               methods=["POST"]),
         Route("/api/meetings/{meeting_id}/conclusion.pdf", minutes.conclusion_pdf),
+        Route("/api/meetings/{meeting_id}/minutes/{version}/sign", signing.sign_minutes,
+              methods=["POST"]),
+        Route("/api/meetings/{meeting_id}/conclusion/{version}/sign", signing.sign_conclusion,
+              methods=["POST"]),
         Route("/api/meetings/{meeting_id}/export.zip", minutes.export_zip),
         Route("/api/documents/{document_id}", documents.get_document),
         Route("/api/documents/{document_id}", documents.update_document, methods=["PATCH"]),
@@ -275,6 +285,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/meetings/{meeting_id}/groups", groups.meeting_groups),
         Route("/api/meetings/{meeting_id}/groups/{group_id}", groups.add_group,
               methods=["POST"]),
+        # Written opinions between meetings (transport/opinions.py).
+        *opinions.routes(),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),
@@ -320,6 +332,9 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.documents = PgDocuments(pool)
         app.state.search = PgSearch(pool)
         app.state.workers = WorkerPool(settings.render_workers)
+        app.state.trust_anchors = documents.trust_anchors(settings.trust_anchors_dir)
+        app.state.signing_keys = signing.keys(settings.signing_config)
+        app.state.signed = PgSigned(pool)
         app.state.pages = PageCache(settings.data_dir / "cache" / "pages",
                                     pool=app.state.workers)
         app.state.prepared = documents.prepared_pages(app.state)

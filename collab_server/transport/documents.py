@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -14,8 +15,9 @@ from collab_server.documents.cache import WIDTHS
 from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
 from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.names import clean_text, content_disposition, stored_name
-from collab_server.documents.prepared import Job, PreparedPages, Reading
+from collab_server.documents.prepared import SILENCE_S, Job, PreparedPages, Reading
 from collab_server.documents.render import ImageFormat
+from collab_server.documents.shared_pages import RedisPages
 from collab_server.domain.access import MeetingAccess
 from collab_server.domain.calendar import LOCAL_TZ
 from collab_server.domain.lifecycle import DOCUMENTS_OPEN, PREPARABLE, Status
@@ -160,6 +162,7 @@ async def upload(request: Request) -> Response:
     # they run in the worker processes, never on the event loop.
     ingested = await request.app.state.workers.run(ingest_pdf, pdf, timeout=300,
                                                    max_pages=settings.max_pages)
+    signatures = (await _signatures(request, original)) if kind == "application/pdf" else None
     document_id = await request.app.state.documents.add(NewDocument(
         meeting_id=access.meeting_id,
         title=title or name,
@@ -174,17 +177,44 @@ async def upload(request: Request) -> Response:
         allow_download=_flag(request, "allow_download"),
         agenda_item_id=item_id,
         uploaded_by=user.id,
+        signatures=signatures,
+        # Signed, and nothing active removed: the file itself verifies and is safe to hand out.
+        serve_original=bool(signatures) and not ingested.active,
     ), also=notifications.on_document_added(
         request, access.meeting_id, title=title or name,
         public=confidentiality == "public" and secrecy == "none"))
     notifications.wake(request)
     await record(request, user, "document.upload", f"document:{document_id}",
-                 meeting=access.meeting_id, pages=ingested.info.page_count, type=kind)
+                 meeting=access.meeting_id, pages=ingested.info.page_count, type=kind,
+                 signatures=[s["verdict"] for s in signatures or []])
     await _announce(request, access.meeting_id)
     warnings = [] if access.status is Status.DRAFT else await notice_warnings(request, access)
     document = await request.app.state.documents.get(document_id)
     return JSONResponse({"document": document.to_json(), "warnings": warnings},
                         status_code=201)
+
+
+def trust_anchors(folder: Path | None) -> list[bytes]:
+    """The certificates in `folder` (PEM or DER files), read at start, as DER."""
+    if folder is None:
+        return []
+    from collab_server.documents import pades  # pyHanko: a second to import, when needed
+
+    return [bytes(cert.dump()) for cert in
+            pades.trust_anchors(sorted(p for p in folder.iterdir() if p.is_file()))]
+
+
+async def _signatures(request: Request, pdf: bytes) -> list[dict[str, Any]] | None:
+    """What the signatures of an uploaded PDF say (documents/pades.py), read
+    in a worker process; None when it carries none."""
+    if b"/ByteRange" not in pdf:  # no signature dictionary: nothing to read
+        return None
+    from collab_server.documents import pades
+
+    anchors = request.app.state.trust_anchors
+    checks = await request.app.state.workers.run(pades.verify_blocking, pdf, anchors,
+                                                 timeout=60)
+    return [check.to_json() for check in checks] or None
 
 
 def hidden_document() -> Forbidden:
@@ -286,7 +316,11 @@ def served_digest(document: DocumentRow) -> bytes | None:
     actions stay out of every copy served, the records office's export
     included. An Office original is the file itself."""
     if document.original_type == "application/pdf":
-        return document.pdf_sha256
+        # A signed PDF leaves byte for byte as it came, or its signatures
+        # would no longer verify; but only without scripts, attachments or
+        # launch actions in it (with them, the cleaned copy, and the
+        # signatures show as changed in any other tool).
+        return document.original_sha256 if document.serve_original else document.pdf_sha256
     return document.original_sha256 or document.pdf_sha256
 
 
@@ -364,16 +398,17 @@ async def page_image(request: Request) -> Response:
         who=_who(user), page=page, page_count=document.page_count,
     ) if marked else None
     key = reading.key(page) if reading is not None else None
-    # A page prepared for this reader needs no base image; it is taken only
-    # after the audit below, like any page.
-    base = (None if key is not None and prepared.has(key)
+    # A page prepared for this reader needs no base image. It is taken (out of
+    # the store: once) after all the checks above, and returned only after
+    # the audit below, like any page.
+    image = await prepared.fetch(key) if key is not None else None
+    base = (None if image is not None
             else await _base_image(state, document, page, WIDTHS[size], fmt))
     await _seen(request, user, document, page, "document.page_view")
     if reading is None or key is None:
         media = next(m for m, f in MEDIA.items() if f == fmt)
         return Response(base, media_type=media,
                         headers={"cache-control": "private, max-age=3600"})
-    image = prepared.take(key)
     if image is None:
         if base is None:  # the prepared copy expired a moment ago
             base = await _base_image(state, document, page, WIDTHS[size], fmt)
@@ -429,7 +464,10 @@ def prepared_pages(state: Any) -> PreparedPages:
             MARKS[reading.mark], image, [*reading.who, _stamp()], reading.fmt, timeout=30)
         return marked
 
-    return PreparedPages(produce, memory_bytes=state.settings.prepared_pages_mb << 20)
+    memory = state.settings.prepared_pages_mb << 20
+    shared = (RedisPages(state.settings.redis_url, ttl=SILENCE_S)
+              if state.settings.redis_url and memory > 0 else None)
+    return PreparedPages(produce, memory_bytes=memory, shared=shared)
 
 
 async def _on_the_wall(request: Request, access: MeetingAccess, document: DocumentRow) -> None:

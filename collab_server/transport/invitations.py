@@ -14,6 +14,7 @@ invitations went out; an invitee reads only their own.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -175,6 +176,26 @@ async def invitation_pdf(request: Request) -> Response:
                          f"Giấy mời cuộc họp {access.meeting_id}")
 
 
+# Personal letters made lately, by what is in them: an invitee opening their
+# letter again, or a secretary going through the list twice, costs a render
+# once (about a tenth of a second of a core), not once per click.
+LETTERS_KEPT = 128
+_letters: OrderedDict[OfficialDocument, bytes] = OrderedDict()
+
+
+async def _rendered(request: Request, document: OfficialDocument) -> bytes:
+    pdf = _letters.get(document)
+    if pdf is not None:
+        _letters.move_to_end(document)
+        return pdf
+    pdf = await request.app.state.workers.run(render, document, timeout=RENDER_TIMEOUT)
+    assert isinstance(pdf, bytes)
+    _letters[document] = pdf
+    while len(_letters) > LETTERS_KEPT:
+        _letters.popitem(last=False)
+    return pdf
+
+
 async def _personal_letter(request: Request, user: User, access: MeetingAccess) -> Response:
     """Those who prepare the meeting read every invitee's letter; an invitee
     only their own (another's answers 403, as if it were the whole list)."""
@@ -197,8 +218,7 @@ async def _personal_letter(request: Request, user: User, access: MeetingAccess) 
         raise NotFound("Người này không có trong thành phần được mời.",
                        "This person is not among the invitees.")
     parts = invitation.letter(facts, calendar.local_day(issued.at), to=to)
-    pdf: bytes = await request.app.state.workers.run(
-        render, _document(parts, issued.by_name), timeout=RENDER_TIMEOUT)
+    pdf = await _rendered(request, _document(parts, issued.by_name))
     await record(request, user, "invitation.download", f"meeting:{access.meeting_id}",
                  version=issued.version, user=target)
     return _pdf_response(pdf, f"giay-moi-{access.meeting_id}-{target}.pdf",

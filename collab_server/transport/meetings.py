@@ -99,8 +99,9 @@ async def get_meeting(request: Request) -> Response:
     meeting["agenda"] = items
     meeting["documents"] = [d.to_json() for d in await state.documents.of_meeting(
         access.meeting_id)]
-    meeting["participants"] = await state.participants.list(access.meeting_id,
-                                                            full=access.sees_everything)
+    meeting["participants"] = ([] if access.role == Role.DISPLAY
+                               else await state.participants.list(access.meeting_id,
+                                                                  full=access.sees_everything))
     if access.sees_everything:
         meeting["transitions"] = await state.meetings.transitions(access.meeting_id)
     await invitations.meeting_extras(request, user, access, meeting)
@@ -428,5 +429,9 @@ async def decide_deputy(request: Request) -> Response:
 
 async def participants(request: Request) -> Response:
     _, access = await caller_and_meeting(request)
+    if access.role == Role.DISPLAY:
+        # The wall names whom the room document names (speakers, attendance).
+        raise Forbidden("Màn hình phòng họp không xem danh sách thành viên.",
+                        "The room's display does not read the list of participants.")
     return JSONResponse({"participants": await request.app.state.participants.list(
         access.meeting_id, full=access.sees_everything)})

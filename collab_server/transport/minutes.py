@@ -36,6 +36,7 @@ from collab_server.domain.lifecycle import DOCUMENTS_OPEN, Status
 from collab_server.domain.roles import Role
 from collab_server.errors import BadJson, BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from collab_server.live.hub import Hub
+from collab_server.storage import files
 from collab_server.storage.accounts import User
 from collab_server.storage.minutes import Frozen, PgMinutes
 from collab_server.transport import notifications
@@ -70,7 +71,7 @@ def live_name(meeting_id: int) -> str:
     return f"meeting/{meeting_id}/minutes"
 
 
-def _store(request: Request) -> PgMinutes:
+def minutes_store(request: Request) -> PgMinutes:
     return PgMinutes(request.app.state.pool)
 
 
@@ -165,7 +166,7 @@ async def live_text(hub: Hub, meeting_id: int) -> str:
 
 
 async def _record(request: Request, meeting_id: int) -> m.MinutesRecord:
-    found = await _store(request).record(meeting_id)
+    found = await minutes_store(request).record(meeting_id)
     if found is None:
         raise NotFound()
     return found
@@ -212,7 +213,7 @@ async def approve(request: Request) -> Response:
     minutes = await _record(request, access.meeting_id)
     layout = _minutes_layout(minutes, _recipients(
         fields, ["Các thành viên dự họp", "Lưu: VT, hồ sơ cuộc họp"]))
-    frozen, created = await _store(request).approve(access.meeting_id, text, number, layout,
+    frozen, created = await minutes_store(request).approve(access.meeting_id, text, number, layout,
                                                     user.id, client_ip(request))
     return JSONResponse({"minutes": _with_pdf(frozen, access.meeting_id),
                          "unchanged": not created}, status_code=201 if created else 200)
@@ -227,17 +228,42 @@ def _with_pdf(frozen: Frozen, meeting_id: int, *, text: bool = True) -> dict[str
 async def list_minutes(request: Request) -> Response:
     """`GET /api/meetings/{id}/minutes`: approved versions, newest last; for
     those who draft them, the live text as it stands."""
-    _, access = await caller_and_meeting(request)
+    user, access = await caller_and_meeting(request)
     _require_reader(access)
-    versions = await _store(request).versions(access.meeting_id)
+    versions = await minutes_store(request).versions(access.meeting_id)
+    signed = await request.app.state.signed.of_meeting("minutes", access.meeting_id)
     body: dict[str, Any] = {
-        "versions": [_with_pdf(v, access.meeting_id, text=False) for v in versions],
+        "versions": [_with_signatures(_with_pdf(v, access.meeting_id, text=False), v,
+                                      signed.get(v.version, []), user, access,
+                                      f"/api/meetings/{access.meeting_id}/minutes/{v.version}/sign")
+                     for v in versions],
+        "signing_key": await has_signing_key(request, access.body_id),
         "can_approve": access.role in (Role.SECRETARY, Role.CHAIR)
         and access.status is Status.ENDED,
     }
     if access.can_prepare:
         body["current"] = await live_text(request.app.state.hub, access.meeting_id)
     return JSONResponse(body)
+
+
+def _with_signatures(out: dict[str, Any], frozen: Frozen, applied: list[Any], user: User,
+                     access: MeetingAccess, url: str) -> dict[str, Any]:
+    """A version as listed, with its digital signatures and whether the
+    caller is to sign it (transport/signing.py)."""
+    block = signing.signer_block(frozen.layout.get("signatures", []), user.full_name,
+                                 access.role == Role.SECRETARY, access.role == Role.CHAIR)
+    out["signatures"] = [a.to_json() for a in applied]
+    out["sign"] = url if block is not None and all(a.signer_id != user.id for a in applied) \
+        else None
+    return out
+
+
+async def has_signing_key(request: Request, body_id: int) -> bool:
+    keys: dict[str, Any] = request.app.state.signing_keys
+    if not keys:
+        return False
+    code = await request.app.state.pool.fetchval("SELECT code FROM bodies WHERE id = $1", body_id)
+    return str(code) in keys
 
 
 def _document(layout: dict[str, Any], number: str, text: str, default_number: str,
@@ -272,14 +298,28 @@ def _attachment(data: bytes, stem: str, extension: str, media_type: str) -> Resp
     return Response(data, media_type=media_type, headers=headers)
 
 
-async def _minutes_pdf(request: Request, frozen: Frozen) -> bytes:
+async def render_minutes(request: Request, frozen: Frozen) -> bytes:
     document = _document(frozen.layout, frozen.number, frozen.text, BLANK_NUMBER + "/BB",
                          frozen.by_name)
     pdf: bytes = await request.app.state.workers.run(render, document, timeout=RENDER_TIMEOUT)
     return pdf
 
 
-def _version(request: Request) -> int:
+async def signed_or_rendered(request: Request, kind: str, frozen: Frozen) -> bytes:
+    """The version's file: as its last digital signature left it
+    (transport/signing.py), or as rendered now."""
+    applied = await request.app.state.signed.of(kind, frozen.meeting_id, frozen.version)
+    if applied:
+        data = await files.get(request.app.state.pool, applied[-1].pdf_sha256)
+        if data is None:
+            raise NotFound("Không tìm thấy tệp đã ký.", "The signed file is missing.")
+        return bytes(data)
+    if kind == "minutes":
+        return await render_minutes(request, frozen)
+    return await render_notice(request, frozen)
+
+
+def version_in_path(request: Request) -> int:
     raw = str(request.path_params["version"])
     if not raw.isdigit() or len(raw) > 9:
         raise NotFound("Không có phiên bản này.", "No such version.")
@@ -290,10 +330,10 @@ async def minutes_pdf(request: Request) -> Response:
     """`GET /api/meetings/{id}/minutes/{version}.pdf`."""
     user, access = await caller_and_meeting(request)
     _require_reader(access)
-    frozen = await _store(request).version(access.meeting_id, _version(request))
+    frozen = await minutes_store(request).version(access.meeting_id, version_in_path(request))
     if frozen is None:
         raise NotFound("Không có phiên bản biên bản này.", "No such version of the minutes.")
-    pdf = await _minutes_pdf(request, frozen)
+    pdf = await signed_or_rendered(request, "minutes", frozen)
     await record(request, user, "minutes.download", f"meeting:{access.meeting_id}",
                  version=frozen.version)
     return _attachment(pdf, f"Biên bản {frozen.layout['subject']} (v{frozen.version})", "pdf",
@@ -306,7 +346,7 @@ async def minutes_pdf(request: Request) -> Response:
 async def _deadline(request: Request,
                     access: MeetingAccess) -> tuple[datetime, date, set[date]]:
     """When the meeting ended, the notice's deadline, and the body's days off."""
-    ended = await _store(request).ended_at(access.meeting_id)
+    ended = await minutes_store(request).ended_at(access.meeting_id)
     if ended is None or access.status not in (Status.ENDED, Status.ARCHIVED):
         raise Conflict("Cuộc họp chưa kết thúc.", "The meeting has not ended.")
     holidays: set[date] = await request.app.state.directory.holiday_dates(access.body_id)
@@ -334,10 +374,10 @@ def _notice_layout(minutes: m.MinutesRecord, recipients: tuple[str, ...]) -> dic
 async def conclusion(request: Request) -> Response:
     """`GET /api/meetings/{id}/conclusion`: the deadline (5 working days after
     the meeting), whether the notice is out, and a draft for those who write it."""
-    _, access = await caller_and_meeting(request)
+    user, access = await caller_and_meeting(request)
     _require_reader(access)
     ended, deadline, holidays = await _deadline(request, access)
-    store = _store(request)
+    store = minutes_store(request)
     notice = await store.notice(access.meeting_id)
     today = calendar.local_day(datetime.now(UTC))
     left = m.working_days_left(today, deadline, holidays)
@@ -353,6 +393,11 @@ async def conclusion(request: Request) -> Response:
     if notice is not None:
         body["notice"] = notice.to_json()
         body["notice"]["pdf"] = f"/api/meetings/{access.meeting_id}/conclusion.pdf"
+        applied = await request.app.state.signed.of("conclusion", access.meeting_id,
+                                                    notice.version)
+        _with_signatures(body["notice"], notice, applied, user, access,
+                         f"/api/meetings/{access.meeting_id}/conclusion/{notice.version}/sign")
+        body["signing_key"] = await has_signing_key(request, access.body_id)
         body["issued_on_time"] = calendar.local_day(notice.at) <= deadline
     if access.can_prepare:
         approved = await store.version(access.meeting_id)
@@ -369,7 +414,7 @@ async def issue_conclusion(request: Request) -> Response:
     _require_signer(access)
     _require_ended(access)
     fields = Fields(await _optional_json(request))
-    store = _store(request)
+    store = minutes_store(request)
     approved = await store.version(access.meeting_id)
     if approved is None:
         raise Conflict("Chưa có biên bản được phê duyệt để thông báo kết luận.",
@@ -391,7 +436,7 @@ async def issue_conclusion(request: Request) -> Response:
                         status_code=201 if created else 200)
 
 
-async def _notice_pdf(request: Request, frozen: Frozen) -> bytes:
+async def render_notice(request: Request, frozen: Frozen) -> bytes:
     document = _document(frozen.layout, frozen.number, frozen.text, BLANK_NUMBER + "/TB",
                          frozen.by_name)
     pdf: bytes = await request.app.state.workers.run(render, document, timeout=RENDER_TIMEOUT)
@@ -404,10 +449,10 @@ async def conclusion_pdf(request: Request) -> Response:
     _require_reader(access)
     raw = request.query_params.get("version")
     version = int(raw) if raw is not None and raw.isdigit() and len(raw) < 9 else None
-    frozen = await _store(request).notice(access.meeting_id, version)
+    frozen = await minutes_store(request).notice(access.meeting_id, version)
     if frozen is None:
         raise NotFound("Chưa ban hành thông báo kết luận.", "No conclusion notice issued.")
-    pdf = await _notice_pdf(request, frozen)
+    pdf = await signed_or_rendered(request, "conclusion", frozen)
     await record(request, user, "conclusion.download", f"meeting:{access.meeting_id}",
                  version=frozen.version)
     return _attachment(pdf, f"Thông báo kết luận (v{frozen.version})", "pdf",
@@ -421,7 +466,7 @@ async def _closed_poll(request: Request) -> tuple[User, MeetingAccess, m.Poll]:
     """The poll in the path, to participants of its meeting (anyone else gets
     403 whether or not it exists), once closed."""
     user = await current_user(request)
-    found = await _store(request).poll(path_id(request, "poll_id"))
+    found = await minutes_store(request).poll(path_id(request, "poll_id"))
     if found is None:
         raise Forbidden("Bạn không tham dự cuộc họp này.", "You take no part in this meeting.")
     meeting_id, poll = found
@@ -480,7 +525,7 @@ async def copy_meeting(request: Request) -> Response:
     title = fields.text("title", limit=300)
     starts_at = fields.moment("starts_at")
     assert starts_at is not None
-    meeting_id = await _store(request).copy_meeting(access.meeting_id, user.id, title,
+    meeting_id = await minutes_store(request).copy_meeting(access.meeting_id, user.id, title,
                                                     starts_at)
     await record(request, user, "meeting.copy", f"meeting:{meeting_id}",
                  source=access.meeting_id)
@@ -512,7 +557,7 @@ async def attach_document(request: Request) -> Response:
     if item_id is not None and not await request.app.state.agenda.exists(access.meeting_id,
                                                                          item_id):
         raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
-    new_id = await _store(request).attach(
+    new_id = await minutes_store(request).attach(
         source.id, access.meeting_id, item_id, user.id,
         also=notifications.on_document_added(
             request, access.meeting_id, title=source.title,
@@ -585,7 +630,7 @@ async def export_zip(request: Request) -> Response:
     poll as CSV, and the event log as JSON."""
     user, access = await caller_and_meeting(request)
     _require_preparer(access)
-    store = _store(request)
+    store = minutes_store(request)
     minutes = await _record(request, access.meeting_id)
     archive = _Zip()
     try:
@@ -599,10 +644,12 @@ async def export_zip(request: Request) -> Response:
         approved = await store.version(access.meeting_id)
         if approved is not None:
             await archive.add(f"bien-ban-v{approved.version}.pdf",
-                              await _minutes_pdf(request, approved), compress=False)
+                              await signed_or_rendered(request, "minutes", approved),
+                              compress=False)
         notice = await store.notice(access.meeting_id)
         if notice is not None:
-            await archive.add("thong-bao-ket-luan.pdf", await _notice_pdf(request, notice),
+            await archive.add("thong-bao-ket-luan.pdf",
+                              await signed_or_rendered(request, "conclusion", notice),
                               compress=False)
         for poll in minutes.polls:
             if poll.status == "closed" and poll.result is not None:

@@ -12,6 +12,8 @@ from starlette.responses import Response
 
 from collab_server.documents.text import snippet, terms
 from collab_server.errors import BadRequest
+from collab_server.storage.opinions import PgOpinions
+from collab_server.storage.search import tsquery
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import record
 from collab_server.transport.responses import JSONResponse
@@ -38,4 +40,13 @@ async def search(request: Request) -> Response:
             await record(request, user, "document.text_view", f"document:{row['document_id']}",
                          page=row["page"])
         results.append(row)
+    words = tsquery(terms(query))
+    if meeting_id is None and words is not None:
+        # Written opinions belong to no meeting: `opinion_id` instead of `meeting_id`.
+        for row in await PgOpinions(request.app.state.pool).search(user.id, words, MAX_RESULTS):
+            text = row.pop("text")
+            results.append({"kind": "opinion", "meeting_id": None, **row,
+                            "rank": round(float(row["rank"]), 4),
+                            "snippet": snippet(text, query) or snippet(row["title"], query)
+                            or ""})
     return JSONResponse({"query": query, "results": results})

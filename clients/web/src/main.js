@@ -5,6 +5,7 @@
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
+//   #/opinions[/new|/ID]       written opinions between meetings
 //   #/account                  the person's own account: notification channels
 
 import './style.css'
@@ -19,6 +20,8 @@ import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
 import { mountAdmin } from './screens/admin.js'
+import { mountOpinions } from './screens/opinions.js'
+import { mountOpinion } from './screens/opinion.js'
 import { mountAccount } from './screens/account.js'
 
 // Not user data: a one-shot message for the page that loads after logout.
@@ -51,6 +54,7 @@ function renderHeader() {
       { class: 'tools' },
       // The name opens the person's own account (notification channels).
       app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account', title: t('header.account') }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      app.user ? h('a', { class: 'button', href: '#/opinions', 'data-key': 'opinions' }, t('header.opinions')) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,
       h(
         'button',
@@ -139,11 +143,14 @@ async function route() {
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
   const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
+  const opinion = /^#\/opinions(?:\/([^/?#]+))?/.exec(location.hash)
   if (checkin) setScreen(mountMeeting(main, decodeURIComponent(checkin[1]), { ...ctx, checkinCode: decodeURIComponent(checkin[2]) }))
   else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
+  else if (opinion && opinion[1] && opinion[1] !== 'new') setScreen(mountOpinion(main, decodeURIComponent(opinion[1]), ctx))
+  else if (opinion) setScreen(mountOpinions(main, ctx, { creating: opinion[1] === 'new' }))
   else if (/^#\/account/.test(location.hash)) setScreen(mountAccount(main, ctx))
   else setScreen(mountMeetings(main, ctx))
   main.focus({ preventScroll: true })

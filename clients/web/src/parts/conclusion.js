@@ -4,12 +4,13 @@
 // it; its PDF.
 
 import { h, replaceContent } from '../../../shared/dom.js'
-import { getConclusion, issueConclusion, conclusionPdfUrl } from '../../../shared/api.js'
+import { getConclusion, issueConclusion, conclusionPdfUrl, signConclusion } from '../../../shared/api.js'
 import { confirmDialog } from '../../../shared/confirm.js'
 import { deadlineLevel } from '../../../shared/records.js'
 import { t } from '../../../shared/i18n/index.js'
 import { formatDate, formatDateTime } from '../../../shared/time.js'
 import { serverError } from './prep-documents.js'
+import { signatureCell } from './digital-sign.js'
 
 /**
  * @param {{meetingId, canIssue: boolean, warn: boolean, unauthorized: () => void}} options
@@ -93,6 +94,7 @@ export function createConclusion({ meetingId, canIssue, warn = canIssue, unautho
         data.issued_on_time === false ? t('conclusion.late') : t('conclusion.onTime'),
       ),
       h('p', {}, h('a', { href: n.pdf || conclusionPdfUrl(meetingId), download: '', 'data-key': 'conclusion-pdf' }, t('conclusion.download'))),
+      signatureCell(n, { signingKey: Boolean(data.signing_key), sign: () => signConclusion(meetingId, n.version), done: load, key: `conclusion-${n.version}` }),
     )
   }
 

@@ -6,12 +6,13 @@
 import { h, replaceContent } from '../../../shared/dom.js'
 import { LiveConnection, Status, websocketUrl } from '../../../shared/live.js'
 import { bindTextarea, seedText } from '../../../shared/text-sync.js'
-import { minutesDraft, listMinutes, approveMinutes, minutesPdfUrl } from '../../../shared/api.js'
+import { minutesDraft, listMinutes, approveMinutes, minutesPdfUrl, signMinutes } from '../../../shared/api.js'
 import { statusLabel, stopReason, badgeClass } from '../../../shared/status.js'
 import { CloseCode } from '../../../shared/messages.js'
 import { t } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
 import { serverError } from './prep-documents.js'
+import { signatureCell } from './digital-sign.js'
 
 export const TEXT_ROOT = 'text'
 const EDIT = 'minutes-editor' // origin of this page's own typing
@@ -242,13 +243,14 @@ export function createMinutesEditor({ meetingId, writable, canApprove, unauthori
 
 /** The approved versions, each with its PDF. Everyone in the meeting may read them. */
 export function createVersions({ meetingId, unauthorized }) {
-  const state = { versions: null, error: null }
+  const state = { versions: null, error: null, signingKey: false }
   const el = h('section', { class: 'panel versions-panel', 'aria-labelledby': 'versions-title' })
 
   async function load() {
     try {
       const data = await listMinutes(meetingId)
       state.versions = data.versions ?? []
+      state.signingKey = Boolean(data.signing_key)
       state.error = null
     } catch (err) {
       if (err.status === 401) return unauthorized()
@@ -270,7 +272,7 @@ export function createVersions({ meetingId, unauthorized }) {
             'table',
             { class: 'people versions' },
             h('caption', { class: 'visually-hidden' }, t('minutes.versions')),
-            h('thead', {}, h('tr', {}, ['minutes.version', 'minutes.numberShort', 'minutes.by', 'minutes.at', 'minutes.pdf'].map((k) => h('th', { scope: 'col' }, t(k))))),
+            h('thead', {}, h('tr', {}, ['minutes.version', 'minutes.numberShort', 'minutes.by', 'minutes.at', 'minutes.pdf', 'dsign.column'].map((k) => h('th', { scope: 'col' }, t(k))))),
             h(
               'tbody',
               {},
@@ -286,6 +288,11 @@ export function createVersions({ meetingId, unauthorized }) {
                     'td',
                     {},
                     h('a', { href: v.pdf || minutesPdfUrl(meetingId, v.version), download: '', 'data-key': `minutes-pdf-${v.version}` }, t('minutes.download', { version: v.version })),
+                  ),
+                  h(
+                    'td',
+                    {},
+                    signatureCell(v, { signingKey: state.signingKey, sign: () => signMinutes(meetingId, v.version), done: load, key: `minutes-${v.version}` }),
                   ),
                 ),
               ),

@@ -2,6 +2,7 @@
 // body), the server's errors in the reader's language, delete, and who
 // opened what.
 
+import { signatureSummary } from '../../../shared/signatures.js'
 import { h, replaceContent } from '../../../shared/dom.js'
 import { uploadDocument, removeDocument, documentOpens } from '../../../shared/api.js'
 import { t, has, getLang, errorMessage, label } from '../../../shared/i18n/index.js'
@@ -132,6 +133,7 @@ export function createDocumentsEditor({ meetingId, reload, unauthorized }) {
                   { class: 'grow' },
                   h('strong', {}, d.title),
                   h('p', { class: 'meta' }, [t('docs.pages', { count: d.page_count ?? '?' }), label('confidentiality', d.confidentiality), d.original_name].filter(Boolean).join(' · ')),
+                  signatureSummary(d),
                   state.opens.has(d.id) ? opensView(d) : null,
                 ),
                 h(

@@ -12,7 +12,8 @@ import { sameId, mayPresentPage, mayPresent } from '../../../shared/room.js'
 import { pageUrl, fetchImage } from '../../../shared/images.js'
 import { search } from '../../../shared/api.js'
 import { snippetNodes } from '../../../shared/snippet.js'
-import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
+import { t, getLang, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
+import { signatureSummary } from '../../../shared/signatures.js'
 import { createAnnotator } from './annotate.js'
 import { followScroll, pagePoint } from './present-follow.js'
 
@@ -65,7 +66,8 @@ export function createReader(ctx) {
   const scroller = h('div', { class: 'page-scroller', tabindex: '0', 'aria-label': t('reader.page') }, frame)
   const pageStatus = h('p', { class: 'page-status', role: 'status' })
   const searchPane = h('aside', { class: 'search-pane', 'aria-label': t('search.title') })
-  const pageCol = h('div', { class: 'page-col' }, scroller, pageStatus)
+  const sigSlot = h('div', { class: 'sig-slot' })
+  const pageCol = h('div', { class: 'page-col' }, scroller, pageStatus, sigSlot)
   // Beside the page: zoom and the annotation tools.
   const zoomSlot = h('div', { class: 'zoom-slot' })
   const palette = h('div', { class: 'palette', role: 'group', 'aria-label': t('reader.palette') }, zoomSlot)
@@ -226,7 +228,11 @@ export function createReader(ctx) {
     try {
       const src = await fetchImage(url)
       if (seq !== imageSeq || !alive) return
-      state.imageError = ''
+      if (state.imageError) {
+        // An earlier page's error must not stand under this one.
+        state.imageError = ''
+        renderStatus()
+      }
       img.onload = () => {
         if (seq !== imageSeq) return
         if (img.naturalWidth) {
@@ -521,8 +527,18 @@ export function createReader(ctx) {
     replaceContent(followSlot, content)
   }
 
+  let sigShown = ''
+  function renderSignatures(d) {
+    // Rebuilt only when the document or its signatures change: a reader may have it open.
+    const shown = JSON.stringify([d?.id, d?.signatures ?? [], getLang()])
+    if (shown === sigShown) return
+    sigShown = shown
+    replaceContent(sigSlot, d ? signatureSummary(d) : null)
+  }
+
   function renderStatus() {
     const d = doc()
+    renderSignatures(d)
     // With nothing to read, the message stays visible in every layout.
     pageStatus.className = state.imageError ? 'page-status error' : d || state.documents.length ? 'page-status' : 'page-status empty'
     pageStatus.textContent = state.imageError
