@@ -480,3 +480,58 @@ async def test_a_body_admin_sets_their_own_peoples_addresses_only(
                               " AND action = 'notification.settings'", f"user:{person}")
     assert entry["actor_id"] == world.users["outsider"]
     assert "dai.bieu" not in entry["details"] and "0912" not in entry["details"]
+
+
+async def test_an_opinion_request_reaches_its_members_and_reminds_only_the_silent(
+        server: Server, smtp: SmtpSink, db: asyncpg.Connection) -> None:
+    world = await build_world(server.database_url, delegates=3)
+    members = [world.users[f"delegate0{i}"] for i in (1, 2, 3)]
+    for i, uid in enumerate(members, start=1):
+        await db.execute("INSERT INTO notification_settings (user_id, email) VALUES ($1, $2)",
+                         uid, address(world, f"delegate0{i}"))
+    await db.execute("UPDATE users SET can_prepare = true WHERE id = $1",
+                     world.users["secretary"])
+    title = f"Dự thảo quy hoạch nội bộ {uuid.uuid4().hex[:6]}"
+    async with client(server, world, "secretary") as http:
+        r = await http.post("/api/opinions", json={
+            "title": title, "questions": ["Thông qua dự thảo?"], "members": members,
+            "chair_id": world.users["chair"]})
+        assert r.status_code == 201, r.text
+        opinion = r.json()["opinion"]
+        r = await http.post(f"/api/opinions/{opinion['id']}/send", json={"working_days": 5})
+        assert r.status_code == 200, r.text
+    for i in (1, 2, 3):
+        await smtp.wait_for(lambda i=i: len(smtp.to(address(world, f"delegate0{i}"))) == 1)
+    mail = smtp.to(address(world, "delegate01"))[0]
+    assert mail.subject == "Xin ý kiến bằng phiếu"
+    assert "đề nghị Ông/Bà cho ý kiến bằng phiếu." in mail.text
+    assert "Hạn trả lời: hết ngày" in mail.text
+    assert f"{PUBLIC_URL}/#/opinions/{opinion['id']}" in mail.text
+    assert title not in mail.message.as_string()  # an internal request is not named
+    # Five working days out: a reminder the day before the deadline and on it, each held.
+    reminders = await db.fetch(
+        "SELECT user_id, not_before FROM notification_outbox WHERE kind = 'opinion.reminder'"
+        " AND key LIKE $1 AND sent_at IS NULL AND cancelled_at IS NULL",
+        f"opinion:{opinion['id']}:reminder:%")
+    assert sorted(r["user_id"] for r in reminders) == sorted(members * 2)
+    assert all(r["not_before"] > datetime.now(UTC) for r in reminders)
+
+    async with client(server, world, "delegate01") as http:
+        question = opinion["questions"][0]["id"]
+        r = await http.put(f"/api/opinions/{opinion['id']}/answer", json={
+            "answers": [{"question_id": question, "choice": "agree", "comment": ""}]})
+        assert r.status_code == 200, r.text
+    assert await db.fetchval(
+        "SELECT count(*) FROM notification_outbox WHERE kind = 'opinion.reminder'"
+        " AND user_id = $1 AND cancelled_at IS NOT NULL", members[0]) == 2
+    # The first reminder's time comes: only the silent get it.
+    await db.execute(
+        "UPDATE notification_outbox SET not_before = now() WHERE kind = 'opinion.reminder'"
+        " AND key = (SELECT min(key) FROM notification_outbox WHERE key LIKE $1)",
+        f"opinion:{opinion['id']}:reminder:%")
+    for i in (2, 3):
+        await smtp.wait_for(lambda i=i: len(smtp.to(address(world, f"delegate0{i}"))) == 2)
+    reminder = smtp.to(address(world, "delegate02"))[1]
+    assert reminder.subject == "Nhắc: phiếu lấy ý kiến sắp hết hạn"
+    assert "Ông/Bà chưa trả lời phiếu lấy ý kiến của" in reminder.text
+    assert len(smtp.to(address(world, "delegate01"))) == 1

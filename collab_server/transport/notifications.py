@@ -5,13 +5,14 @@ the meeting routes hand to storage so a notification commits with its change."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from collab_server.notify import meetings as told
-from collab_server.notify import preferences, queue
+from collab_server.notify import opinions, preferences, queue
 from collab_server.notify.preferences import Preferences
 from collab_server.notify.worker import Delivery
 from collab_server.storage.accounts import User
@@ -57,6 +58,20 @@ def on_person_added(request: Request, meeting_id: int, user_id: int) -> InTransa
 def on_person_removed(request: Request, meeting_id: int, user_id: int) -> InTransaction:
     here = site(request)
     return lambda conn: told.participant_removed(conn, here, meeting_id, user_id)
+
+
+def on_opinion_sent(request: Request, request_id: int,
+                    reminders: list[datetime]) -> InTransaction:
+    here = site(request)
+    return lambda conn: opinions.request_sent(conn, here, request_id, reminders)
+
+
+def on_opinion_answered(request_id: int, user_id: int) -> InTransaction:
+    return lambda conn: opinions.answered(conn, request_id, user_id)
+
+
+def on_opinion_closed(request_id: int) -> InTransaction:
+    return lambda conn: opinions.closed(conn, request_id)
 
 
 def on_document_added(request: Request, meeting_id: int, *, title: str,
