@@ -535,3 +535,37 @@ async def test_an_opinion_request_reaches_its_members_and_reminds_only_the_silen
     assert reminder.subject == "Nhắc: phiếu lấy ý kiến sắp hết hạn"
     assert "Ông/Bà chưa trả lời phiếu lấy ý kiến của" in reminder.text
     assert len(smtp.to(address(world, "delegate01"))) == 1
+
+
+async def test_people_added_after_the_invitations_get_theirs_one_by_one_or_by_group(
+        server: Server, smtp: SmtpSink, db: asyncpg.Connection) -> None:
+    world = await draft(server, db, delegates=1)
+    await invite(server, world)
+    await smtp.wait_for(lambda: len(smtp.to(address(world, "delegate01"))) == 1)
+    newcomers = []
+    for name in ("moi1", "moi2"):
+        uid = await db.fetchval(
+            "INSERT INTO users (body_id, username, full_name, password_hash)"
+            " VALUES ($1, $2, $3, '!') RETURNING id", world.body_id,
+            f"{world.body_id}-{name}", f"Người {name}")
+        await db.execute("INSERT INTO notification_settings (user_id, email) VALUES ($1, $2)",
+                         uid, address(world, name))
+        newcomers.append(uid)
+    group = await db.fetchval("INSERT INTO attendee_groups (body_id, name) VALUES ($1, 'Nhóm')"
+                              " RETURNING id", world.body_id)
+    await db.execute("INSERT INTO attendee_group_members (group_id, user_id) VALUES ($1, $2)",
+                     group, newcomers[1])
+    async with client(server, world, "secretary") as http:
+        r = await http.post(f"/api/meetings/{world.meeting_id}/participants",
+                            json={"user_id": newcomers[0], "role": "delegate"})
+        assert r.status_code == 201, r.text
+        r = await http.post(f"/api/meetings/{world.meeting_id}/groups/{group}",
+                            json={"role": "guest"})
+        assert r.status_code == 201, r.text
+    for name in ("moi1", "moi2"):
+        await smtp.wait_for(lambda name=name: len(smtp.to(address(world, name))) == 1)
+        mail = smtp.to(address(world, name))[0]
+        assert mail.subject == "Giấy mời họp: Họp giao ban tuần"
+        _, vevent = event(mail)
+        assert str(vevent["UID"]) == f"meeting-{world.meeting_id}@ubnd.quangbinh.gov.vn"
+    assert len(smtp.to(address(world, "delegate01"))) == 1
