@@ -340,6 +340,19 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_audit_verify(url, settings, args.heads or []))
 
 
+def cmd_notify_test(settings: Settings, args: argparse.Namespace) -> int:
+    """One message by each channel asked for, with this machine's settings."""
+    from collab_server.notify.check import send_test
+
+    if not args.to and not args.phone:
+        print("Cần --to hoặc --phone. / Give --to or --phone.", file=sys.stderr)
+        return 2
+    ok, lines = asyncio.run(send_test(settings, args.to or "", args.phone or ""))
+    for line in lines:
+        print(line)
+    return 0 if ok else 1
+
+
 def cmd_rehearsal(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as url:
         return asyncio.run(_rehearsal(url, args))
@@ -438,6 +451,12 @@ def parser() -> argparse.ArgumentParser:
     drill.add_argument("--accounts", type=Path, default=Path("var/rehearsal-accounts.txt"),
                        help="create: where to write the accounts (var/rehearsal-accounts.txt)")
     drill.set_defaults(func=cmd_rehearsal)
+
+    check = sub.add_parser("notify-test", help="send one test message by e-mail and/or the "
+                           "SMS/Zalo gateway with this machine's settings")
+    check.add_argument("--to", help="an e-mail address")
+    check.add_argument("--phone", help="a mobile number, through the gateway")
+    check.set_defaults(func=cmd_notify_test)
 
     user = sub.add_parser("create-user", help="add a user (password from PHONGHOP_PASSWORD or "
                                               "a prompt)")

@@ -145,6 +145,25 @@ class Settings:
     )
     # Signs the short-lived single sign-on state; shared by every process.
     secret_key: str = field(default_factory=lambda: os.environ.get("PHONGHOP_SECRET_KEY", ""))
+    # Notifications (collab_server/notify, docs/notifications.md). E-mail is on
+    # when the SMTP host is set, the SMS/Zalo gateway when its URL is.
+    smtp_host: str = field(default_factory=lambda: os.environ.get("PHONGHOP_SMTP_HOST", ""))
+    smtp_port: int = field(default_factory=lambda: _env_int("PHONGHOP_SMTP_PORT", 587))
+    # "starttls" (port 587), "ssl" (port 465) or "none" (a relay on the same network).
+    smtp_tls: str = field(default_factory=lambda: os.environ.get("PHONGHOP_SMTP_TLS", "starttls"))
+    smtp_user: str = field(default_factory=lambda: os.environ.get("PHONGHOP_SMTP_USER", ""))
+    smtp_password: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_SMTP_PASSWORD", ""))
+    mail_from: str = field(default_factory=lambda: os.environ.get("PHONGHOP_MAIL_FROM", ""))
+    gateway_url: str = field(default_factory=lambda: os.environ.get("PHONGHOP_GATEWAY_URL", ""))
+    gateway_secret: str = field(
+        default_factory=lambda: os.environ.get("PHONGHOP_GATEWAY_SECRET", ""))
+    notify_poll_s: float = field(default_factory=lambda: _env_float("PHONGHOP_NOTIFY_POLL_S", 5))
+    # The first retry's delay; each next one doubles, up to an hour.
+    notify_retry_s: float = field(
+        default_factory=lambda: _env_float("PHONGHOP_NOTIFY_RETRY_S", 60))
+    notify_max_attempts: int = field(
+        default_factory=lambda: _env_int("PHONGHOP_NOTIFY_MAX_ATTEMPTS", 12))
     log_level: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_LEVEL", "info"))
     log_format: str = field(default_factory=lambda: os.environ.get("PHONGHOP_LOG_FORMAT", "json"))
     clients_dir: Path = field(

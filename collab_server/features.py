@@ -45,6 +45,7 @@ def check(settings: Settings) -> list[Missing]:
         (settings.oidc_issuer, "sso", "authlib.integrations.starlette_client",
          "Đăng nhập một lần (PHONGHOP_OIDC_ISSUER)"),
         (settings.redis_url, "redis", "redis.asyncio", "Chạy nhiều máy chủ (REDIS_URL)"),
+        (settings.gateway_url, "gateway", "httpx", "Tin nhắn SMS/Zalo (PHONGHOP_GATEWAY_URL)"),
     )
     for on, feature, module, what in switched_on:
         name = _module_missing(module) if on else None

@@ -494,6 +494,20 @@ HTTP: tuple[Rule, ...] = (
          note=RESPONSIBLE),
     Rule("GET /api/tasks/{task_id}/attachments/{attachment_id}",
          users(("plain", "preparer", "admin"), other_admin=404), note=TASK),
+    # Notifications (docs/notifications.md).
+    Rule("GET /api/me/notifications", users(USERS),
+         note="the caller's own channels and addresses; a display account gets 403"),
+    Rule("PUT /api/me/notifications", users(USERS),
+         note="the caller's own; a display account gets 403; audited without the addresses"),
+    Rule("GET /api/users/{user_id}/notifications", users(("admin",), other_admin=404),
+         note="a person of the admin's own body; another body's, or a display account, is 404"),
+    Rule("PUT /api/users/{user_id}/notifications", users(("admin",), other_admin=404),
+         note="a person of the admin's own body; audited as the admin's, without the addresses"),
+    Rule("GET /api/notifications", users(("admin", "other_admin")),
+         note="the outbox of the admin's own body's people: subjects and states, never an"
+              " address or a message's text"),
+    Rule("POST /api/notifications/{notification_id}/retry", users(("admin",), other_admin=404),
+         note="a notification of the admin's own body's people; another body's is 404"),
     # The clients' files.
     Rule("GET /display", anyone(**dict.fromkeys(GLOBAL_ROLES, 308)), note="redirect to /display/"),
     Rule("MOUNT /display", anyone(), note="static files: never 401/403 (404 until built)"),

@@ -505,6 +505,35 @@ async def _change_password(a: Authz, role: str) -> Call:
                                                        json=body)
 
 
+fixed("GET /api/me/notifications")
+fixed("GET /api/notifications")
+
+
+@plays("PUT /api/me/notifications")
+async def _notification_settings(a: Authz, role: str) -> Call:
+    return Call(json={"email": f"{role}@quangbinh.gov.vn", "by_email": True})
+
+
+@plays("GET /api/users/{user_id}/notifications")
+async def _person_notifications(a: Authz, role: str) -> Call:
+    return Call({"user_id": await a.add_user(f"target-{next(a.serial)}")})
+
+
+@plays("PUT /api/users/{user_id}/notifications")
+async def _save_person_notifications(a: Authz, role: str) -> Call:
+    return Call({"user_id": await a.add_user(f"target-{next(a.serial)}")},
+                json={"email": "nguoi.nhan@quangbinh.gov.vn"})
+
+
+@plays("POST /api/notifications/{notification_id}/retry")
+async def _retry_notification(a: Authz, role: str) -> Call:
+    row: int = await a.pool.fetchval(
+        "INSERT INTO notification_outbox (user_id, channel, kind, key, subject, body, failed_at)"
+        " VALUES ($1, 'email', 'test', $2, 'Thử', 'Thử', now()) RETURNING id",
+        a.users["delegate01"], f"authz:{next(a.serial)}")
+    return Call({"notification_id": row})
+
+
 def _holiday(a: Authz) -> date:
     return date(2031, 1, 1) + timedelta(days=next(a.serial))
 

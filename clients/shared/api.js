@@ -230,3 +230,11 @@ export const proposedTasks = (meetingId) => call('GET', `/api/meetings/${seg(mee
 export const createTasksFromNotice = (meetingId, tasks) =>
   call('POST', `/api/meetings/${seg(meetingId)}/tasks`, { tasks })
 export const taskReportUrl = (format, params = {}) => `/api/tasks/report.${format}${query(params)}`
+// Notifications (docs/notifications.md): the caller's own channels, and for a
+// body's admin the outbox of the body's people.
+export const myNotifications = () => call('GET', '/api/me/notifications')
+export const saveMyNotifications = (fields) => call('PUT', '/api/me/notifications', fields)
+export const listNotifications = (state) => call('GET', `/api/notifications${query({ state })}`)
+export const retryNotification = (id) => call('POST', `/api/notifications/${seg(id)}/retry`)
+export const personNotifications = (userId) => call('GET', `/api/users/${seg(userId)}/notifications`)
+export const savePersonNotifications = (userId, fields) => call('PUT', `/api/users/${seg(userId)}/notifications`, fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import asyncpg
 from collab_server.documents.text import fold
 from collab_server.domain.calendar import iso
 from collab_server.storage import files
+from collab_server.storage.also import InTransaction
 
 DOCUMENT_FIELDS = ("title", "confidentiality", "secrecy", "allow_download", "agenda_item_id")
 
@@ -104,7 +106,8 @@ class PgDocuments:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def add(self, new: NewDocument) -> int:
+    async def add(self, new: NewDocument, *,
+                  also: Callable[[int], InTransaction] | None = None) -> int:
         """Files, document and page text in one transaction: all or nothing."""
         async with self.pool.acquire() as conn, conn.transaction():
             original = await files.put(conn, new.original)
@@ -140,6 +143,8 @@ class PgDocuments:
                 ],
                 columns=["document_id", "page_no", "width_pt", "height_pt", "text", "text_folded"],
             )
+            if also is not None:
+                await also(document_id)(conn)
         return document_id
 
     async def get(self, document_id: int) -> DocumentRow | None:

@@ -13,6 +13,7 @@ from collab_server.domain.calendar import iso
 from collab_server.domain.lifecycle import Status
 from collab_server.domain.roles import Role
 from collab_server.live.ports import AgendaItem, DocumentInfo, MeetingInfo, Participant
+from collab_server.storage.also import InTransaction
 
 # The role a user has in a meeting. A display account belongs to a room
 # (users.room_id): it watches every meeting of that room as the display,
@@ -193,7 +194,8 @@ class PgMeetings:
             )
         return meeting_id
 
-    async def update(self, meeting_id: int, fields: dict[str, Any]) -> None:
+    async def update(self, meeting_id: int, fields: dict[str, Any], *,
+                     also: InTransaction | None = None) -> None:
         names = [name for name in MEETING_FIELDS if name in fields]
         if not names:
             return
@@ -202,11 +204,14 @@ class PgMeetings:
         if "title" in fields:
             sets += f", title_folded = ${len(names) + 2}"
             values.append(fold(fields["title"]))
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"UPDATE meetings SET {sets} WHERE id = $1", meeting_id, *values)
+            if also is not None:
+                await also(conn)
 
     async def transition(
-        self, meeting_id: int, current: Status, target: Status, actor: int
+        self, meeting_id: int, current: Status, target: Status, actor: int, *,
+        also: InTransaction | None = None,
     ) -> bool:
         """Move the status if it is still `current`; False if someone moved it first."""
         async with self.pool.acquire() as conn, conn.transaction():
@@ -239,6 +244,8 @@ class PgMeetings:
                     " WHERE meeting_id = $1",
                     meeting_id,
                 )
+            if also is not None:
+                await also(conn)
         return True
 
     async def transitions(self, meeting_id: int) -> list[dict[str, Any]]:

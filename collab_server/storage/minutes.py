@@ -10,7 +10,7 @@ CHECK ties each row's SHA-256 to its text.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from collab_server.documents.text import fold
 from collab_server.domain import minutes as m
 from collab_server.domain import signing
 from collab_server.domain.calendar import iso
+from collab_server.storage.also import InTransaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +278,7 @@ class PgMinutes:
         return meeting_id
 
     async def attach(self, document_id: int, meeting_id: int, item_id: int | None,
-                     by: int) -> int:
+                     by: int, *, also: Callable[[int], InTransaction] | None = None) -> int:
         """The document again in another meeting: the same stored files (they
         are addressed by content) and a copy of its page text."""
         async with self.pool.acquire() as conn, conn.transaction():
@@ -293,6 +294,8 @@ class PgMinutes:
                 "INSERT INTO document_pages (document_id, page_no, width_pt, height_pt, text,"
                 " text_folded) SELECT $2, page_no, width_pt, height_pt, text, text_folded"
                 " FROM document_pages WHERE document_id = $1", document_id, new_id)
+            if also is not None:
+                await also(new_id)(conn)
         return new_id
 
     # -- export ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from collab_server.documents.text import fold
 from collab_server.domain import opinions as o
 from collab_server.domain.calendar import iso
 from collab_server.storage import files
+from collab_server.storage.also import InTransaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +237,8 @@ class PgOpinions:
     # -- going out, answering -----------------------------------------------------------------
 
     async def send(self, request_id: int, working_days: int, deadline: date,
-                   closes: datetime, by: int, ip: str) -> bool:
+                   closes: datetime, by: int, ip: str, *,
+                   also: InTransaction | None = None) -> bool:
         async with self.pool.acquire() as conn, conn.transaction():
             done = await conn.fetchval(
                 "UPDATE opinion_requests SET status = 'open', sent_at = now(),"
@@ -246,10 +248,13 @@ class PgOpinions:
             if done:
                 await _audit(conn, by, "opinion.send", f"opinion:{request_id}", ip,
                              {"working_days": working_days, "deadline": deadline.isoformat()})
+                if also is not None:
+                    await also(conn)
         return bool(done)
 
     async def answer(self, request_id: int, user_id: int,
-                     answers: dict[int, o.Answer], ip: str) -> bool:
+                     answers: dict[int, o.Answer], ip: str, *,
+                     also: InTransaction | None = None) -> bool:
         """Store the member's answers to every question, in one transaction, only
         while the request is open and before it closes (checked by the database's
         clock under the request's row lock, so an issue cannot slip in between).
@@ -274,6 +279,8 @@ class PgOpinions:
             await _audit(conn, user_id, "opinion.change" if before else "opinion.answer",
                          f"opinion:{request_id}", ip,
                          {"choices": {str(q): a.choice for q, a in answers.items()}})
+            if also is not None:
+                await also(conn)
         return bool(before)
 
     # -- the summary ------------------------------------------------------------------------
@@ -287,7 +294,8 @@ class PgOpinions:
             raise Closed()
 
     async def issue(self, request_id: int, text: str, number: str, layout: dict[str, Any],
-                    pdf: bytes, by: int, ip: str) -> None:
+                    pdf: bytes, by: int, ip: str, *,
+                    also: InTransaction | None = None) -> None:
         """Freeze the summary and its PDF; from now on no answer changes."""
         digest = hashlib.sha256(text.encode()).digest()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -304,6 +312,8 @@ class PgOpinions:
                 request_id, text, number, layout, digest, pdf_sha, fold(text), by)
             await _audit(conn, by, "opinion.issue", f"opinion:{request_id}", ip,
                          {"sha256": digest.hex(), "pdf_sha256": pdf_sha.hex()})
+            if also is not None:
+                await also(conn)
 
     # -- documents --------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import asyncpg
 
 from collab_server.domain.calendar import iso
 from collab_server.errors import Conflict
+from collab_server.storage.also import InTransaction
 
 _COLUMNS = (
     "p.user_id, u.full_name, u.title, u.unit, ub.name AS body, p.role, p.invited_at,"
@@ -74,7 +75,7 @@ class PgParticipants:
         return _row(r, full=True) if r is not None else None
 
     async def add(self, meeting_id: int, user_id: int, role: str, *, invited: bool,
-                  replace_chair: bool = False) -> bool:
+                  replace_chair: bool = False, also: InTransaction | None = None) -> bool:
         """False if the person already takes part. `replace_chair`: a new chair
         takes the place of the one before, who becomes a delegate."""
         async with self.pool.acquire() as conn, _one_chair(), conn.transaction():
@@ -89,6 +90,8 @@ class PgParticipants:
                 role,
                 invited,
             )
+            if done is not None and also is not None:
+                await also(conn)
         return done is not None
 
     async def role_of(self, meeting_id: int, user_id: int) -> str | None:
@@ -121,9 +124,10 @@ class PgParticipants:
             )
         return done is not None
 
-    async def remove(self, meeting_id: int, user_id: int, *, was: str | None = None) -> bool:
+    async def remove(self, meeting_id: int, user_id: int, *, was: str | None = None,
+                     also: InTransaction | None = None) -> bool:
         """False if the person takes no part (or no longer has the role `was`)."""
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
             done = await conn.fetchval(
                 "DELETE FROM meeting_participants WHERE meeting_id = $1 AND user_id = $2"
                 " AND ($3::text IS NULL OR role = $3) RETURNING user_id",
@@ -131,6 +135,8 @@ class PgParticipants:
                 user_id,
                 was,
             )
+            if done is not None and also is not None:
+                await also(conn)
         return done is not None
 
     async def respond(

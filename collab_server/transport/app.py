@@ -36,6 +36,7 @@ from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
 from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
+from collab_server.notify.worker import Delivery, DeliveryConfig
 from collab_server.storage import audit, audit_heads, db, migration_audit
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.admin import PgAdmin
@@ -65,6 +66,7 @@ from collab_server.transport import (
     invitations,
     meetings,
     minutes,
+    notifications,
     oidc,
     opinions,
     pin_login,
@@ -157,6 +159,14 @@ def _register_metrics(hub: Hub) -> None:
               lambda: float(getattr(hub.broker, "errors", 0)))
 
 
+def _register_delivery(m: Metrics, delivery: Delivery) -> None:
+    m.counter("phonghop_notifications_sent_total",
+              "Notifications the SMTP server or the gateway accepted.", lambda: delivery.sent)
+    m.counter("phonghop_notification_failures_total",
+              "Notification attempts that failed (each is tried again later).",
+              lambda: delivery.failures)
+
+
 def _register_prepared(m: Metrics, prepared: PreparedPages) -> None:
     m.counter("phonghop_pages_prepared_total",
               "Watermarked pages made ahead of a page turn.", lambda: prepared.prepared)
@@ -196,6 +206,14 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/rooms/{room_id}/devices", room_devices.register, methods=["POST"]),
         Route("/api/rooms/{room_id}/devices/{device_id}", room_devices.revoke,
               methods=["DELETE"]),
+        Route("/api/me/notifications", notifications.my_settings),
+        Route("/api/me/notifications", notifications.save_my_settings, methods=["PUT"]),
+        Route("/api/notifications", notifications.outbox),
+        Route("/api/users/{user_id}/notifications", notifications.person_settings),
+        Route("/api/users/{user_id}/notifications", notifications.save_person_settings,
+              methods=["PUT"]),
+        Route("/api/notifications/{notification_id}/retry", notifications.retry,
+              methods=["POST"]),
         Route("/api/oidc", oidc.status),
         Route("/api/oidc/login", oidc.login),
         Route("/api/oidc/callback", oidc.callback),
@@ -399,6 +417,10 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             log.info("relaying through redis")
         await app.state.workers.start()
         app.state.prepared.start()
+        # Every process drains the outbox; claims keep each row in one hand.
+        app.state.delivery = Delivery(pool, DeliveryConfig.from_settings(settings))
+        app.state.delivery.start()
+        _register_delivery(app.state.hub.metrics, app.state.delivery)
         _settle_garbage_collector()
         pauses = PauseWatch(app.state.hub.metrics)
         pauses.start()
@@ -408,6 +430,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         try:
             yield
         finally:
+            await app.state.delivery.stop()
             sealer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sealer

@@ -34,6 +34,7 @@ from collab_server.errors import (
 from collab_server.storage import files
 from collab_server.storage.accounts import User
 from collab_server.storage.documents import DocumentRow, NewDocument
+from collab_server.transport import notifications
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import (
     Fields,
@@ -179,7 +180,10 @@ async def upload(request: Request) -> Response:
         signatures=signatures,
         # Signed, and nothing active removed: the file itself verifies and is safe to hand out.
         serve_original=bool(signatures) and not ingested.active,
-    ))
+    ), also=notifications.on_document_added(
+        request, access.meeting_id, title=title or name,
+        public=confidentiality == "public" and secrecy == "none"))
+    notifications.wake(request)
     await record(request, user, "document.upload", f"document:{document_id}",
                  meeting=access.meeting_id, pages=ingested.info.page_count, type=kind,
                  signatures=[s["verdict"] for s in signatures or []])

@@ -13,6 +13,7 @@ from collab_server.domain.lifecycle import PREPARABLE, Status
 from collab_server.domain.roles import Role
 from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from collab_server.storage.accounts import User
+from collab_server.transport import notifications
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import Fields, caller_and_meeting, path_id, read_json, record
 from collab_server.transport.responses import JSONResponse
@@ -116,8 +117,11 @@ async def add_group(request: Request) -> Response:
             continue
         role_grants.check_change(access, user.id, person, None, Role(role), has_chair=True)
         if await participants.add(access.meeting_id, person, role,
-                                  invited=access.status is Status.INVITED):
+                                  invited=access.status is Status.INVITED,
+                                  also=notifications.on_person_added(
+                                      request, access.meeting_id, person)):
             added.append(person)
+    notifications.wake(request)
     await record(request, user, "participant.add_group", f"meeting:{access.meeting_id}",
                  group=group, role=role, users=added)
     await request.app.state.hub.refresh_room(access.meeting_id)

@@ -17,7 +17,7 @@ from collab_server.domain.roles import Role
 from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound, TooEarly
 from collab_server.live.hub import Hub
 from collab_server.live.names import DocKey, DocKind
-from collab_server.transport import invitations
+from collab_server.transport import invitations, notifications
 from collab_server.transport.auth import current_user
 from collab_server.transport.http import (
     Fields,
@@ -118,7 +118,9 @@ async def update_meeting(request: Request) -> Response:
     _require_preparable(access)
     fields = await _meeting_fields(request, Fields(await read_json(request)), partial=True,
                                    body_id=access.body_id)
-    await request.app.state.meetings.update(access.meeting_id, fields)
+    await request.app.state.meetings.update(
+        access.meeting_id, fields, also=notifications.on_meeting_saved(request, access.meeting_id))
+    notifications.wake(request)
     await record(request, user, "meeting.update", f"meeting:{access.meeting_id}",
                  fields=sorted(fields))
     await _refresh(request, access.meeting_id)
@@ -152,10 +154,15 @@ async def transition(request: Request) -> Response:
         warnings = await invitations.notice_warnings(request, access)
         # Rendered before the status moves: a letter that fails sends nothing.
         letter = await invitations.render_letter(request, user, access)
+    # The invitees are told in the same transaction as the status moves.
+    tell = (notifications.on_invited(request, access.meeting_id) if target is Status.INVITED
+            else notifications.on_recalled(access.meeting_id)
+            if access.status is Status.INVITED and target is Status.DRAFT else None)
     if not await request.app.state.meetings.transition(access.meeting_id, access.status, target,
-                                                       user.id):
+                                                       user.id, also=tell):
         raise Conflict("Trạng thái cuộc họp vừa được người khác thay đổi.",
                        "Someone changed the meeting's status first.")
+    notifications.wake(request)
     await record(request, user, "meeting.status", f"meeting:{access.meeting_id}", **details)
     body: dict[str, Any] = {"status": target.value, "warnings": warnings}
     if target is Status.INVITED:
@@ -301,8 +308,11 @@ async def add_participant(request: Request) -> Response:
     # Only an admin changes a meeting's chair (role_grants): the new one takes
     # the place of the old. Anyone else meets the database's one-chair rule.
     if not await participants.add(access.meeting_id, invitee, role, invited=invited,
-                                  replace_chair=access.body_admin):
+                                  replace_chair=access.body_admin,
+                                  also=notifications.on_person_added(request, access.meeting_id,
+                                                                     invitee)):
         raise Conflict("Người này đã có trong danh sách.", "Already a participant.")
+    notifications.wake(request)
     await record(request, user, "participant.add", f"meeting:{access.meeting_id}",
                  user=invitee, role=role)
     await _refresh(request, access.meeting_id)
@@ -351,8 +361,11 @@ async def remove_participant(request: Request) -> Response:
     if old is None:
         raise NotFound("Người này không có trong danh sách.", "Not a participant.")
     role_grants.check_change(access, user.id, member, Role(old), None, has_chair=True)
-    if not await participants.remove(access.meeting_id, member, was=old):
+    if not await participants.remove(access.meeting_id, member, was=old,
+                                     also=notifications.on_person_removed(
+                                         request, access.meeting_id, member)):
         raise _changed_meanwhile()
+    notifications.wake(request)
     await request.app.state.hub.participants_changed(access.meeting_id)  # open sockets too
     await record(request, user, "participant.remove", f"meeting:{access.meeting_id}",
                  user=member, role=old)

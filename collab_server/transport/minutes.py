@@ -39,6 +39,7 @@ from collab_server.live.hub import Hub
 from collab_server.storage import files
 from collab_server.storage.accounts import User
 from collab_server.storage.minutes import Frozen, PgMinutes
+from collab_server.transport import notifications
 from collab_server.transport.auth import client_ip, current_user
 from collab_server.transport.documents import (
     _secret_allowed,
@@ -556,7 +557,12 @@ async def attach_document(request: Request) -> Response:
     if item_id is not None and not await request.app.state.agenda.exists(access.meeting_id,
                                                                          item_id):
         raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
-    new_id = await minutes_store(request).attach(source.id, access.meeting_id, item_id, user.id)
+    new_id = await minutes_store(request).attach(
+        source.id, access.meeting_id, item_id, user.id,
+        also=notifications.on_document_added(
+            request, access.meeting_id, title=source.title,
+            public=source.confidentiality == "public" and source.secrecy == "none"))
+    notifications.wake(request)
     await record(request, user, "document.attach", f"document:{new_id}",
                  meeting=access.meeting_id, source=source.id)
     warnings = [] if access.status is Status.DRAFT else await notice_warnings(request, access)

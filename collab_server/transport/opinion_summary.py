@@ -19,6 +19,7 @@ from collab_server.storage import files
 from collab_server.storage.accounts import User
 from collab_server.storage.opinions import Closed
 from collab_server.storage.opinions import Request as OpinionRequest
+from collab_server.transport import notifications
 from collab_server.transport.auth import client_ip
 from collab_server.transport.http import Fields, read_json, record
 from collab_server.transport.minutes import BLANK_NUMBER, RENDER_TIMEOUT, _attachment
@@ -124,7 +125,8 @@ async def issue(request: Request) -> Response:
         official.render, _document(layout, number, text, access.user.full_name),
         timeout=RENDER_TIMEOUT)
     try:
-        await opinions.issue(req.id, text, number, layout, pdf, access.user.id, client_ip(request))
+        await opinions.issue(req.id, text, number, layout, pdf, access.user.id, client_ip(request),
+                             also=notifications.on_opinion_closed(req.id))
     except Closed:
         raise Conflict("Tổng hợp đã được ban hành.", "The summary is already issued.") from None
     return JSONResponse({"opinion": await detail(request, await access_of(request))},

@@ -18,7 +18,7 @@ from collab_server.domain import minutes as m
 from collab_server.domain import opinions as o
 from collab_server.errors import BadRequest, Conflict, Forbidden
 from collab_server.storage.opinions import Closed
-from collab_server.transport import opinion_documents, opinion_summary
+from collab_server.transport import notifications, opinion_documents, opinion_summary
 from collab_server.transport.auth import client_ip, current_user
 from collab_server.transport.documents import CONFIDENTIALITY
 from collab_server.transport.http import Fields, read_json, record
@@ -143,16 +143,17 @@ async def send(request: Request) -> Response:
     holidays = await request.app.state.directory.holiday_dates(req.body_id)
     moment = now()
     deadline = o.deadline_day(moment, days, holidays)
+    # The members are told, and every reminder queued for its time, in the
+    # transaction that sends it (docs/notifications.md).
+    reminders = o.reminder_times(moment, deadline, holidays)
     if not await store(request).send(req.id, days, deadline, o.closes_at(deadline),
-                                      access.user.id, client_ip(request)):
+                                      access.user.id, client_ip(request),
+                                      also=notifications.on_opinion_sent(request, req.id,
+                                                                         reminders)):
         raise Conflict("Phiếu đã được gửi.", "The request has already gone out.")
-    members = await store(request).members(req.id)
-    due = o.reminders_due([mb.user_id for mb in members], set(), moment, deadline, holidays,
-                          moment)
-    # NOTIFY: once the e-mail outbox (branch `notify`) is merged, queue each reminder
-    # of `due` here (and again after each one goes out, for those still silent).
-    log.info("opinion %s: %d reminders due at %s", req.id, len(due),
-             due[0].at.isoformat() if due else "-")
+    notifications.wake(request)
+    log.info("opinion %s: reminders at %s", req.id,
+             ", ".join(r.isoformat() for r in reminders) or "-")
     return JSONResponse({"opinion": await detail(request, await access_of(request))})
 
 
@@ -187,8 +188,9 @@ async def answer(request: Request) -> Response:
         raise BadRequest("Cần trả lời mỗi câu hỏi của phiếu đúng một lần.",
                          "Answer every question of the request exactly once.")
     try:
-        changed = await store(request).answer(access.request.id, access.user.id, given,
-                                               client_ip(request))
+        changed = await store(request).answer(
+            access.request.id, access.user.id, given, client_ip(request),
+            also=notifications.on_opinion_answered(access.request.id, access.user.id))
     except Closed:
         raise Conflict("Phiếu đã hết hạn trả lời hoặc đã ban hành tổng hợp; không trả lời "
                        "hay sửa được nữa.",

@@ -6,7 +6,7 @@
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
 //   #/admin[/TAB]              administration of the body (admins only)
 //   #/opinions[/new|/ID]       written opinions between meetings
-//   #/account                  the caller's own account: the PIN for the room's laptops
+//   #/account                  the caller's own account: notification channels, the PIN for the room's laptops
 //   #/tasks[?filters], #/tasks/ID, #/tasks/meeting/ID   tasks from conclusion notices
 
 import './style.css'
@@ -56,7 +56,8 @@ function renderHeader() {
     h(
       'div',
       { class: 'tools' },
-      app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account' }, t('header.signedInAs', { name: displayName(app.user) })) : null,
+      // The name opens the person's own account (notification channels, PIN).
+      app.user ? h('a', { class: 'who', href: '#/account', 'data-key': 'account', title: t('header.account') }, t('header.signedInAs', { name: displayName(app.user) })) : null,
       app.user ? h('a', { class: 'button', href: '#/opinions', 'data-key': 'opinions' }, t('header.opinions')) : null,
       app.user?.id ? h('a', { class: 'button', href: '#/tasks', 'data-key': 'tasks' }, t('header.tasks')) : null,
       app.user?.is_admin ? h('a', { class: 'button', href: '#/admin', 'data-key': 'admin' }, t('header.admin')) : null,

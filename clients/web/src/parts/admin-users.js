@@ -8,9 +8,12 @@ import { adminUsers, createUser, updateUser, makePassword, listUnits } from '../
 import { t } from '../../../shared/i18n/index.js'
 import { actions, adminError, noticeLine, madePassword, field, confirmDeactivate } from './admin-common.js'
 import { confirmDialog } from '../../../shared/confirm.js'
+import { createNotifySettings } from './notify-settings.js'
 
 export function createUsersAdmin(ctx) {
-  const state = { users: null, units: [], notice: null, made: null, inactive: true, setting: null }
+  const state = { users: null, units: [], notice: null, made: null, inactive: true, setting: null, notifying: null }
+  // The person's notification addresses, kept across renders while open.
+  const notifyForms = new Map()
   const el = h('section', { class: 'panel admin-users', 'aria-labelledby': 'a-users' })
   const q = h('input', { id: 'a-user-q', 'data-key': 'a-user-q', type: 'search', autocomplete: 'off' })
   const form = {
@@ -123,6 +126,8 @@ export function createUsersAdmin(ctx) {
       h('button', { type: 'button', 'data-key': `a-reset-${u.id}`, onclick: () => reset(u) }, t('admin.users.reset')),
       h('button', { type: 'button', 'data-key': `a-set-${u.id}`, onclick: () => { state.setting = u.id; render(); setPassword.focus() } }, t('admin.users.set')),
       h('button', { type: 'button', class: 'danger', 'data-key': `a-deactivate-${u.id}`, onclick: () => confirmDeactivate(u, run) }, t('admin.users.deactivate')),
+      h('button', { type: 'button', 'data-key': `a-notify-${u.id}`, 'aria-expanded': state.notifying === u.id ? 'true' : 'false', onclick: () => { state.notifying = state.notifying === u.id ? null : u.id; render() } }, t('notify.title')),
+      state.notifying === u.id ? notifyFor(u).el : null,
       state.setting === u.id
         ? h(
             'form',
@@ -133,6 +138,11 @@ export function createUsersAdmin(ctx) {
           )
         : null,
     ]
+  }
+
+  function notifyFor(u) {
+    if (!notifyForms.has(u.id)) notifyForms.set(u.id, createNotifySettings(ctx, u))
+    return notifyForms.get(u.id)
   }
 
   // The password is shown once, at the top of the panel: bring it into view.

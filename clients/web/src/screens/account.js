@@ -1,15 +1,18 @@
-// The caller's own account: the PIN that signs them in on the laptops of a
-// meeting room (docs/security.md "PINs on the room's laptops"). Setting or
-// changing it asks for the current password; removing it asks for nothing.
+// The caller's own account: how they are notified (parts/notify-settings.js),
+// and the PIN that signs them in on the laptops of a meeting room
+// (docs/security.md "PINs on the room's laptops"). Setting or changing the
+// PIN asks for the current password; removing it asks for nothing.
 //   #/account
 
 import { h, replaceContent } from '../../../shared/dom.js'
 import { myPin, setPin, removePin } from '../../../shared/api.js'
 import { t, errorMessage, onLangChange } from '../../../shared/i18n/index.js'
 import { formatDateTime } from '../../../shared/time.js'
+import { createNotifySettings } from '../parts/notify-settings.js'
 
 export function mountAccount(root, ctx) {
   const state = { pin: null, notice: null, busy: false }
+  const notify = createNotifySettings(ctx)
   const password = h('input', { id: 'acc-password', 'data-key': 'acc-password', type: 'password', autocomplete: 'current-password' })
   const pin = h('input', { id: 'acc-pin', 'data-key': 'acc-pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 6, pattern: '[0-9]{6}', class: 'pin-input' })
   const again = h('input', { id: 'acc-pin-again', 'data-key': 'acc-pin-again', type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 6, pattern: '[0-9]{6}', class: 'pin-input' })
@@ -66,13 +69,15 @@ export function mountAccount(root, ctx) {
 
   function render() {
     document.title = `${t('account.title')} – ${t('app.name')}`
+    notify.render()
     replaceContent(
       root,
       h(
         'div',
         { class: 'account' },
         h('h1', {}, t('account.title')),
-        h('p', {}, h('strong', {}, ctx.user.full_name ?? ''), h('span', { class: 'meta' }, ` · ${ctx.user.username ?? ''}`)),
+        h('p', { 'data-key': 'account-who' }, h('strong', {}, ctx.user.full_name ?? ''), h('span', { class: 'meta' }, ` · ${[ctx.user.username, ctx.user.title, ctx.user.unit].filter(Boolean).join(' · ')}`)),
+        notify.el,
         h(
           'section',
           { class: 'panel', 'aria-labelledby': 'acc-pin-title' },
@@ -102,5 +107,10 @@ export function mountAccount(root, ctx) {
   render()
   load()
   const offLang = onLangChange(render)
-  return { destroy: offLang }
+  return {
+    destroy() {
+      offLang()
+      notify.destroy()
+    },
+  }
 }

@@ -1,7 +1,7 @@
 // Administration of the admin's body: one tab each for users, the body and
 // its units, rooms and displays, holidays, saved groups and retention; and
 // for a site admin (users.is_site_admin) the bodies of the installation.
-//   #/admin[/users|body|rooms|holidays|groups|retention|bodies]
+//   #/admin[/users|body|rooms|holidays|groups|retention|notifications|bodies]
 // Admins only; the server checks every call as well (docs/authorization.md).
 
 import { h } from '../../../shared/dom.js'
@@ -13,6 +13,7 @@ import { createHolidaysAdmin } from '../parts/admin-holidays.js'
 import { createGroupsAdmin } from '../parts/admin-groups.js'
 import { createRetentionAdmin } from '../parts/admin-retention.js'
 import { createBodiesAdmin } from '../parts/admin-bodies.js'
+import { createNotificationsAdmin } from '../parts/admin-notifications.js'
 
 const TABS = {
   users: createUsersAdmin,
@@ -21,6 +22,7 @@ const TABS = {
   holidays: createHolidaysAdmin,
   groups: createGroupsAdmin,
   retention: createRetentionAdmin,
+  notifications: createNotificationsAdmin,
 }
 // Only the site admin creates bodies (collab_server/transport/bodies.py).
 const SITE_TABS = { bodies: createBodiesAdmin }
