@@ -65,6 +65,7 @@ from bench_live import (  # noqa: E402
     machine_busy_seconds,
     main_with,
     parse_accounts,
+    percentile,
 )
 from bench_scale import pause_histograms, pause_line, pauses_between  # noqa: E402
 
@@ -188,6 +189,53 @@ async def connections(base: str) -> int:
         return int((await client.get("/-/health")).json()["live"]["connections"])
 
 
+def summary(ms: list[float]) -> dict[str, float | int | None]:
+    if not ms:
+        return {"n": 0, "p50": None, "p90": None, "p99": None, "max": None}
+    return {"n": len(ms), "p50": round(percentile(ms, 50), 2), "p90": round(percentile(ms, 90), 2),
+            "p99": round(percentile(ms, 99), 2), "max": round(max(ms), 2)}
+
+
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The generators' results as one: samples pooled, instants on the one
+    wall clock the generators share, from the first generator's start."""
+    start = min(r["raw"]["join_start"] for r in results)
+    opened = [t - start for r in results for t in r["raw"]["opened"]]
+    synced = [t - start for r in results for t in r["raw"]["synced"]]
+    clients = sum(r["join"]["clients"] for r in results)
+    per_replica = [x for r in results for x in r["raw"]["per_replica"]]
+    expected = sum(r["cursor"]["expected_samples"] for r in results)
+    merged: dict[str, Any] = {
+        "generators": len(results),
+        "join": {
+            "clients": clients, "opened": len(opened), "synced": len(synced),
+            "connect_loop_ms": [r["join"]["connect_loop_ms"] for r in results],
+            "open_ms": summary(opened), "synced_ms": summary(synced),
+            "step2_bytes": summary([float(x) for r in results for x in r["raw"]["step2_bytes"]]),
+            "all_synced_ms": round(max(synced)) if len(synced) == clients else None,
+        },
+        "cursor": {
+            "meetings": sum(r["cursor"]["meetings"] for r in results),
+            "rate_hz_per_meeting": results[0]["cursor"]["rate_hz_per_meeting"],
+            "intents": sum(r["cursor"]["intents"] for r in results),
+            "expected_samples": expected,
+            "per_replica_ms": summary(per_replica),
+            "intent_reply_ms": summary([x for r in results for x in r["raw"]["replies"]]),
+            "missed": expected - len(per_replica),
+            "refused": sum(r["cursor"]["refused"] for r in results),
+        },
+        "awareness_frames": sum(r["awareness_frames"] for r in results),
+        "closes": {}, "errors": {},
+        "generator_cpu_s": round(sum(r["generator_cpu_s"] for r in results), 2),
+        "generator_rss_mb": sum(r["generator_rss_mb"] for r in results),
+    }
+    for r in results:
+        for key in ("closes", "errors"):
+            for k, v in r[key].items():
+                merged[key][k] = merged[key].get(k, 0) + v
+    return merged
+
+
 def commit_of(root: str) -> str:
     """The commit of the server measured ("" outside a git checkout)."""
     return subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
@@ -223,66 +271,81 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         meetings = [source, *await copies(base, tokens["thuky"], source, args.meetings - 1)]
         print(f"{len(meetings)} meetings ready", flush=True)
         ws = [servers.url(n).replace("http", "ws", 1) for n in range(args.processes)]
-        config = {
-            "rate": args.rate, "duration": args.duration, "join_timeout": args.join_timeout,
-            "meetings": [{
-                "id": meeting, "chair": 0,
-                "clients": [f"{ws[(i + m) % args.processes]}/ws/meeting/{meeting}/room"
-                            f"?token={tokens[u]}&device=bench" for i, u in enumerate(users)],
-            } for m, meeting in enumerate(meetings)],
-        }
-        config_path = servers.data_dir / "meetings.json"
-        config_path.write_text(json.dumps(config), encoding="utf-8")
+        urls = [[f"{ws[(i + m) % args.processes]}/ws/meeting/{meeting}/room"
+                 f"?token={tokens[u]}&device=bench" for i, u in enumerate(users)]
+                for m, meeting in enumerate(meetings)]
+        configs = []
+        for g in range(args.generators):
+            # Whole meetings per generator: a meeting's chair and replicas share one clock.
+            config = {"rate": args.rate, "duration": args.duration,
+                      "join_timeout": args.join_timeout, "raw": True,
+                      "meetings": [{"id": meeting, "chair": 0, "clients": urls[m]}
+                                   for m, meeting in enumerate(meetings)
+                                   if m % args.generators == g]}
+            path = servers.data_dir / f"meetings-{g}.json"
+            path.write_text(json.dumps(config), encoding="utf-8")
+            configs.append(path)
         rss_before = servers.rss()
         samples: dict[str, Any] = {}
+        gen_pids: list[int] = []
+        seen: dict[str, int] = {}
+        per_process: list[int] = []
 
-        def sample(name: str) -> None:
-            generator = _proc_stat(gen_pid)
+        async def sample(name: str) -> None:
+            generators = [_proc_stat(pid) for pid in gen_pids]
             samples[name] = {"cpu": servers.cpu() | {
-                                 "generator": generator[1] if generator else 0.0},
+                                 "generator": sum(g[1] for g in generators if g)},
                              "busy": machine_busy_seconds(),
                              "wall": time.monotonic(), "rss": servers.rss(),
                              "loadavg": list(os.getloadavg())}
+            samples[name]["pauses"] = [await pause_histograms(servers.url(n))
+                                       for n in range(args.processes)]
+
+        async def generator(path: Path) -> dict[str, Any]:
+            gen = await asyncio.create_subprocess_exec(
+                "node", *args.node_arg, str(GENERATOR), str(path), cwd=ROOT,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, limit=1 << 26)
+            gen_pids.append(gen.pid)
+            result: dict[str, Any] | None = None
+            assert gen.stdout is not None
+            async for raw in gen.stdout:
+                line = raw.decode().strip()
+                if line.startswith("phase "):
+                    name = line.split()[1]
+                    seen[name] = seen.get(name, 0) + 1
+                    # The window of a phase: from the first generator in to the last out.
+                    if (seen[name] == 1) if name in ("join", "cursor-start") \
+                            else (seen[name] == args.generators):
+                        await sample(name)
+                        if name == "synced":
+                            per_process[:] = [await connections(servers.url(n))
+                                              for n in range(args.processes)]
+                        print(f"  {line}", flush=True)
+                elif line.startswith("result "):
+                    result = json.loads(line[7:])
+            stderr = (await gen.stderr.read()).decode() if gen.stderr else ""
+            await gen.wait()
+            if result is None:
+                raise RuntimeError(f"a generator gave no result (pid {gen.pid}):\n{stderr}")
+            return result
 
         loadavg_start = list(os.getloadavg())
-        print(f"{len(meetings) * len(users)} sockets join at once ...", flush=True)
-        gen = await asyncio.create_subprocess_exec(
-            "node", *args.node_arg, str(GENERATOR), str(config_path), cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, limit=1 << 24)
-        gen_pid = gen.pid
-        result: dict[str, Any] | None = None
-        per_process: list[int] = []
-        assert gen.stdout is not None
-        async for raw in gen.stdout:
-            line = raw.decode().strip()
-            if line.startswith("phase "):
-                name = line.split()[1]
-                sample(name)
-                samples[name]["pauses"] = [await pause_histograms(servers.url(n))
-                                           for n in range(args.processes)]
-                if name == "synced":
-                    per_process = [await connections(servers.url(n))
-                                   for n in range(args.processes)]
-                print(f"  {line}", flush=True)
-            elif line.startswith("result "):
-                result = json.loads(line[7:])
-        stderr = (await gen.stderr.read()).decode() if gen.stderr else ""
-        await gen.wait()
-        if result is None:
-            raise RuntimeError(f"the generator gave no result (pid {gen_pid}):\n{stderr}")
+        print(f"{len(meetings) * len(users)} sockets join at once from {args.generators} "
+              "generator(s) ...", flush=True)
+        result = merge(await asyncio.gather(*(generator(path) for path in configs)))
     finally:
         await servers.stop()
 
     def seconds(a: str, b: str, key: str) -> float:
         if key == "busy":
-            return round(samples[b]["busy"] - samples[a]["busy"], 2)
-        return round(samples[b]["cpu"][key] - samples[a]["cpu"][key], 2)
+            return round(float(samples[b]["busy"] - samples[a]["busy"]), 2)
+        return round(float(samples[b]["cpu"][key] - samples[a]["cpu"][key]), 2)
 
     def pct(a: str, b: str, key: str) -> float:
         wall = samples[b]["wall"] - samples[a]["wall"]
         if key == "busy":
-            return round(100 * (samples[b]["busy"] - samples[a]["busy"]) / wall, 1)
-        return round(100 * (samples[b]["cpu"][key] - samples[a]["cpu"][key]) / wall, 1)
+            return round(float(100 * (samples[b]["busy"] - samples[a]["busy"]) / wall), 1)
+        return round(float(100 * (samples[b]["cpu"][key] - samples[a]["cpu"][key]) / wall), 1)
 
     keys = [f"server{n}" for n in range(args.processes)]
     rss_synced = samples["synced"]["rss"]
@@ -343,11 +406,12 @@ def report(r: dict[str, Any]) -> list[str]:
     return [
         f"many meetings: {r['meetings']} × {r['devices_per_meeting']} = {j['clients']} sockets "
         f"on {r['processes']} processes {r['sockets_per_process']} (Valkey relay), "
-        f"load from Node (meetings.mjs); load average at start {r['machine']['loadavg_at_start']}",
+        f"load from {r['generators']} Node process(es) (meetings.mjs); "
+        f"load average at start {r['machine']['loadavg_at_start']}",
         f"  join at once: opened {j['opened']}, synced {j['synced']}; open p50/p99/max "
         f"{j['open_ms']['p50']}/{j['open_ms']['p99']}/{j['open_ms']['max']} ms; synced p50/p99 "
         f"{j['synced_ms']['p50']}/{j['synced_ms']['p99']} ms; all synced after "
-        f"{j['all_synced_ms']} ms",
+        f"{j['all_synced_ms']} ms; sync step 2 {j['step2_bytes']['p50']} bytes",
         f"  CPU during the join (% of a core): {cpu(cj)}; seconds: {r['join_cpu_s']}",
         *(f"  {phase}: server {n} {pause_line(p)[2:]}"
           for phase, ps in r["server_pauses"].items() for n, p in enumerate(ps)),
@@ -374,6 +438,8 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=1.0, help="intents per second per meeting (1)")
     p.add_argument("--join-timeout", type=float, default=60.0,
                    help="seconds the generator waits for every socket to sync (60)")
+    p.add_argument("--generators", type=int, default=2,
+                   help="Node processes sharing the sockets (2: one Node process is one core)")
     p.add_argument("--node-arg", action="append", default=[],
                    help="an option for node (e.g. --cpu-prof), repeatable")
     p.add_argument("--server-root", default=str(ROOT),

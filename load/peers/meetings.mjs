@@ -5,7 +5,9 @@
 //   node meetings.mjs config.json
 //
 // config: {meetings: [{id, chair, clients: [url, ...]}], rate, duration,
-//          join_timeout, settle}
+//          join_timeout, settle, raw}
+// With `raw`, the result carries every sample too, for a caller that runs
+// several generators (one Node process is one core) and merges them.
 // `chair` is the index in `clients` of the chair's socket, which sends
 // `agenda.goto` (this server's intent frame: type 100, the JSON as a
 // varString) at `rate` Hz for `duration` seconds, the meetings' chairs spread
@@ -73,6 +75,7 @@ class Laptop {
     this.startedAt = null
     this.openedAt = null
     this.syncedAt = null
+    this.step2Bytes = 0
     this.ws = null
     this.cursor.observe(() => {
       const item = this.cursor.get('item')
@@ -110,7 +113,10 @@ class Laptop {
       encoding.writeVarUint(e, SYNC)
       const sub = syncProtocol.readSyncMessage(d, e, this.doc, this)
       if (encoding.length(e) > 1) this.ws.send(encoding.toUint8Array(e))
-      if (sub === syncProtocol.messageYjsSyncStep2 && this.syncedAt === null) this.syncedAt = now()
+      if (sub === syncProtocol.messageYjsSyncStep2 && this.syncedAt === null) {
+        this.syncedAt = now()
+        this.step2Bytes = frame.length
+      }
     } else if (type === AWARENESS) {
       awarenessFrames++
     } else if (type === INTENT_RESULT) {
@@ -161,6 +167,7 @@ async function main () {
     open_ms: summary(opened.map((c) => c.openedAt - joinStart)),
     synced_ms: summary(synced.map((c) => c.syncedAt - joinStart)),
     open_to_synced_ms: summary(synced.map((c) => c.syncedAt - c.openedAt)),
+    step2_bytes: summary(synced.map((c) => c.step2Bytes)),
     all_synced_ms: synced.length === all.length
       ? Math.round(Math.max(...synced.map((c) => c.syncedAt - joinStart)))
       : null
@@ -213,6 +220,19 @@ async function main () {
     errors,
     generator_cpu_s: (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 })(),
     generator_rss_mb: Math.round(process.memoryUsage().rss / 1048576)
+  }
+  if (config.raw) {
+    // For a caller that merges several generators: every sample, in ms, and
+    // the instants on the wall clock (this machine's: the generators share it).
+    const wall = (t) => performance.timeOrigin + t
+    result.raw = {
+      join_start: wall(joinStart),
+      opened: opened.map((c) => wall(c.openedAt)),
+      synced: synced.map((c) => wall(c.syncedAt)),
+      step2_bytes: synced.map((c) => c.step2Bytes),
+      per_replica: perReplica,
+      replies
+    }
   }
   process.stdout.write(`result ${JSON.stringify(result)}\n`)
   for (const c of all) c.ws.terminate()
