@@ -185,8 +185,21 @@ async def copies(base: str, token: str, source: int, count: int) -> list[int]:
 
 
 async def connections(base: str) -> int:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        return int((await client.get("/-/health")).json()["live"]["connections"])
+    """Sockets the server holds (0 if it does not answer within 30 s)."""
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            return int((await client.get("/-/health")).json()["live"]["connections"])
+    except httpx.HTTPError:
+        return 0
+
+
+async def histograms(base: str) -> dict[str, dict[str, float]]:
+    """The server's lag and GC histograms; empty if a server too busy to
+    answer within bench_scale's 10 s (measured: an old server in a join storm)."""
+    try:
+        return await pause_histograms(base)
+    except httpx.HTTPError:
+        return {"lag": {}, "gc": {}}
 
 
 def summary(ms: list[float]) -> dict[str, float | int | None]:
@@ -298,7 +311,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                              "busy": machine_busy_seconds(),
                              "wall": time.monotonic(), "rss": servers.rss(),
                              "loadavg": list(os.getloadavg())}
-            samples[name]["pauses"] = [await pause_histograms(servers.url(n))
+            samples[name]["pauses"] = [await histograms(servers.url(n))
                                        for n in range(args.processes)]
 
         async def generator(path: Path) -> dict[str, Any]:
