@@ -234,9 +234,10 @@ async function main () {
       replies
     }
   }
-  process.stdout.write(`result ${JSON.stringify(result)}\n`)
   for (const c of all) c.ws.terminate()
-  setTimeout(() => process.exit(0), 500).unref()
+  // A pipe takes a write of megabytes (the raw samples) in pieces: leave
+  // once all of it is out, not before.
+  process.stdout.write(`result ${JSON.stringify(result)}\n`, () => process.exit(0))
 }
 
 const guard = setTimeout(() => {
