@@ -7,10 +7,10 @@ cross-site guard, the single sign-on sessions (which let sockets through
 untouched), Starlette's exception middleware, the router (which tries every
 route's pattern) and the route's exception wrapper. Measured on a process
 holding 910 sockets (tracemalloc), those frames were about 5 KB of each
-socket's memory, and their code a few per cent of the CPU of opening one. A socket to `/ws/...` with no
-foreign Origin goes to `live_socket` directly; anything else (HTTP, another
-socket path, a socket from a page of another site, which the guard refuses)
-takes the usual way.
+socket's memory, and their code a few per cent of the CPU of opening one.
+A socket to `/ws/...` with no foreign Origin goes to `live_socket`
+directly; anything else (HTTP, another socket path, a socket from a page of
+another site, which the guard refuses) takes the usual way.
 """
 
 from __future__ import annotations
