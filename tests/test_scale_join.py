@@ -1,16 +1,20 @@
-"""What a join storm shares: the answers every joiner gets are encoded once
-per state of the document, and a socket's writer waits without an Event."""
+"""What many meetings at once share: the answers every joiner gets are
+encoded once per state of the document, a socket's writer waits without an
+Event, and a room's section across processes holds one pooled connection."""
 
 from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pycrdt
 
 from collab_server.live.connection import Connection, ConnectionLimits, Identity
 from collab_server.live.document import LiveDoc
 from collab_server.live.names import DocKey, DocKind
 from collab_server.protocol import SyncStep2, decode
+from collab_server.storage import db
+from collab_server.storage.docs import PgDocStore
 
 EMPTY_STATE = b"\x00"
 
@@ -104,3 +108,58 @@ async def test_a_close_without_drain_drops_the_backlog() -> None:
     await asyncio.wait_for(conn.finish(), 3)
     assert sink.frames in ([], [b"\x00"])  # what was queued behind it is gone
     assert sink.closed == (1013, "slow")
+
+
+async def test_sections_of_many_rooms_need_one_connection_each(database_url: str) -> None:
+    """Rooms served by several processes commit each intent in a section
+    holding one pooled connection; catching up there must not ask for a
+    second, or as many sections as the pool has connections wait on each
+    other until their leases end."""
+    pool = await db.create_pool(database_url, min_size=1, max_size=3)
+    store = PgDocStore(pool)
+    names = [f"meeting/{n}/room" for n in range(1, 4)]
+    for name in names:
+        doc: pycrdt.Doc = pycrdt.Doc()
+        doc.get("cursor", type=pycrdt.Map)["item"] = 1
+        await store.append([(name, doc.get_update())])
+    inside = asyncio.Barrier(len(names))
+
+    async def section(name: str) -> int:
+        async with store.exclusive(name):
+            await inside.wait()  # every connection of the pool is held now
+            # (within the 3 s lease, after which PostgreSQL ends a section)
+            updates, last = await store.since(name, 0)
+            return len(updates) if last else -1
+
+    try:
+        assert await asyncio.wait_for(asyncio.gather(*(section(n) for n in names)), 2.5) \
+            == [1, 1, 1]
+    finally:
+        await pool.close()
+
+
+async def test_catching_up_brings_the_snapshot_after_compaction(pool: asyncpg.Pool) -> None:
+    store = PgDocStore(pool)
+    name = "meeting/1/room"
+    doc: pycrdt.Doc = pycrdt.Doc()
+    cursor = doc.get("cursor", type=pycrdt.Map)
+    replica: pycrdt.Doc = pycrdt.Doc()
+    seen = 0
+    for item in range(1, 5):
+        state = doc.get_state()
+        cursor["item"] = item
+        await store.append([(name, doc.get_update(state))])
+        if item == 2:  # a process that saw the first two rows
+            updates, seen = await store.since(name, 0)
+            for update in updates:
+                replica.apply_update(update)
+    assert await store.compact(name) == 4  # rows 3 and 4 now live in the snapshot only
+    state = doc.get_state()
+    cursor["item"] = 9
+    await store.append([(name, doc.get_update(state))])
+    updates, last = await store.since(name, seen)
+    assert last > seen
+    for update in updates:
+        replica.apply_update(update)
+    assert replica.get_state() == doc.get_state()
+    assert replica.get("cursor", type=pycrdt.Map).get("item") == 9
