@@ -12,7 +12,7 @@ OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-i
                    fonts-liberation2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: softhsm run test lint bench load clients venv test-deps interop-deps office chromium test-browser \
+.PHONY: softhsm run test lint bench bench-meetings bench-meetings-run load clients venv test-deps interop-deps office chromium test-browser \
         screenshots clean help
 
 help:
@@ -120,7 +120,18 @@ bench: test-deps clients
 	$(PY) load/bench_scale.py --json var/bench-scale.json
 	$(PY) load/bench_votes.py --json var/bench-votes.json
 	$(PY) load/bench_logins.py --json var/bench-logins.json
+	$(MAKE) bench-meetings-run
 	$(PY) load/goals.py
+
+# 100 meetings × 91 laptops on two server processes with Valkey, the load from
+# Node (load/peers/meetings.mjs, stock yjs); about four minutes.
+bench-meetings: test-deps
+	$(MAKE) bench-meetings-run
+	$(PY) load/goals.py
+
+bench-meetings-run:
+	cd load/peers && { [ -d node_modules/yjs ] || npm ci --no-audit --no-fund --loglevel=error; }
+	$(PY) load/bench_meetings.py --json var/bench-meetings.json
 
 # A whole session under locust (92 laptops; see load/README.md). Without URL it
 # starts its own demo server; against a deployment, give the rehearsal's

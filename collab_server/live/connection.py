@@ -79,11 +79,11 @@ class Connection:
         "overflowed",
         "_queue",
         "_queued_bytes",
-        "_wakeup",
+        "_waiter",
+        "_emptied",
         "_writer",
         "_sending",
         "_send_started",
-        "_idle",
         "on_close",
         "_close_task",
         "sent_frames",
@@ -110,12 +110,14 @@ class Connection:
         self.overflowed = False
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
-        self._wakeup = asyncio.Event()
+        # Made only while someone waits (the writer for a frame, a close for
+        # the backlog to go out): an asyncio.Event is a deque of 760 bytes
+        # from the start, and a process holds thousands of sockets.
+        self._waiter: asyncio.Future[None] | None = None
+        self._emptied: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._sending = False
         self._send_started = 0.0
-        self._idle = asyncio.Event()
-        self._idle.set()
         # Set by the hub: a closed connection leaves its document at once, so
         # fan-out stops counting it before the socket itself is gone.
         self.on_close: Callable[[], None] | None = None
@@ -149,8 +151,9 @@ class Connection:
             return False
         self._queue.append(frame)
         self._queued_bytes += len(frame)
-        self._idle.clear()
-        self._wakeup.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
         return True
 
     @property
@@ -160,9 +163,12 @@ class Connection:
     async def _drain(self) -> None:
         while True:
             while not self._queue:
-                self._idle.set()
-                self._wakeup.clear()
-                await self._wakeup.wait()
+                self._settled()
+                self._waiter = asyncio.get_running_loop().create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
             frame = self._queue.popleft()
             self._queued_bytes -= len(frame)
             self._sending = True
@@ -189,7 +195,7 @@ class Connection:
             self._queue.clear()
             self._queued_bytes = 0
             if not self._sending:
-                self._idle.set()
+                self._settled()
         self._close_task = asyncio.create_task(self._close(code, reason), name="ws-close")
         if self.on_close is not None:
             self.on_close()
@@ -220,5 +226,16 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
 
+    def _settled(self) -> None:
+        """Nothing is queued or being sent: whoever waits for that goes on."""
+        emptied, self._emptied = self._emptied, None
+        if emptied is not None and not emptied.done():
+            emptied.set_result(None)
+
     async def _wait_empty(self) -> None:
-        await self._idle.wait()
+        if not self._queue and not self._sending:
+            return
+        if self._emptied is None:
+            self._emptied = asyncio.get_running_loop().create_future()
+        # Shielded: a waiter that gives up must not cancel it for the others.
+        await asyncio.shield(self._emptied)

@@ -52,6 +52,10 @@ PRESENCE_ROOM = 25
 MAX_OWNED = 64
 
 
+# Sync step 2 answers kept per state vector until the document changes: a room
+# joining at once sends the same (empty) state vector from every laptop.
+STEP2_CACHE = 4
+
 # Origins of changes the server did not receive from one of its own sockets.
 SERVER = "server"
 BROKER = "broker"  # relayed from another process, or caught up from storage
@@ -103,6 +107,11 @@ class LiveDoc:
         self._last_flush = float("-inf")
         self._last_presence = float("-inf")
         self._awareness_snapshot: list[bytes] | None = None
+        # What every joiner gets, encoded once per state of the document (a
+        # join storm of 91 laptops, or of 4,550 on a process, otherwise
+        # encodes the whole document once per socket).
+        self._step1: bytes | None = None
+        self._step2: dict[bytes, bytes] = {}
         self._subscription = self.doc.observe(self._on_update)
         self.flushes = 0
         self.flushed_updates = 0
@@ -134,6 +143,8 @@ class LiveDoc:
         update = event.update
         if update == EMPTY_UPDATE:
             return
+        self._step1 = None
+        self._step2.clear()
         self._send.append(update)
         self._send_origins.add(self._origin)
         if self._origin is not BROKER:
@@ -345,7 +356,9 @@ class LiveDoc:
         if self.unload_handle is not None:
             self.unload_handle.cancel()
             self.unload_handle = None
-        conn.send(encode_sync_step1(self.doc.get_state()))
+        if self._step1 is None:
+            self._step1 = encode_sync_step1(self.doc.get_state())
+        conn.send(self._step1)
         for frame in self.awareness_frames():
             conn.send(frame)
 
@@ -373,7 +386,15 @@ class LiveDoc:
             raise ProtocolError("Vector trạng thái hỏng.", "Cannot decode state vector.") from exc
 
     def step2_for(self, state: bytes) -> bytes:
-        return encode_sync_step2(self.step2_update(state))
+        """The answer to a socket's sync step 1; the same bytes for every
+        socket that sends the same state vector while nothing changes."""
+        frame = self._step2.get(state)
+        if frame is None:
+            frame = encode_sync_step2(self.step2_update(state))
+            if len(self._step2) >= STEP2_CACHE:
+                self._step2.pop(next(iter(self._step2)))
+            self._step2[state] = frame
+        return frame
 
     # -- flush ---------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ from collab_server.transport import (
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
 from collab_server.transport.guard import Guard
+from collab_server.transport.live_entry import LiveEntry
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.static import ClientFiles
 from collab_server.transport.ws import live_socket
@@ -451,6 +452,8 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             **{outage: errors.storage_unavailable for outage in db.OUTAGE},
         },
         middleware=[
+            # Sockets to /ws/ go from here to the live core (live_entry.py).
+            Middleware(LiveEntry, public_url=settings.public_url),
             Middleware(Guard, csp=CSP, public_url=settings.public_url),
             # Holds only the single sign-on state, for ten minutes.
             Middleware(HttpSessions, secret_key=settings.secret_key or secrets.token_hex(32),

@@ -58,6 +58,14 @@ class FramedProtocol(WebSocketsSansIOProtocol):
         if scope is not None and self.response.status_code == 101:
             scope["extensions"][SCOPE_KEY] = self
 
+    def forget_handshake(self) -> None:
+        """Drop the handshake's request and response once the socket is open
+        (their parsed headers are 2 KB a socket; the ASGI scope keeps its own
+        copy of the request headers)."""
+        if self.handshake_complete:
+            self.request = None  # type: ignore[assignment]
+            self.response = None  # type: ignore[assignment]
+
     def can_write_frames(self) -> bool:
         return not self.conn.extensions
 
@@ -102,5 +110,6 @@ class RawFrames:
 def raw_socket(scope: MutableMapping[str, Any], asgi: Any) -> RawFrames | None:
     protocol = scope.get("extensions", {}).get(SCOPE_KEY)
     if isinstance(protocol, FramedProtocol) and protocol.can_write_frames():
+        protocol.forget_handshake()  # called after the ASGI accept went out
         return RawFrames(protocol, asgi)
     return None

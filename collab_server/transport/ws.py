@@ -7,15 +7,16 @@ import re
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from collab_server.errors import AppError, Forbidden, NotFound, ProtocolError
+from collab_server.errors import AppError, Forbidden, NotFound, ProtocolError, Unauthorized
 from collab_server.live.connection import Identity
 from collab_server.live.hub import BODY_ADMIN, Hub
 from collab_server.live.names import DocKind, parse_path
 from collab_server.live.sessions import session_tag
 from collab_server.status import Close
 from collab_server.storage import db
+from collab_server.storage.accounts import Accounts, User
 from collab_server.storage.meetings import PgMeetings
-from collab_server.transport.auth import client_ip, current_user, token_of
+from collab_server.transport.auth import client_ip, token_of
 from collab_server.transport.frames import raw_socket
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,28 @@ def _device(websocket: WebSocket) -> str:
     return _DEVICE.sub("", raw)[:64]
 
 
+async def _admit(websocket: WebSocket, hub: Hub) -> tuple[User, str | None, int]:
+    """Who opens the socket, their role in the meeting of its path (None for
+    none, or for a path that names no meeting) and the participants version
+    taken before the role was read (a change in between is noticed later):
+    one query, since every laptop of every meeting asks this when it opens."""
+    token = token_of(websocket, allow_query=True)
+    if token is None or len(token) > 200:
+        raise Unauthorized()
+    try:
+        meeting_id = parse_path(websocket.path_params["path"], 0).meeting_id
+    except NotFound:
+        meeting_id = 0  # refused by parse_path once the caller is known
+    roles_seen = hub.roles_version(meeting_id)
+    accounts: Accounts = websocket.app.state.accounts
+    found = await accounts.session_user_in(token, meeting_id)
+    if found is None:
+        raise Unauthorized(
+            "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.", "Session expired.")
+    user, role = found
+    return user, role, roles_seen
+
+
 async def live_socket(websocket: WebSocket) -> None:
     # Accept first: a close code can only be sent on an open socket.
     await websocket.accept()
@@ -50,12 +73,9 @@ async def live_socket(websocket: WebSocket) -> None:
     meetings: PgMeetings = websocket.app.state.meetings
     user_id: int | None = None
     try:
-        user = await current_user(websocket, allow_query=True)
+        user, role, roles_seen = await _admit(websocket, hub)
         user_id = user.id
         key = parse_path(websocket.path_params["path"], user.id)
-        # Taken before the role is read: a change in between is noticed later.
-        roles_seen = hub.roles_version(key.meeting_id)
-        role = await meetings.role_of(key.meeting_id, user.id)
         if role is None and key.kind is DocKind.MINUTES:
             # Body admins read the draft minutes of their body's meetings.
             access = await meetings.access(key.meeting_id, user.id)
