@@ -280,3 +280,57 @@ async def test_bad_lists_of_tasks_are_refused(server: Server, body: object) -> N
         r = await c.post(f"/api/meetings/{world.meeting_id}/tasks", json=body)
         assert r.status_code == 400 and r.json()["error"]["message"]
     assert await sql(world, "SELECT id FROM tasks WHERE body_id = $1", world.body_id) == []
+
+
+async def test_reminders_reach_the_unit_and_the_office_once_without_the_tasks_words(
+        server: Server) -> None:
+    from collab_server.notify.meetings import Site
+
+    world = await noticed(server)
+    async with client(server, world, "secretary") as c:
+        base = f"/api/meetings/{world.meeting_id}"
+        items = (await c.get(f"{base}/tasks/proposed")).json()["items"]
+        r = await c.post(f"{base}/tasks", json={"tasks": items})
+        assert r.status_code == 201, r.text
+    tasks = await sql(world, "SELECT id, unit_name FROM tasks WHERE meeting_id = $1 ORDER BY id",
+                      world.meeting_id)
+    task = next(r["id"] for r in tasks if r["unit_name"] == "Sở Tài chính")
+    # Everyone has an address; a Wednesday with no holiday, the deadline the day after.
+    for uid in world.users.values():
+        await sql(world, "INSERT INTO notification_settings (user_id, email) VALUES ($1, $2)"
+                         " ON CONFLICT (user_id) DO UPDATE SET email = $2", uid, f"u{uid}@vd.vn")
+    day = date(2027, 3, 10)
+    await sql(world, "UPDATE tasks SET deadline = $2, assigned_on = $3 WHERE id = $1",
+              task, date(2027, 3, 11), date(2027, 3, 1))
+    site = Site("https://phonghop.vd.vn", "phonghop@vd.vn")
+    pool = await asyncpg.create_pool(world.url, min_size=1, max_size=2)
+
+    async def holidays(body: int) -> set[date]:
+        return set()
+
+    async def queued() -> list[asyncpg.Record]:
+        return await sql(world, "SELECT user_id, kind, key, subject, body FROM notification_outbox"
+                                " WHERE key LIKE $1 ORDER BY user_id, key", f"task:{task}:%")
+
+    try:
+        await queue_reminders(PgTasks(pool), holidays, day, site)
+        before = await queued()
+        # Sweeping again the same day queues nothing more.
+        await queue_reminders(PgTasks(pool), holidays, day, site)
+        assert await queued() == before
+        assert [r["user_id"] for r in before] == [world.users["delegate01"]]
+        assert before[0]["kind"] == "task.before"
+        assert "còn 1 ngày làm việc" in before[0]["body"]
+        assert f"https://phonghop.vd.vn/#/tasks/{task}" in before[0]["body"]
+        # Three working days late: the office is told as well.
+        await queue_reminders(PgTasks(pool), holidays, date(2027, 3, 12), site)
+        late = [r for r in await queued() if r["kind"] == "task.overdue"]
+        office = {world.users["secretary"], world.users["outsider"]}
+        assert {r["user_id"] for r in late} >= office | {world.users["delegate01"]}
+        assert world.users["delegate02"] not in {r["user_id"] for r in late}
+        # The notice's words are not in any message.
+        title = (await sql(world, "SELECT title FROM tasks WHERE id = $1", task))[0]["title"]
+        for row in await queued():
+            assert title not in row["body"] and title not in row["subject"]
+    finally:
+        await pool.close()

@@ -36,7 +36,9 @@ from collab_server.live.hub import Hub, LiveSettings
 from collab_server.live.names import DocKind
 from collab_server.live.people import PersonLimits
 from collab_server.metrics import Metrics, PauseWatch
+from collab_server.notify import meetings as told
 from collab_server.notify.worker import Delivery, DeliveryConfig
+from collab_server.reminders import ReminderSweep
 from collab_server.storage import audit, audit_heads, db, migration_audit
 from collab_server.storage.accounts import Accounts
 from collab_server.storage.admin import PgAdmin
@@ -52,6 +54,7 @@ from collab_server.storage.search import PgSearch
 from collab_server.storage.session import PgSession
 from collab_server.storage.signed import PgSigned
 from collab_server.storage.socket_sessions import PgSocketSessions
+from collab_server.storage.tasks import PgTasks
 from collab_server.storage.voting import PgVoting
 from collab_server.transport import (
     account,
@@ -422,6 +425,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         app.state.delivery = Delivery(pool, DeliveryConfig.from_settings(settings))
         app.state.delivery.start()
         _register_delivery(app.state.hub.metrics, app.state.delivery)
+        # Tasks' reminders onto the outbox (reminders.py), in every process: keyed, so once.
+        sender = app.state.delivery.config.smtp.sender if app.state.delivery.config.smtp \
+            else settings.mail_from
+        reminders = ReminderSweep(PgTasks(pool), app.state.directory.holiday_dates,
+                                  told.Site(settings.public_url, sender))
+        reminders.start()
         _settle_garbage_collector()
         pauses = PauseWatch(app.state.hub.metrics)
         pauses.start()
@@ -431,6 +440,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         try:
             yield
         finally:
+            await reminders.stop()
             await app.state.delivery.stop()
             sealer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
