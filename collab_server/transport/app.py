@@ -70,6 +70,7 @@ from collab_server.transport import (
 )
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
+from collab_server.transport import replay as meeting_replay
 from collab_server.transport.guard import Guard
 from collab_server.transport.responses import JSONResponse
 from collab_server.transport.static import ClientFiles
@@ -269,6 +270,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
               methods=["POST"]),
         # Written opinions between meetings (transport/opinions.py).
         *opinions.routes(),
+        # Replay of ended meetings and their inspectors (transport/replay.py).
+        *meeting_replay.routes(),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),

@@ -1,0 +1,250 @@
+"""Replay of an ended meeting: a session scripted through intents against the real
+server, the room as two replicas held it recorded at chosen moments, then the
+replay asked for the same moments and compared exactly. Compaction runs every
+few updates, so the replay must read the history compaction keeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pycrdt
+import pymupdf
+import pytest
+
+from collab_server.domain import replay
+from tests.conftest import Server, World, build_world
+from tests.test_minutes import add_user, http, ok, sql
+from tests.yclient import YClient, wait_until
+
+SERVER_ENV = {"PHONGHOP_COMPACT_EVERY": "3"}
+
+NAMED_Q = "Thông qua kế hoạch năm 2027?"
+SECRET_Q = "Bầu Trưởng ban (bỏ phiếu kín)?"
+STROKE = {"id": "a1", "tool": "pen", "color": "#c0392b", "width": 0.003,
+          "points": [0.1, 0.2, 0.3, 0.4, 0.5, 0.45]}
+
+
+@dataclass
+class Moment:
+    name: str
+    at: datetime
+    room: dict[str, Any]
+    ink: list[Any]
+
+
+@dataclass
+class Scripted:
+    server: Server
+    world: World
+    moments: list[Moment]
+    named: int
+    secret: int
+
+    @property
+    def base(self) -> str:
+        return f"/api/meetings/{self.world.meeting_id}"
+
+
+async def _same_replicas(a: YClient, b: YClient) -> dict[str, Any]:
+    """The room once both replicas hold the same updates; they must read the same."""
+    await wait_until(lambda: a.doc.get_state() == b.doc.get_state(), 10, "replicas agree")
+    state = replay.room_state(a.doc)
+    assert replay.room_state(b.doc) == state
+    return state
+
+
+async def _ink_rows(world: World) -> int:
+    name = f"meeting/{world.meeting_id}/ink"
+    found = await sql(world, "SELECT (SELECT count(*) FROM doc_updates WHERE name = $1)"
+                             " + (SELECT count(*) FROM doc_history WHERE name = $1) AS n",
+                      name)
+    return int(found[0]["n"])
+
+
+async def _stored_ink(world: World, count: int) -> None:
+    """Ink is stored in batches off the fan-out path: wait until it is."""
+
+    async def rows() -> int:
+        return await _ink_rows(world)
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while await rows() < count:
+        assert asyncio.get_running_loop().time() < deadline, "ink never stored"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+async def scripted(server: Server) -> AsyncIterator[Scripted]:
+    world = await build_world(server.database_url, delegates=3)
+    await add_user(world, "inspector")
+    await add_user(world, "admin", is_admin=True)
+    people = ("chair", "secretary", "delegate01", "delegate02", "delegate03")
+    c = dict(zip(people, await asyncio.gather(*(
+        YClient(server.ws, f"meeting/{world.meeting_id}/room", world.token(who),
+                device=f"may-{who}").connect(timeout=30) for who in people)), strict=True))
+    ink = await YClient(server.ws, f"meeting/{world.meeting_id}/ink", world.token("chair"),
+                        device="may-chair").connect(timeout=30)
+    moments: list[Moment] = []
+    document, page = world.documents[0], 2
+
+    async def moment(name: str) -> None:
+        state = await _same_replicas(c["chair"], c["secretary"])
+        strokes = ink.doc.get(f"strokes:{document}:{page}", type=pycrdt.Array).to_py() or []
+        moments.append(Moment(name, datetime.now(UTC), state,
+                              strokes if state["presenting"].get("document") else []))
+
+    await moment("before the opening")
+    await ok(c["chair"], "agenda.goto", {"item": world.agenda[0]})
+    await ok(c["chair"], "session.open")
+    for who in ("chair", "delegate01", "delegate02"):
+        await ok(c[who], "attendance.check_in")
+    await moment("opened, three present")
+
+    await ok(c["chair"], "present.page", {"document": document, "page": page})
+    stored = await _ink_rows(world)
+    before = ink.doc.get_state()
+    ink.doc.get(f"strokes:{document}:{page}", type=pycrdt.Array).append(STROKE)
+    await ink.send_update(ink.doc.get_update(before))
+    await _stored_ink(world, stored + 1)
+    await moment("page 2 on the screen with the chair's ink")
+
+    first = (await ok(c["delegate01"], "speaker.request", {"kind": "speech"}))["request"]
+    await ok(c["delegate02"], "speaker.request", {"kind": "question"})
+    await ok(c["chair"], "speaker.grant", {"request": first})
+    await moment("delegate01 speaks, delegate02 waits")
+
+    await ok(c["chair"], "speaker.end")
+    await ok(c["chair"], "agenda.goto", {"step": 1})
+    named = (await ok(c["chair"], "poll.open", {"question": NAMED_Q, "kind": "named",
+                                                "rule": "present_majority"}))["poll"]
+    for who, choice in (("chair", 0), ("delegate01", 1)):
+        await ok(c[who], "vote.cast", {"poll": named, "choice": choice})
+    await moment("named poll open, two ballots in")
+    await ok(c["delegate02"], "vote.cast", {"poll": named, "choice": 0})
+    await ok(c["chair"], "poll.close", {"poll": named})
+    await moment("named poll closed")
+
+    await ok(c["chair"], "session.suspend")
+    await moment("suspended")
+    await ok(c["chair"], "session.resume")
+    secret = (await ok(c["chair"], "poll.open", {"question": SECRET_Q, "kind": "secret",
+                                                 "rule": "present_majority"}))["poll"]
+    for who, choice in (("chair", 1), ("delegate01", 0)):
+        await ok(c[who], "vote.cast", {"poll": secret, "choice": choice})
+    await moment("secret poll open")
+    await ok(c["delegate02"], "vote.cast", {"poll": secret, "choice": 1})
+    await ok(c["chair"], "poll.close", {"poll": secret})
+    await moment("secret poll closed")
+    await ok(c["chair"], "session.close")
+    await moment("closed")
+    await asyncio.gather(ink.close(), *(client.close() for client in c.values()))
+    yield Scripted(server, world, moments, named, secret)
+
+
+async def test_replay_holds_what_the_replicas_held_at_each_moment(scripted: Scripted) -> None:
+    s = scripted
+    async with http(s.server, s.world, "secretary") as client:
+        for m in s.moments:
+            r = await client.get(f"{s.base}/replay/room",
+                                 params={"at": m.at.isoformat()})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["complete"] is True
+            assert body["room"] == m.room, m.name
+            assert body["ink"] == m.ink, m.name
+    kept = await sql(s.world, "SELECT count(*) AS n FROM doc_history WHERE name = $1",
+                     f"meeting/{s.world.meeting_id}/room")
+    assert kept[0]["n"] > 0  # compaction ran during the session and kept the history
+    by_name = {m.name: m for m in s.moments}
+    assert by_name["page 2 on the screen with the chair's ink"].ink == [STROKE]
+    assert by_name["delegate01 speaks, delegate02 waits"].room["floor"]["user"] == \
+        s.world.users["delegate01"]
+
+
+async def test_secret_poll_shows_no_counts_before_its_close_and_no_names_after(
+        scripted: Scripted) -> None:
+    s = scripted
+    by_name = {m.name: m for m in s.moments}
+    async with http(s.server, s.world, "chair") as client:
+        during = (await client.get(f"{s.base}/replay/room", params={
+            "at": by_name["secret poll open"].at.isoformat()})).json()["room"]["polls"]
+        after = (await client.get(f"{s.base}/replay/room", params={
+            "at": by_name["secret poll closed"].at.isoformat()})).json()["room"]["polls"]
+        named_open = (await client.get(f"{s.base}/replay/room", params={
+            "at": by_name["named poll open, two ballots in"].at.isoformat()})).json()
+    secret_open, secret_closed = during[str(s.secret)], after[str(s.secret)]
+    assert secret_open["status"] == "open" and secret_open["cast"] == 2
+    assert "counts" not in secret_open and "named" not in secret_open
+    assert secret_closed["counts"] == [1, 2, 0] and "named" not in secret_closed
+    assert "counts" not in named_open["room"]["polls"][str(s.named)]
+    assert [n["choice"] for n in after[str(s.named)]["named"]] != []
+    async with http(s.server, s.world, "chair") as client:
+        r = await client.get(f"{s.base}/replay")
+    assert r.status_code == 200, r.text
+    kinds = [m["kind"] for m in r.json()["moments"]]
+    assert "vote.cast" not in kinds
+    for kind in ("session.open", "agenda.goto", "speaker.grant", "speaker.end", "present.page",
+                 "poll.open", "poll.close", "session.suspend", "session.resume",
+                 "session.close", "attendance.check_in"):
+        assert kind in kinds, kind
+
+
+async def test_timeline_report_pdf(scripted: Scripted) -> None:
+    s = scripted
+    async with http(s.server, s.world, "secretary") as client:
+        r = await client.get(f"{s.base}/replay.pdf")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    with pymupdf.open(stream=r.content, filetype="pdf") as pdf:
+        text = " ".join(" ".join(page.get_text().split()) for page in pdf)
+    assert "DIỄN BIẾN PHIÊN HỌP" in text
+    for line in ("Khai mạc phiên họp", "Người delegate01 được phát biểu",
+                 "Tạm dừng phiên họp", "Tiếp tục phiên họp", "Bế mạc phiên họp",
+                 f"Chiếu tài liệu số {s.world.documents[0]}, trang 2",
+                 "Người delegate02 điểm danh có mặt", "bỏ phiếu kín"):
+        assert line in text, line
+    # The secret poll's result line carries totals only.
+    assert "Kết thúc biểu quyết: Đồng ý: 1, Không đồng ý: 2, Không biểu quyết: 0" in text
+
+
+async def test_who_may_replay(scripted: Scripted) -> None:
+    s, w = scripted, scripted.world
+    for who, status in (("chair", 200), ("secretary", 200), ("admin", 200),
+                        ("delegate01", 403), ("display", 403), ("guest", 403),
+                        ("outsider", 403), ("inspector", 403)):
+        async with http(s.server, w, who) as client:
+            r = await client.get(f"{s.base}/replay/room")
+            assert r.status_code == status, (who, r.text)
+    async with http(s.server, w, "admin") as client:
+        r = await client.put(f"/api/inspectors/{w.users['inspector']}")
+        assert r.status_code == 200, r.text
+    async with http(s.server, w, "inspector") as client:
+        assert (await client.get(f"{s.base}/replay/room")).status_code == 200
+        assert (await client.get(f"{s.base}/replay")).status_code == 200
+    async with http(s.server, w, "admin") as client:
+        r = await client.get("/api/inspectors")
+        assert [i["user_id"] for i in r.json()["inspectors"]] == [w.users["inspector"]]
+        r = await client.delete(f"/api/inspectors/{w.users['inspector']}")
+        assert r.status_code == 200, r.text
+    async with http(s.server, w, "inspector") as client:
+        assert (await client.get(f"{s.base}/replay/room")).status_code == 403
+    audited = await sql(w, "SELECT action FROM audit_log WHERE target = $1 AND action LIKE"
+                           " 'replay.%'", f"meeting:{w.meeting_id}")
+    assert {"replay.view", "replay.timeline"} <= {a["action"] for a in audited}
+
+
+async def test_bad_moment_and_a_meeting_not_ended(scripted: Scripted) -> None:
+    s = scripted
+    async with http(s.server, s.world, "chair") as client:
+        r = await client.get(f"{s.base}/replay/room", params={"at": "hôm qua"})
+        assert r.status_code == 400 and "ISO 8601" in r.json()["error"]["message"], r.text
+        r = await client.get(f"{s.base}/replay/room", params={"at": "2026-12-03T08:00:00"})
+        assert r.status_code == 400, r.text
+    other = await build_world(s.server.database_url)
+    async with http(s.server, other, "chair") as client:
+        r = await client.get(f"/api/meetings/{other.meeting_id}/replay")
+        assert r.status_code == 409, r.text
