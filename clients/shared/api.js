@@ -208,3 +208,8 @@ export const opinionSummary = (id) => call('GET', `/api/opinions/${seg(id)}/summ
 export const saveOpinionSummary = (id, fields) => call('PUT', `/api/opinions/${seg(id)}/summary`, fields)
 export const issueOpinionSummary = (id, fields) => call('POST', `/api/opinions/${seg(id)}/summary/issue`, fields)
 export const listBodyPeople = () => call('GET', '/api/users?body=mine')
+
+// Replay of an ended meeting (docs/replay.md).
+export const getReplay = (id) => call('GET', `/api/meetings/${seg(id)}/replay`)
+export const getReplayRoom = (id, at) => call('GET', `/api/meetings/${seg(id)}/replay/room${query({ at })}`)
+export const replayPdfUrl = (id) => `/api/meetings/${seg(id)}/replay.pdf`
