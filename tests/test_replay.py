@@ -1,21 +1,27 @@
-"""Replay of an ended meeting: a session scripted through intents against the real
-server, the room as two replicas held it recorded at chosen moments, then the
-replay asked for the same moments and compared exactly. Compaction runs every
-few updates, so the replay must read the history compaction keeps."""
+"""Replay of an ended meeting: the demo meeting (collab_server/demo.py) run through a
+session scripted through intents against the real server, the room as two
+replicas held it recorded at chosen moments, then the replay asked for the same
+moments and compared exactly. Compaction runs every few updates, so the replay
+must read the history compaction keeps."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pycrdt
 import pymupdf
 import pytest
 
+from collab_server import demo
 from collab_server.domain import replay
+from collab_server.storage import db
+from collab_server.storage.accounts import Accounts
 from tests.conftest import Server, World, build_world
 from tests.test_minutes import add_user, http, ok, sql
 from tests.yclient import YClient, wait_until
@@ -77,11 +83,44 @@ async def _stored_ink(world: World, count: int) -> None:
         await asyncio.sleep(0.02)
 
 
+# The demo's accounts, by the names the tests use.
+DEMO_PEOPLE = {"chair": "chutoa", "secretary": "thuky", "display": "manhinh",
+               "admin": "quantri", "outsider": "phothu01", "delegate01": "delegate01",
+               "delegate02": "delegate02", "delegate03": "delegate03"}
+
+
+async def demo_meeting(url: str) -> World:
+    """The demo, seeded as `phonghop serve --demo` seeds it, its meeting moved into
+    the check-in window, and a session for each of the people the tests play."""
+    pool = await db.create_pool(url, min_size=1, max_size=2)
+    try:
+        await demo.seed(pool, Accounts(pool, session_ttl=timedelta(hours=1)))
+        meeting = await pool.fetchrow(
+            "UPDATE meetings SET starts_at = now() + interval '30 minutes' WHERE title = $1"
+            " RETURNING id, body_id", demo.MEETING_TITLE)
+        agenda = [r["id"] for r in await pool.fetch(
+            "SELECT id FROM agenda_items WHERE meeting_id = $1 ORDER BY position", meeting["id"])]
+        documents = [r["id"] for r in await pool.fetch(
+            "SELECT id FROM documents WHERE meeting_id = $1 ORDER BY id", meeting["id"])]
+        users: dict[str, int] = {}
+        tokens: dict[str, str] = {}
+        for who, username in DEMO_PEOPLE.items():
+            users[who] = await pool.fetchval("SELECT id FROM users WHERE username = $1", username)
+            tokens[who] = secrets.token_urlsafe(24)
+            await pool.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_at)"
+                " VALUES ($1, $2, now() + interval '1 hour')",
+                hashlib.sha256(tokens[who].encode()).digest(), users[who])
+    finally:
+        await pool.close()
+    return World(url, meeting["body_id"], meeting["id"], agenda, documents, users, tokens)
+
+
 @pytest.fixture(scope="module")
 async def scripted(server: Server) -> AsyncIterator[Scripted]:
-    world = await build_world(server.database_url, delegates=3)
+    world = await demo_meeting(server.database_url)
+    await add_user(world, "guest", role="guest")
     await add_user(world, "inspector")
-    await add_user(world, "admin", is_admin=True)
     people = ("chair", "secretary", "delegate01", "delegate02", "delegate03")
     c = dict(zip(people, await asyncio.gather(*(
         YClient(server.ws, f"meeting/{world.meeting_id}/room", world.token(who),
@@ -202,10 +241,12 @@ async def test_timeline_report_pdf(scripted: Scripted) -> None:
     with pymupdf.open(stream=r.content, filetype="pdf") as pdf:
         text = " ".join(" ".join(page.get_text().split()) for page in pdf)
     assert "DIỄN BIẾN PHIÊN HỌP" in text
-    for line in ("Khai mạc phiên họp", "Người delegate01 được phát biểu",
+    people = s.moments[-1].room["people"]
+    name = {who: people[str(s.world.users[who])]["name"] for who in ("delegate01", "delegate02")}
+    for line in ("Khai mạc phiên họp", f"{name['delegate01']} được phát biểu",
                  "Tạm dừng phiên họp", "Tiếp tục phiên họp", "Bế mạc phiên họp",
                  f"Chiếu tài liệu số {s.world.documents[0]}, trang 2",
-                 "Người delegate02 điểm danh có mặt", "bỏ phiếu kín"):
+                 f"{name['delegate02']} điểm danh có mặt", "bỏ phiếu kín"):
         assert line in text, line
     # The secret poll's result line carries totals only.
     assert "Kết thúc biểu quyết: Đồng ý: 1, Không đồng ý: 2, Không biểu quyết: 0" in text
