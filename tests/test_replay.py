@@ -180,6 +180,32 @@ async def scripted(server: Server) -> AsyncIterator[Scripted]:
     await moment("secret poll closed")
     await ok(c["chair"], "session.close")
     await moment("closed")
+
+    # A delegate's own notes, written often enough to be compacted: never in the history.
+    notes = await YClient(server.ws, f"meeting/{world.meeting_id}/notes/{document}",
+                          world.token("delegate01"), device="may-delegate01").connect(timeout=30)
+    notes_name = f"meeting/{world.meeting_id}/notes/{document}/user/{world.users['delegate01']}"
+
+    async def stored_notes() -> int:
+        rows = await sql(world, "SELECT (SELECT count(*) FROM doc_updates WHERE name = $1)"
+                                " + (SELECT count(*) FROM doc_snapshots WHERE name = $1) AS n",
+                         notes_name)
+        return int(rows[0]["n"])
+
+    for n in range(4):
+        stored = await stored_notes()
+        before = notes.doc.get_state()
+        notes.doc.get(f"strokes:{n + 1}", type=pycrdt.Array).append({**STROKE, "id": f"n{n}"})
+        await notes.send_update(notes.doc.get_update(before))
+        deadline = asyncio.get_running_loop().time() + 15
+        while await stored_notes() == stored:  # one stored update at a time
+            assert asyncio.get_running_loop().time() < deadline, "notes never stored"
+            await asyncio.sleep(0.02)
+    deadline = asyncio.get_running_loop().time() + 15
+    while not await sql(world, "SELECT 1 FROM doc_snapshots WHERE name = $1", notes_name):
+        assert asyncio.get_running_loop().time() < deadline, "notes never compacted"
+        await asyncio.sleep(0.05)
+    await notes.close()
     await asyncio.gather(ink.close(), *(client.close() for client in c.values()))
     yield Scripted(server, world, moments, named, secret)
 
@@ -289,3 +315,19 @@ async def test_bad_moment_and_a_meeting_not_ended(scripted: Scripted) -> None:
     async with http(s.server, other, "chair") as client:
         r = await client.get(f"/api/meetings/{other.meeting_id}/replay")
         assert r.status_code == 409, r.text
+
+
+def test_history_is_kept_for_the_room_and_the_ink_only() -> None:
+    from collab_server.storage.docs import replayed_meeting
+
+    assert replayed_meeting("meeting/12/room") == 12
+    assert replayed_meeting("meeting/12/ink") == 12
+    for personal in ("meeting/12/notes/3/user/4", "meeting/12/inbox/user/4",
+                     "meeting/12/minutes", "meeting/12/roomx"):
+        assert replayed_meeting(personal) is None, personal
+
+
+async def test_no_personal_document_enters_the_history(scripted: Scripted) -> None:
+    names = await sql(scripted.world, "SELECT DISTINCT name FROM doc_history")
+    assert {r["name"] for r in names} <= {f"meeting/{scripted.world.meeting_id}/room",
+                                          f"meeting/{scripted.world.meeting_id}/ink"}
