@@ -802,6 +802,42 @@ fixed("GET /api/polls/{poll_id}", ids={"poll_id": "named_poll"})
 fixed("GET /api/polls/{poll_id}/receipts", ids={"poll_id": "secret_poll"})
 fixed("GET /api/polls/{poll_id}/result.pdf", ids={"poll_id": "named_poll"})
 fixed("GET /api/polls/{poll_id}/result.csv", ids={"poll_id": "named_poll"})
+for _path in ("/replay", "/replay/room", "/replay.pdf"):
+    fixed(f"GET {M}{_path}", ids={"meeting_id": "ended_id"})
+
+
+@plays(f"GET {M}/replay/room", "the outsider an inspector of the body")
+async def _inspector_replays(a: Authz, role: str) -> Call:
+    if role != "outsider":
+        return Call({"meeting_id": a.ended_id})
+    token = await a.like("outsider")
+    inspector = next(n for n, t in a.tokens.items() if t == token)
+    await a.pool.execute("INSERT INTO replay_readers (user_id, body_id) VALUES ($1, $2)",
+                         a.users[inspector], a.body_id)
+    return Call({"meeting_id": a.ended_id}, headers=bearer(token))
+
+
+async def _inspector_target(a: Authz, *, granted: bool) -> Call:
+    uid = await a.add_user(f"thanh-tra-{next(a.serial)}")
+    if granted:
+        await a.pool.execute("INSERT INTO replay_readers (user_id, body_id) VALUES ($1, $2)",
+                             uid, a.body_id)
+    return Call({"user_id": uid})
+
+
+fixed("GET /api/inspectors")
+
+
+@plays("PUT /api/inspectors/{user_id}")
+async def _grant_inspector(a: Authz, role: str) -> Call:
+    return await _inspector_target(a, granted=False)
+
+
+@plays("DELETE /api/inspectors/{user_id}")
+async def _revoke_inspector(a: Authz, role: str) -> Call:
+    return await _inspector_target(a, granted=True)
+
+
 D = "/api/documents/{document_id}"
 fixed(f"GET {D}", ids={"document_id": "private_doc"})
 fixed(f"GET {D}/pages/{{page_no}}", ids={"document_id": "private_doc", "page_no": "one"},
@@ -828,6 +864,7 @@ def fresh(key: str, case: str = "", *, status: str = "invited",
 
 
 fresh(f"PATCH {M}", json={"title": "Họp giao ban (đổi tên)"})
+fresh(f"GET {M}/replay", "meeting not ended", status="in_session")
 fresh(f"PATCH {M}", "meeting in session", status="in_session", json={"title": "Đổi tên"})
 for _case in ("draft → invited", "invited → draft", "invited → in_session",
               "in_session → ended", "ended → archived", "draft → ended (no such transition)"):

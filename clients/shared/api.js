@@ -238,3 +238,8 @@ export const listNotifications = (state) => call('GET', `/api/notifications${que
 export const retryNotification = (id) => call('POST', `/api/notifications/${seg(id)}/retry`)
 export const personNotifications = (userId) => call('GET', `/api/users/${seg(userId)}/notifications`)
 export const savePersonNotifications = (userId, fields) => call('PUT', `/api/users/${seg(userId)}/notifications`, fields)
+
+// Replay of an ended meeting (docs/replay.md).
+export const getReplay = (id) => call('GET', `/api/meetings/${seg(id)}/replay`)
+export const getReplayRoom = (id, at) => call('GET', `/api/meetings/${seg(id)}/replay/room${query({ at })}`)
+export const replayPdfUrl = (id) => `/api/meetings/${seg(id)}/replay.pdf`

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,16 @@ _held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("held", def
 
 def _lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) - 2**31
+
+
+_REPLAYED = re.compile(r"meeting/([1-9][0-9]{0,17})/(?:room|ink)")
+
+
+def replayed_meeting(name: str) -> int | None:
+    """The meeting whose replay needs this document's history kept: its room
+    and its presenter ink; never anyone's notes, inbox or the minutes draft."""
+    match = _REPLAYED.fullmatch(name)
+    return int(match.group(1)) if match else None
 
 
 def merge_parts(parts: list[bytes]) -> bytes:
@@ -219,6 +230,15 @@ class PgDocStore:
                 name,
                 merged,
             )
+            meeting = replayed_meeting(name)
+            if meeting is not None:
+                # Replay rebuilds the room at any moment from these (docs/replay.md).
+                await conn.execute(
+                    "INSERT INTO doc_history (id, meeting_id, name, data, created_at)"
+                    " SELECT id, $3, name, data, created_at FROM doc_updates"
+                    " WHERE name = $1 AND id <= $2"
+                    " AND EXISTS (SELECT 1 FROM meetings WHERE id = $3) ON CONFLICT DO NOTHING",
+                    name, rows[-1]["id"], meeting)
             await conn.execute(
                 "DELETE FROM doc_updates WHERE name = $1 AND id <= $2", name, rows[-1]["id"]
             )

@@ -83,6 +83,7 @@ from collab_server.transport import (
 )
 from collab_server.transport import annotations as annotated_copies
 from collab_server.transport import checkin as checkin_codes
+from collab_server.transport import replay as meeting_replay
 from collab_server.transport.guard import Guard
 from collab_server.transport.live_entry import LiveEntry
 from collab_server.transport.responses import JSONResponse
@@ -320,6 +321,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/tasks/{task_id}/actions", tasks.take_step, methods=["POST"]),
         Route("/api/tasks/{task_id}/attachments", task_files.attach, methods=["POST"]),
         Route("/api/tasks/{task_id}/attachments/{attachment_id}", task_files.attachment),
+        # Replay of ended meetings and their inspectors (transport/replay.py).
+        *meeting_replay.routes(),
         WebSocketRoute("/ws/{path:path}", live_socket),
         # Without the slash, the page's relative assets would resolve to the web client's.
         Route("/display", lambda request: RedirectResponse("/display/", status_code=308)),

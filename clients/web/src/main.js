@@ -4,6 +4,7 @@
 //   #/checkin/ID/CODE          a room check-in code (QR): checks in whoever is logged in
 //   #/prepare/new, #/prepare/ID preparing a meeting
 //   #/minutes/ID               after the meeting: minutes, conclusion, record
+//   #/replay/ID[?view=projector] replay of an ended meeting
 //   #/admin[/TAB]              administration of the body (admins only)
 //   #/opinions[/new|/ID]       written opinions between meetings
 //   #/account                  the caller's own account: notification channels, the PIN for the room's laptops
@@ -20,6 +21,7 @@ import { mountMeetings } from './screens/meetings.js'
 import { mountMeeting } from './screens/meeting.js'
 import { mountPrepare } from './screens/prepare.js'
 import { mountRecord } from './screens/record.js'
+import { mountReplay } from './screens/replay.js'
 import { mountAdmin } from './screens/admin.js'
 import { mountOpinions } from './screens/opinions.js'
 import { mountOpinion } from './screens/opinion.js'
@@ -148,6 +150,7 @@ async function route() {
   const checkin = /^#\/checkin\/([^/?#]+)\/([^/?#]+)/.exec(location.hash)
   const prepare = /^#\/prepare\/([^/?#]+)/.exec(location.hash)
   const record = /^#\/minutes\/([^/?#]+)/.exec(location.hash)
+  const replay = /^#\/replay\/([^/?#]+)(\?view=projector)?/.exec(location.hash)
   const admin = /^#\/admin(?:\/([a-z]+))?/.exec(location.hash)
   const opinion = /^#\/opinions(?:\/([^/?#]+))?/.exec(location.hash)
   const tasksOf = /^#\/tasks\/meeting\/([^/?#]+)/.exec(location.hash)
@@ -156,6 +159,7 @@ async function route() {
   else if (live) setScreen(mountMeeting(main, decodeURIComponent(live[1]), ctx))
   else if (prepare) setScreen(mountPrepare(main, decodeURIComponent(prepare[1]), ctx))
   else if (record) setScreen(mountRecord(main, decodeURIComponent(record[1]), ctx))
+  else if (replay) setScreen(mountReplay(main, decodeURIComponent(replay[1]), ctx, { projector: Boolean(replay[2]) }))
   else if (admin) setScreen(mountAdmin(main, admin[1], ctx))
   else if (opinion && opinion[1] && opinion[1] !== 'new') setScreen(mountOpinion(main, decodeURIComponent(opinion[1]), ctx))
   else if (opinion) setScreen(mountOpinions(main, ctx, { creating: opinion[1] === 'new' }))

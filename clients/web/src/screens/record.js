@@ -50,6 +50,7 @@ export function mountRecord(root, id, ctx) {
         h('a', { href: '#/', 'data-key': 'back' }, h('span', { 'aria-hidden': 'true' }, '← '), t('meeting.back')),
         m ? h('a', { href: `#/meeting/${encodeURIComponent(id)}`, 'data-key': 'open-meeting' }, t('record.openMeeting')) : null,
         m && (m.can_prepare || SIGNERS.has(role())) ? h('a', { href: `#/prepare/${encodeURIComponent(id)}`, 'data-key': 'prepare' }, t('prepare.link')) : null,
+        m && isPast(m) && (m.can_prepare || SIGNERS.has(role())) ? h('a', { href: `#/replay/${encodeURIComponent(id)}`, 'data-key': 'replay' }, t('replay.link')) : null,
       ),
       h('h1', {}, m ? t('record.heading', { title }) : title),
       m
