@@ -11,7 +11,11 @@ import { gzipSync } from 'node:zlib'
 // Packages that must appear exactly once in a bundle: two copies of yjs
 // break instanceof checks and split the document model.
 const SINGLETONS = ['yjs', 'y-protocols', 'lib0']
-const BUDGET_GZIP = 150 * 1024
+// What a room's laptop downloads once (then cached by version). Raised from
+// 150 KiB when the between-meetings screens came in (written opinions, tasks,
+// notifications, replay, signing): 150.2 KiB measured. Loading those screens
+// only when opened would bring the room's part back under 150.
+const BUDGET_GZIP = 165 * 1024
 
 /**
  * Bare imports from outside node_modules (the client's src and ../shared)
