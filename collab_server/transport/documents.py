@@ -134,27 +134,7 @@ async def upload(request: Request) -> Response:
                                                                          item_id):
         raise NotFound("Không có mục này trong chương trình.", "No such agenda item.")
     settings = request.app.state.settings
-    original = await _read_body(request, settings.max_upload_bytes)
-    name_says_pdf = filename.lower().endswith(".pdf")
-    if not original:
-        raise EmptyPdf("Tệp trống (0 byte); vui lòng tải lên tệp có nội dung.",
-                       "The file is empty (0 bytes); upload one with content.")
-    if original.startswith(b"%PDF-") or (name_says_pdf and b"%PDF-" in original[:1024]):
-        kind, pdf, extension = "application/pdf", original, "pdf"
-    elif name_says_pdf:
-        # A picture or a program named .pdf: say what is wrong with it.
-        raise NotPdf()
-    elif convert.supported(filename):
-        kind = convert.media_type(filename)
-        limits = convert.Limits(memory=settings.convert_memory_mb * convert.MIB,
-                                cpu=settings.convert_cpu_s,
-                                file=settings.convert_file_mb * convert.MIB)
-        async with request.app.state.conversions:
-            pdf = await convert.convert_to_pdf(original, filename, limits=limits,
-                                               timeout=settings.convert_timeout_s)
-        extension = filename.rpartition(".")[2]
-    else:
-        raise UnsupportedType()
+    original, kind, pdf, extension = await received_pdf(request, filename)
     # Stored and served as cleaned: no controls, NFC, the extension of the content.
     name = stored_name(filename, extension)
     title = clean_text(request.query_params.get("title") or name.rpartition(".")[0])[:300]
@@ -192,6 +172,33 @@ async def upload(request: Request) -> Response:
     document = await request.app.state.documents.get(document_id)
     return JSONResponse({"document": document.to_json(), "warnings": warnings},
                         status_code=201)
+
+
+async def received_pdf(request: Request, filename: str) -> tuple[bytes, str, bytes, str]:
+    """The uploaded file (the request's body) as a PDF: (original, media type,
+    PDF, extension). A PDF is recognised by its content, an Office file by
+    its extension and converted by LibreOffice; anything else, an empty file
+    or a non-PDF named .pdf is refused with its own code."""
+    settings = request.app.state.settings
+    original = await _read_body(request, settings.max_upload_bytes)
+    name_says_pdf = filename.lower().endswith(".pdf")
+    if not original:
+        raise EmptyPdf("Tệp trống (0 byte); vui lòng tải lên tệp có nội dung.",
+                       "The file is empty (0 bytes); upload one with content.")
+    if original.startswith(b"%PDF-") or (name_says_pdf and b"%PDF-" in original[:1024]):
+        return original, "application/pdf", original, "pdf"
+    if name_says_pdf:
+        # A picture or a program named .pdf: say what is wrong with it.
+        raise NotPdf()
+    if not convert.supported(filename):
+        raise UnsupportedType()
+    limits = convert.Limits(memory=settings.convert_memory_mb * convert.MIB,
+                            cpu=settings.convert_cpu_s,
+                            file=settings.convert_file_mb * convert.MIB)
+    async with request.app.state.conversions:
+        pdf = await convert.convert_to_pdf(original, filename, limits=limits,
+                                           timeout=settings.convert_timeout_s)
+    return original, convert.media_type(filename), pdf, filename.rpartition(".")[2]
 
 
 def trust_anchors(folder: Path | None) -> list[bytes]:

@@ -258,12 +258,17 @@ def _with_signatures(out: dict[str, Any], frozen: Frozen, applied: list[Any], us
     return out
 
 
-async def has_signing_key(request: Request, body_id: int) -> bool:
+async def signing_key(request: Request, body_id: int) -> Any | None:
+    """The body's signing key as configured (documents/pades.SignerSpec), or None."""
     keys: dict[str, Any] = request.app.state.signing_keys
     if not keys:
-        return False
+        return None
     code = await request.app.state.pool.fetchval("SELECT code FROM bodies WHERE id = $1", body_id)
-    return str(code) in keys
+    return keys.get(str(code))
+
+
+async def has_signing_key(request: Request, body_id: int) -> bool:
+    return await signing_key(request, body_id) is not None
 
 
 def _document(layout: dict[str, Any], number: str, text: str, default_number: str,

@@ -8,9 +8,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collab_server.documents import convert, render
+from collab_server.documents import render
 from collab_server.documents.cache import WIDTHS
-from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
 from collab_server.documents.ingest import ingest_pdf
 from collab_server.documents.names import clean_text, stored_name
 from collab_server.errors import BadRequest, Conflict, NotFound
@@ -20,7 +19,7 @@ from collab_server.transport.documents import (
     CONFIDENTIALITY,
     FORMATS,
     MEDIA,
-    _read_body,
+    received_pdf,
     watermark_lines,
 )
 from collab_server.transport.http import path_id, record
@@ -43,25 +42,7 @@ async def upload(request: Request) -> Response:
     if confidentiality not in CONFIDENTIALITY:
         raise BadRequest("Mức độ tài liệu không hợp lệ.", "Unknown confidentiality.")
     settings = request.app.state.settings
-    original = await _read_body(request, settings.max_upload_bytes)
-    if not original:
-        raise EmptyPdf("Tệp trống (0 byte); vui lòng tải lên tệp có nội dung.",
-                       "The file is empty (0 bytes); upload one with content.")
-    if original.startswith(b"%PDF-"):
-        kind, pdf, extension = "application/pdf", original, "pdf"
-    elif filename.lower().endswith(".pdf"):
-        raise NotPdf()
-    elif convert.supported(filename):
-        kind = convert.media_type(filename)
-        limits = convert.Limits(memory=settings.convert_memory_mb * convert.MIB,
-                                cpu=settings.convert_cpu_s,
-                                file=settings.convert_file_mb * convert.MIB)
-        async with request.app.state.conversions:
-            pdf = await convert.convert_to_pdf(original, filename, limits=limits,
-                                               timeout=settings.convert_timeout_s)
-        extension = filename.rpartition(".")[2]
-    else:
-        raise UnsupportedType()
+    original, kind, pdf, extension = await received_pdf(request, filename)
     name = stored_name(filename, extension)
     title = clean_text(request.query_params.get("title") or name.rpartition(".")[0])[:300]
     ingested = await request.app.state.workers.run(ingest_pdf, pdf, timeout=300,

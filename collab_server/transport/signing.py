@@ -83,9 +83,7 @@ async def _frozen(request: Request, kind: str, meeting_id: int) -> Frozen:
 
 
 async def _key(request: Request, body_id: int) -> SignerSpec:
-    keys: dict[str, SignerSpec] = request.app.state.signing_keys
-    code = await request.app.state.pool.fetchval("SELECT code FROM bodies WHERE id = $1", body_id)
-    spec = keys.get(str(code))
+    spec: SignerSpec | None = await minutes.signing_key(request, body_id)
     if spec is None:
         raise NoSigningKey(
             "Cơ quan chưa được cấu hình chứng thư số để ký; liên hệ quản trị hệ thống.",
