@@ -229,6 +229,30 @@ async def test_a_document_is_announced_without_a_confidential_title_or_content(
         assert secret_title not in sms.body.decode() and secret_text not in sms.body.decode()
 
 
+async def test_a_confidential_meetings_title_stays_out_of_every_message(
+        server: Server, smtp: SmtpSink, db: asyncpg.Connection) -> None:
+    world = await draft(server, db, delegates=1)
+    secret = f"MẬT: Họp xem xét kỷ luật {uuid.uuid4().hex[:6]}"
+    await db.execute("UPDATE meetings SET title = $2, confidentiality = 'confidential'"
+                     " WHERE id = $1", world.meeting_id, secret)
+    await invite(server, world)
+    me = address(world, "delegate01")
+    await smtp.wait_for(lambda: len(smtp.to(me)) == 1)
+    await upload(server.http, world.token("secretary"), world.meeting_id,
+                 make_pdf(["Báo cáo"]), "bao-cao.pdf", title="Báo cáo", confidentiality="public")
+    await smtp.wait_for(lambda: len(smtp.to(me)) == 2)
+    invitation, document = smtp.to(me)
+    for mail in (invitation, document):
+        part = mail.calendar_part()
+        ics = part.get_payload(decode=True).decode() if part is not None else ""
+        for told in (mail.subject, mail.text, ics):
+            assert "kỷ luật" not in told and "MẬT" not in told, told
+    calendar = invitation.calendar_part()
+    assert calendar is not None and calendar.get_content_charset() == "utf-8"
+    assert "BEGIN:VEVENT" in calendar.get_payload(decode=True).decode()
+    assert invitation.subject.startswith("Giấy mời họp: Cuộc họp ngày ")
+
+
 async def test_an_smtp_outage_in_the_middle_of_sending_is_retried_and_nothing_sent_twice(
         server: Server, smtp: SmtpSink, db: asyncpg.Connection) -> None:
     world = await draft(server, db, delegates=5)

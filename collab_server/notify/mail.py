@@ -65,7 +65,9 @@ def build(config: SmtpConfig, row: Claimed) -> EmailMessage:
     if row.ics is not None:
         method = "CANCEL" if b"METHOD:CANCEL" in row.ics else "REQUEST"
         msg.add_attachment(row.ics, maintype="text", subtype="calendar",
-                           filename="cuoc-hop.ics", params={"method": method})
+                           filename="cuoc-hop.ics",
+                           # Vietnamese in UTF-8: said, or strict readers guess another charset.
+                           params={"method": method, "charset": "utf-8"})
     return msg
 
 

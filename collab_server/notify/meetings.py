@@ -53,17 +53,28 @@ class Facts:
 
 async def _facts(conn: asyncpg.Connection, meeting_id: int) -> Facts | None:
     row = await conn.fetchrow(
-        "SELECT m.title, m.status, m.starts_at, m.ends_at, m.room_id, coalesce(r.name, '') AS room,"
-        " b.name AS body FROM meetings m JOIN bodies b ON b.id = m.body_id"
+        "SELECT m.title, m.confidentiality, m.status, m.starts_at, m.ends_at, m.room_id,"
+        " coalesce(r.name, '') AS room, b.name AS body FROM meetings m"
+        " JOIN bodies b ON b.id = m.body_id"
         " LEFT JOIN rooms r ON r.id = m.room_id WHERE m.id = $1", meeting_id)
     if row is None:
         return None
     people = await conn.fetch(
         "SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND role <> 'display'",
         meeting_id)
-    return Facts(meeting_id, row["title"], row["status"], row["starts_at"], row["ends_at"],
+    return Facts(meeting_id, shown_title(row["title"], row["confidentiality"], row["starts_at"]),
+                 row["status"], row["starts_at"], row["ends_at"],
                  row["room_id"], row["room"], row["body"],
                  tuple(p["user_id"] for p in people))
+
+
+def shown_title(title: str, confidentiality: str, starts_at: datetime) -> str:
+    """What a message calls the meeting: its title, but for a confidential
+    meeting only its day (the title of a "MẬT" meeting says what it is about,
+    and mail leaves the province's systems); the link says the rest."""
+    if confidentiality != "confidential":
+        return title
+    return f"Cuộc họp ngày {starts_at.astimezone(LOCAL_TZ):%d/%m/%Y}"
 
 
 def when(starts_at: datetime, ends_at: datetime | None = None) -> str:
