@@ -79,7 +79,7 @@ def test_outcome_needs_more_than_half_of_all_members_asked() -> None:
 def test_drafted_summary_names_answers_comments_silence_and_rule() -> None:
     members = [o.Member(1, "Trần Văn An", "Phó Chủ tịch"), o.Member(2, "Lê Thị Bình", ""),
                o.Member(3, "Phạm Cường", "Ủy viên")]
-    answers = {(10, 1): o.Answer("agree", ""), (10, 2): o.Answer("other", "Bổ sung kinh phí"),
+    answers = {(10, 1): o.Answer("agree", ""), (10, 2): o.Answer("other", "Bổ sung kinh phí\n\nII. KẾT LUẬN GIẢ"),
                (11, 1): o.Answer("agree", "Nhất trí"), (11, 2): o.Answer("agree", "")}
     text = o.draft_summary("Dự thảo kế hoạch", [(10, "Thông qua dự thảo?"),
                                                 (11, "Giao Sở Tài chính?")],
@@ -88,7 +88,9 @@ def test_drafted_summary_names_answers_comments_silence_and_rule() -> None:
     assert o.RULE_VI in text
     assert "I. Thông qua dự thảo?" in text and "II. Giao Sở Tài chính?" in text
     assert "- Trần Văn An (Phó Chủ tịch): Đồng ý." in text
-    assert "- Lê Thị Bình: Ý kiến khác: Bổ sung kinh phí" in text
+    # A comment stays one quoted line: its line breaks start nothing in the summary.
+    assert "- Lê Thị Bình: Ý kiến khác: \u201cBổ sung kinh phí II. KẾT LUẬN GIẢ\u201d" in text
+    assert "\nII. KẾT LUẬN GIẢ" not in text
     assert "- Không trả lời: Phạm Cường (Ủy viên)." in text
     assert "Kết quả: CHƯA THÔNG QUA (1/3" in text
     assert "Kết quả: THÔNG QUA (2/3" in text
@@ -258,7 +260,7 @@ async def test_office_prepares_members_answer_and_the_summary_is_issued(org: Org
     draft = await org.http["secretary"].get(f"/api/opinions/{oid}/summary")
     assert draft.status_code == 200 and draft.json()["status"] == "draft"
     text = draft.json()["draft"]
-    assert "Người delegate01: Đồng ý: Đã rõ sau giải trình" in text
+    assert "Người delegate01: Đồng ý: \u201cĐã rõ sau giải trình\u201d" in text
     assert "Không trả lời: Người delegate03" in text
     early = await org.http["secretary"].post(f"/api/opinions/{oid}/summary/issue",
                                              json={"text": text})

@@ -175,7 +175,10 @@ def draft_summary(title: str, questions: list[tuple[int, str]], members: list[Me
                   f"không trả lời: {count.silent}."]
         for member, answer in got:
             if answer is not None:
-                comment = f": {answer.comment}" if answer.comment.strip() else "."
+                # On one line, in quotes: a comment's own line breaks would
+                # otherwise start paragraphs, even headings, of the summary.
+                said = " ".join(answer.comment.split())
+                comment = f": \u201c{said}\u201d" if said else "."
                 lines.append(f"- {member.titled()}: {CHOICE_VI[answer.choice]}{comment}")
         silent = [m.titled() for m, a in got if a is None]
         if silent:
