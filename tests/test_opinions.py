@@ -79,7 +79,8 @@ def test_outcome_needs_more_than_half_of_all_members_asked() -> None:
 def test_drafted_summary_names_answers_comments_silence_and_rule() -> None:
     members = [o.Member(1, "Trần Văn An", "Phó Chủ tịch"), o.Member(2, "Lê Thị Bình", ""),
                o.Member(3, "Phạm Cường", "Ủy viên")]
-    answers = {(10, 1): o.Answer("agree", ""), (10, 2): o.Answer("other", "Bổ sung kinh phí\n\nII. KẾT LUẬN GIẢ"),
+    answers = {(10, 1): o.Answer("agree", ""),
+               (10, 2): o.Answer("other", "Bổ sung kinh phí\n\nII. KẾT LUẬN GIẢ"),
                (11, 1): o.Answer("agree", "Nhất trí"), (11, 2): o.Answer("agree", "")}
     text = o.draft_summary("Dự thảo kế hoạch", [(10, "Thông qua dự thảo?"),
                                                 (11, "Giao Sở Tài chính?")],

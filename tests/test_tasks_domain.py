@@ -55,6 +55,9 @@ def test_the_office_may_grant_less_than_asked_and_work_may_end_while_asking() ->
     with pytest.raises(t.TaskRuleError) as err:  # a "grant" that gives no more time
         t.apply(asked, t.Step(t.Action.GRANT, until=date(2026, 12, 18)), OFFICE, MON)
     assert err.value.status == 400
+    with pytest.raises(t.TaskRuleError) as err:  # never further than asked
+        t.apply(asked, t.Step(t.Action.GRANT, until=date(2099, 12, 31)), OFFICE, MON)
+    assert err.value.status == 400 and "29/01/2027" in err.value.vi
     done = t.apply(asked, t.Step(t.Action.REPORT, "Xong sớm"), OWNER, MON)
     assert (done.status, done.asked_until, done.deadline) == (t.Status.DONE, None,
                                                               date(2026, 12, 18))

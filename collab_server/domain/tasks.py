@@ -144,6 +144,11 @@ def apply(state: State, step: Step, actor: Actor, today: date) -> State:
         if until <= state.deadline:
             raise TaskRuleError(400, "bad_request", "Hạn mới phải sau hạn hiện tại.",
                                 "The new deadline must be after the current one.")
+        if until > state.asked_until:
+            raise TaskRuleError(
+                400, "bad_request",
+                f"Không gia hạn quá ngày đã xin ({state.asked_until:%d/%m/%Y}).",
+                "An extension may not go past the date asked.")
         return replace(state, status=back, deadline=until, asked_until=None, asked_reason="",
                        status_before=None, extension="granted")
     return replace(state, status=back, asked_until=None, asked_reason="", status_before=None,
