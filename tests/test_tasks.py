@@ -111,10 +111,17 @@ async def test_tasks_from_a_notice_move_through_their_states(server: Server) -> 
         r = await c.post(f"/api/tasks/{first}/actions",
                          json={"action": "progress", "progress": 40, "note": "Đã họp tổ"})
         assert r.status_code == 200 and r.json()["task"]["status"] == "in_progress"
+        # A script that would run when the office opens the file is not kept.
+        with pymupdf.open(stream=make_pdf(["Báo cáo tiến độ"]), filetype="pdf") as doc:
+            doc.xref_set_key(doc.pdf_catalog(), "OpenAction",
+                             "<</S/JavaScript/JS(app.alert('tien do'))>>")
+            scripted = doc.tobytes()
         r = await c.post(f"/api/tasks/{first}/attachments", params={"filename": "tiến độ.pdf"},
-                         content=make_pdf(["Báo cáo tiến độ"]))
+                         content=scripted)
         assert r.status_code == 201, r.text
         attachment = r.json()["attachment"]["url"]
+        kept = (await c.get(attachment)).content
+        assert b"app.alert" not in kept and b"/JavaScript" not in kept
         r = await c.post(f"/api/tasks/{first}/attachments", params={"filename": "virus.exe"},
                          content=b"MZ\x90\x00")
         assert r.status_code == 415

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from collab_server.documents import convert
 from collab_server.documents.errors import EmptyPdf, NotPdf, UnsupportedType
 from collab_server.documents.names import content_disposition, stored_name
-from collab_server.documents.validate import inspect_pdf
+from collab_server.documents.validate import clean_pdf, inspect_pdf
 from collab_server.domain import tasks as t
 from collab_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from collab_server.transport.auth import client_ip, current_user
@@ -45,6 +45,9 @@ async def attach(request: Request) -> Response:
     if data.startswith(b"%PDF-"):
         await request.app.state.workers.run(inspect_pdf, data, timeout=120,
                                             max_pages=settings.max_pages)
+        # Kept as its cleaned copy, like every PDF served: no scripts,
+        # attachments or launch actions for the office's PDF reader to run.
+        data = await request.app.state.workers.run(clean_pdf, data, timeout=120)
         kind, extension = "application/pdf", "pdf"
     elif filename.lower().endswith(".pdf"):
         raise NotPdf()
