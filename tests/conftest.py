@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -437,3 +438,21 @@ async def browser() -> AsyncIterator[Any]:
     require_built()
     async with chromium() as b:
         yield b
+
+
+def client(server: Server, world: World, who: str) -> httpx.AsyncClient:
+    """HTTP to the server as one of the world's people, by their token."""
+    return httpx.AsyncClient(base_url=server.http, timeout=60,
+                             headers={"authorization": f"Bearer {world.token(who)}"})
+
+
+async def sql(world: World, query: str, *args: object) -> list[asyncpg.Record]:
+    """One query on the world's database, jsonb as Python values."""
+    conn = await asyncpg.connect(world.url)
+    try:
+        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads,
+                                  schema="pg_catalog")
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+

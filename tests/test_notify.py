@@ -20,7 +20,7 @@ import pytest
 
 from collab_server.domain.calendar import LOCAL_TZ
 from tests.browser_support import make_pdf, upload
-from tests.conftest import Server, World, build_world
+from tests.conftest import Server, World, build_world, client
 from tests.notify_support import (
     MAIL_FROM,
     PUBLIC_URL,
@@ -54,10 +54,6 @@ async def db(server: Server) -> AsyncIterator[asyncpg.Connection]:
     yield conn
     await conn.close()
 
-
-def client(server: Server, world: World, who: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.http, timeout=60, headers={
-        "origin": server.http, "authorization": f"Bearer {world.token(who)}"})
 
 
 def address(world: World, who: str) -> str:

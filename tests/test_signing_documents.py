@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pymupdf
 import pytest
 from playwright.async_api import Browser, expect
@@ -21,7 +20,7 @@ from playwright.async_api import Browser, expect
 from collab_server.documents import pades
 from tests import pki
 from tests.browser_support import LAPTOP, Person, shot
-from tests.conftest import PASSWORD, Server, World, build_world
+from tests.conftest import PASSWORD, Server, World, build_world, client
 from tests.yclient import YClient
 
 CODE = f"ky-{uuid.uuid4().hex[:6]}"
@@ -38,10 +37,6 @@ SERVER_ENV = {"PHONGHOP_SIGNING_CONFIG": str(FOLDER / "signing.json"),
               "PHONGHOP_TRUST_ANCHORS_DIR": str(FOLDER / "anchors")}
 TEXT = "Biên bản phiên họp.\nCác thành viên thống nhất thông qua dự toán năm 2027."
 
-
-def client(server: Server, world: World, who: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.http, timeout=60,
-                             headers={"authorization": f"Bearer {world.token(who)}"})
 
 
 async def ended(server: Server, code: str | None = None) -> World:

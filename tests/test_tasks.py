@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
-import httpx
 import pymupdf
 import pytest
 
@@ -19,7 +17,7 @@ from collab_server.domain import calendar
 from collab_server.domain import tasks as t
 from collab_server.reminders import queue_reminders
 from collab_server.storage.tasks import PgTasks
-from tests.conftest import Server, World, build_world
+from tests.conftest import Server, World, build_world, client, sql
 from tests.test_documents import make_pdf
 
 NOTICE = "\n".join([
@@ -32,19 +30,6 @@ NOTICE = "\n".join([
 MINUTES = "I. THÀNH PHẦN\n...\nIII. KẾT LUẬN CỦA CHỦ TỌA\nĐồng ý.\n"
 
 
-def client(server: Server, world: World, who: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.http, timeout=60,
-                             headers={"authorization": f"Bearer {world.token(who)}"})
-
-
-async def sql(world: World, query: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(world.url)
-    try:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads,
-                                  schema="pg_catalog")
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 async def noticed(server: Server) -> World:
